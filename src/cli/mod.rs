@@ -1,0 +1,91 @@
+//! Command-line entry: argument parsing, dispatch to one module per command, and the
+//! translation of outcomes into the exit codes every command shares.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// The exit codes shared by every command (DESIGN.md §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Clean, or done.
+    Clean = 0,
+    /// Findings or policy violations (thresholds exceeded, `--check` would change files).
+    Findings = 1,
+    /// Usage or configuration error.
+    Usage = 2,
+    /// Some files could not be processed; the rest were.
+    Partial = 3,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        ExitCode::from(exit as u8)
+    }
+}
+
+/// Flags every command understands.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GlobalArgs {
+    /// When to colour output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Worker threads (0 = one per core).
+    #[arg(short = 'j', long, global = true, default_value_t = 0)]
+    pub threads: usize,
+    /// Use this dash.toml instead of discovering one by walking up.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    /// Print less (no notes, no summary).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more (skipped files and why).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dash",
+    version,
+    about = "Take a TypeScript/JavaScript codebase to production readiness"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {}
+
+/// Parses the process arguments, runs the command and maps the outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return if err.use_stderr() {
+                Exit::Usage.into()
+            } else {
+                Exit::Clean.into()
+            };
+        }
+    };
+    let result: miette::Result<Exit> = match cli.command {};
+    match result {
+        Ok(exit) => exit.into(),
+        Err(report) => {
+            eprintln!("{report:?}");
+            Exit::Usage.into()
+        }
+    }
+}
