@@ -1,7 +1,13 @@
 //! dash: take a TypeScript/JavaScript codebase to production readiness.
 //!
 //! Data flows one way (see `DESIGN.md` §3): `workspace` finds files, `syntax` parses
-//! them, `rules` turn trees into findings and edits, `report` aggregates findings and
-//! `cli` composes the layers and prints. `llm` is independent of everything else.
+//! them, `rules` turn source into findings, `analysis` runs the rules over a workspace in
+//! parallel, `report` aggregates and formats, and `cli` composes the layers and prints.
 
+pub mod analysis;
 pub mod cli;
+pub mod config;
+pub mod report;
+pub mod rules;
+pub mod syntax;
+pub mod workspace;

@@ -65,7 +65,12 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Inventory of console.* calls per worktree, category and method.
+    Scan(scan::ScanArgs),
+}
+
+mod scan;
 
 /// Parses the process arguments, runs the command and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
@@ -80,12 +85,47 @@ pub fn main() -> ExitCode {
             };
         }
     };
-    let result: miette::Result<Exit> = match cli.command {};
+    install_error_hook(cli.global.color);
+    let result: miette::Result<Exit> = match &cli.command {
+        Command::Scan(args) => scan::run(args, &cli.global),
+    };
     match result {
         Ok(exit) => exit.into(),
         Err(report) => {
             eprintln!("{report:?}");
             Exit::Usage.into()
         }
+    }
+}
+
+/// Whether to colour a stream, following `--color`, `NO_COLOR` and whether it is a terminal.
+pub fn color_enabled(choice: ColorChoice, is_terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+fn install_error_hook(choice: ColorChoice) {
+    use std::io::IsTerminal;
+    let color = color_enabled(choice, std::io::stderr().is_terminal());
+    let _ = miette::set_hook(Box::new(move |_| {
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .color(color)
+                .unicode(color)
+                .build(),
+        )
+    }));
+}
+
+/// Runs `work` on a rayon pool of `threads` workers (0: one per core).
+pub fn with_threads<T: Send>(threads: usize, work: impl FnOnce() -> T + Send) -> T {
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool.install(work),
+        Err(_) => work(),
     }
 }

@@ -1,0 +1,121 @@
+//! `dash scan`: the console inventory across worktrees.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use super::{Exit, GlobalArgs};
+use crate::analysis::{self, AnalysisOptions};
+use crate::config::Config;
+use crate::report::{self, Limits, ScanReport};
+use crate::workspace::{WalkOptions, Workspace};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Github,
+    Sarif,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScanArgs {
+    /// Files or folders to scan; the top of a git worktree brings in all its worktrees.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Also print one line per finding: `path:line:col method category`.
+    #[arg(long)]
+    pub list: bool,
+    /// Print files walked, prefiltered out, parsed, bytes and time.
+    #[arg(long)]
+    pub stats: bool,
+    /// Exit 1 when there are more console calls than this in total (default: [verify] max-console).
+    #[arg(long, value_name = "N")]
+    pub max_console: Option<u64>,
+    /// Exit 1 when there are more console calls than this in production code (default: [verify] max-production).
+    #[arg(long, value_name = "N")]
+    pub max_production: Option<u64>,
+    /// Search hidden files and folders too.
+    #[arg(long)]
+    pub hidden: bool,
+    /// Do not honour .gitignore, .ignore and git's exclude files.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Follow symbolic links (loops are detected and reported).
+    #[arg(short = 'L', long)]
+    pub follow: bool,
+    /// Scan only the given paths, not the repository's other worktrees.
+    #[arg(long)]
+    pub no_worktrees: bool,
+    /// Parse every candidate file with tree-sitter instead of deciding plain cases from
+    /// tokens (slower; the answer is the same, this is for cross-checking).
+    #[arg(long)]
+    pub exact: bool,
+}
+
+pub fn run(args: &ScanArgs, global: &GlobalArgs) -> miette::Result<Exit> {
+    let start = args
+        .paths
+        .first()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."));
+    let config = Config::load(global.config.as_deref(), &start)?;
+    let options = WalkOptions {
+        hidden: args.hidden,
+        no_ignore: args.no_ignore,
+        follow_links: args.follow,
+        worktrees: !args.no_worktrees,
+        threads: global.threads,
+    };
+    let workspace = Workspace::discover(&args.paths, &config, &options)?;
+    let analysis = super::with_threads(global.threads, || {
+        analysis::analyze(&workspace, &config, AnalysisOptions { exact: args.exact })
+    });
+    let limits = Limits {
+        max_console: args.max_console.or(config.verify.max_console),
+        max_production: args.max_production.or(config.verify.max_production),
+    };
+    let report = ScanReport::new(&workspace, analysis, limits);
+
+    let rendered = match args.format {
+        Format::Text => report::text::render(
+            &report,
+            report::text::TextOptions {
+                list: args.list,
+                stats: args.stats,
+                color: super::color_enabled(global.color, std::io::stdout().is_terminal()),
+            },
+        ),
+        Format::Json => report::json::render(&report, args.stats),
+        Format::Github => report::github::render(&report),
+        Format::Sarif => report::sarif::render(&report),
+    };
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (`dash scan | head`) is not an error worth a message.
+    let _ = stdout
+        .write_all(rendered.as_bytes())
+        .and_then(|()| stdout.flush());
+
+    if !global.quiet && args.format == Format::Text {
+        for note in &report.notes {
+            eprintln!("note: {note}");
+        }
+        if !report.syntax_error_files.is_empty() && global.verbose {
+            for path in &report.syntax_error_files {
+                eprintln!("note: {path}: has syntax errors; findings in it may be incomplete");
+            }
+        }
+    }
+    for error in &report.errors {
+        eprintln!("{:?}", miette::Report::new(error.clone()));
+    }
+    Ok(if !report.errors.is_empty() {
+        Exit::Partial
+    } else if report.thresholds_exceeded() {
+        Exit::Findings
+    } else {
+        Exit::Clean
+    })
+}

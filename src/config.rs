@@ -1,0 +1,555 @@
+//! `dash.toml`: the model, discovery by walking up, defaults and validation.
+//!
+//! Everything is optional; the defaults make `dash scan .` do the right thing on a
+//! typical repo. Mistakes are never silently ignored: an unknown key (a typo such as
+//! `[verfy]`) or a bad glob is a diagnostic that points into the file, because a CI gate
+//! whose threshold was quietly dropped is worse than one that fails loudly.
+
+// Configuration errors carry the file's text so they can point into it; they happen once
+// per run, so their size does not matter.
+#![allow(clippy::result_large_err)]
+
+use std::path::{Path, PathBuf};
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use serde::Deserialize;
+use thiserror::Error;
+use toml::Spanned;
+
+pub const FILE_NAME: &str = "dash.toml";
+
+/// Default size limit: bigger sources are almost always generated or vendored bundles.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 2 * 1024 * 1024;
+
+#[derive(Debug, Error, Diagnostic)]
+pub enum ConfigError {
+    #[error("cannot read {}", path.display())]
+    #[diagnostic(
+        code(dash::config::read),
+        help("check that the file exists and is readable")
+    )]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{message}")]
+    #[diagnostic(
+        code(dash::config::invalid),
+        help("see the Configuration section of dash's README for every key")
+    )]
+    Invalid {
+        message: String,
+        #[source_code]
+        src: NamedSource<String>,
+        #[label("here")]
+        span: Option<SourceSpan>,
+    },
+    #[error("invalid glob `{glob}`: {reason}")]
+    #[diagnostic(
+        code(dash::config::glob),
+        help("globs use gitignore-like syntax: `**/*.test.ts`, `scripts/`, `src/{{a,b}}/**`")
+    )]
+    Glob {
+        glob: String,
+        reason: String,
+        #[source_code]
+        src: NamedSource<String>,
+        #[label("this glob")]
+        span: SourceSpan,
+    },
+}
+
+/// A glob as written in dash.toml, with where it was written (for diagnostics).
+#[derive(Debug, Clone)]
+pub struct GlobSpec {
+    pub glob: String,
+    pub span: Option<std::ops::Range<usize>>,
+}
+
+impl GlobSpec {
+    fn defaults(globs: &[&str]) -> Vec<GlobSpec> {
+        globs
+            .iter()
+            .map(|g| GlobSpec {
+                glob: (*g).to_owned(),
+                span: None,
+            })
+            .collect()
+    }
+}
+
+/// The resolved configuration: defaults merged with what the file says.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The file this came from, if any; relative globs are relative to its folder.
+    pub file: Option<PathBuf>,
+    /// The file's text, kept so later validation (globs) can point into it.
+    pub source: Option<String>,
+    pub paths: PathsConfig,
+    pub console: ConsoleConfig,
+    pub logger: LoggerConfig,
+    pub verify: VerifyConfig,
+    pub limits: LimitsConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct PathsConfig {
+    pub tests: Vec<GlobSpec>,
+    pub scripts: Vec<GlobSpec>,
+    pub examples: Vec<GlobSpec>,
+    /// Added to .gitignore and the built-in excludes.
+    pub exclude: Vec<GlobSpec>,
+}
+
+impl Default for PathsConfig {
+    fn default() -> Self {
+        PathsConfig {
+            tests: GlobSpec::defaults(&[
+                "**/*.test.*",
+                "**/*.spec.*",
+                "**/__tests__/**",
+                "**/__mocks__/**",
+                "**/test/**",
+                "**/tests/**",
+                "**/e2e/**",
+            ]),
+            scripts: GlobSpec::defaults(&[
+                "**/scripts/**",
+                "**/bin/**",
+                "**/tools/**",
+                "**/*.config.*",
+            ]),
+            examples: GlobSpec::defaults(&["**/examples/**", "**/docs/**", "**/demo/**"]),
+            exclude: Vec::new(),
+        }
+    }
+}
+
+/// What the console rule does with calls in each category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConsolePolicy {
+    Logger,
+    Remove,
+    Keep,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConsoleConfig {
+    pub production: ConsolePolicy,
+    pub tests: ConsolePolicy,
+    pub scripts: ConsolePolicy,
+    pub examples: ConsolePolicy,
+    /// console method → logger method; methods absent here need judgement.
+    pub methods: Vec<(String, String)>,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        ConsoleConfig {
+            production: ConsolePolicy::Logger,
+            tests: ConsolePolicy::Remove,
+            scripts: ConsolePolicy::Keep,
+            examples: ConsolePolicy::Keep,
+            methods: [
+                ("log", "info"),
+                ("info", "info"),
+                ("warn", "warn"),
+                ("error", "error"),
+                ("debug", "debug"),
+                ("trace", "trace"),
+            ]
+            .into_iter()
+            .map(|(a, b)| (a.to_owned(), b.to_owned()))
+            .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoggerStyle {
+    /// `logger.info(...args)`: the arguments are kept as they are.
+    Console,
+    /// `logger.info(fields, msg)`.
+    Pino,
+    /// `logger.info(msg, fields)`.
+    Winston,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LoggerConfig {
+    /// A repo path (`src/utils/logger.ts`) or a package name; auto-detected when absent.
+    pub module: Option<String>,
+    /// The named export, or `default`.
+    pub export: Option<String>,
+    pub style: Option<LoggerStyle>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct VerifyConfig {
+    pub max_console: Option<u64>,
+    pub max_production: Option<u64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LimitsConfig {
+    pub max_file_size: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+        }
+    }
+}
+
+// ---- the file format (every table rejects unknown keys) -------------------------------
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    paths: Option<RawPaths>,
+    console: Option<RawConsole>,
+    logger: Option<RawLogger>,
+    verify: Option<RawVerify>,
+    limits: Option<RawLimits>,
+    /// Read by the test commands of a later release; accepted so configs can carry them.
+    #[expect(
+        dead_code,
+        reason = "validated as TOML now, interpreted by `dash test`"
+    )]
+    tests: Option<toml::Table>,
+    /// Read by the agent commands of a later release; accepted so configs can carry them.
+    #[expect(
+        dead_code,
+        reason = "validated as TOML now, interpreted by `dash agent`"
+    )]
+    agent: Option<toml::Table>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPaths {
+    tests: Option<Vec<Spanned<String>>>,
+    scripts: Option<Vec<Spanned<String>>>,
+    examples: Option<Vec<Spanned<String>>>,
+    exclude: Option<Vec<Spanned<String>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConsole {
+    production: Option<ConsolePolicy>,
+    tests: Option<ConsolePolicy>,
+    scripts: Option<ConsolePolicy>,
+    examples: Option<ConsolePolicy>,
+    methods: Option<toml::Table>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLogger {
+    module: Option<String>,
+    export: Option<String>,
+    style: Option<LoggerStyle>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawVerify {
+    max_console: Option<u64>,
+    max_production: Option<u64>,
+    #[expect(dead_code, reason = "accepted now, enforced by `dash verify`")]
+    max_failing_tests: Option<u64>,
+    #[expect(dead_code, reason = "accepted now, enforced by `dash verify`")]
+    min_coverage: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawLimits {
+    max_file_size: Option<Spanned<toml::Value>>,
+}
+
+/// Finds `dash.toml` in `start` or the nearest folder above it.
+pub fn discover(start: &Path) -> Option<PathBuf> {
+    let start = if start.is_file() {
+        start.parent()?
+    } else {
+        start
+    };
+    let start = std::fs::canonicalize(start).ok()?;
+    start
+        .ancestors()
+        .map(|dir| dir.join(FILE_NAME))
+        .find(|candidate| candidate.is_file())
+}
+
+impl Config {
+    /// Loads `explicit` if given, else the discovered file, else the defaults.
+    pub fn load(explicit: Option<&Path>, start: &Path) -> Result<Config, ConfigError> {
+        match explicit.map(Path::to_path_buf).or_else(|| discover(start)) {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                Config::parse(&text, &path)
+            }
+            None => Ok(Config::default()),
+        }
+    }
+
+    /// Parses the text of a dash.toml found at `path`.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let invalid =
+            |message: String, span: Option<std::ops::Range<usize>>| ConfigError::Invalid {
+                message,
+                src: NamedSource::new(path.display().to_string(), text.to_owned()),
+                span: span.map(|r| {
+                    SourceSpan::from(r.start..r.end.max(r.start + 1).min(text.len().max(1)))
+                }),
+            };
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|err| invalid(err.message().to_owned(), err.span()))?;
+
+        let mut config = Config {
+            file: Some(path.to_path_buf()),
+            source: Some(text.to_owned()),
+            ..Config::default()
+        };
+        if let Some(paths) = raw.paths {
+            let specs = |globs: Vec<Spanned<String>>| {
+                globs
+                    .into_iter()
+                    .map(|g| {
+                        let span = g.span();
+                        GlobSpec {
+                            glob: g.into_inner(),
+                            span: Some(span),
+                        }
+                    })
+                    .collect::<Vec<_>>()
+            };
+            if let Some(g) = paths.tests {
+                config.paths.tests = specs(g);
+            }
+            if let Some(g) = paths.scripts {
+                config.paths.scripts = specs(g);
+            }
+            if let Some(g) = paths.examples {
+                config.paths.examples = specs(g);
+            }
+            if let Some(g) = paths.exclude {
+                config.paths.exclude = specs(g);
+            }
+        }
+        if let Some(console) = raw.console {
+            let c = &mut config.console;
+            c.production = console.production.unwrap_or(c.production);
+            c.tests = console.tests.unwrap_or(c.tests);
+            c.scripts = console.scripts.unwrap_or(c.scripts);
+            c.examples = console.examples.unwrap_or(c.examples);
+            if let Some(methods) = console.methods {
+                for (from, to) in methods {
+                    let toml::Value::String(to) = to else {
+                        return Err(invalid(
+                            format!(
+                                "console.methods.{from} must be a logger method name (a string)"
+                            ),
+                            None,
+                        ));
+                    };
+                    match c.methods.iter_mut().find(|(f, _)| *f == from) {
+                        Some(entry) => entry.1 = to,
+                        None => c.methods.push((from, to)),
+                    }
+                }
+            }
+        }
+        if let Some(logger) = raw.logger {
+            config.logger = LoggerConfig {
+                module: logger.module,
+                export: logger.export,
+                style: logger.style,
+            };
+        }
+        if let Some(verify) = raw.verify {
+            config.verify = VerifyConfig {
+                max_console: verify.max_console,
+                max_production: verify.max_production,
+            };
+        }
+        if let Some(limits) = raw.limits
+            && let Some(size) = limits.max_file_size
+        {
+            let span = size.span();
+            config.limits.max_file_size = parse_size(size.get_ref()).ok_or_else(|| {
+                invalid(
+                    "limits.max-file-size must be a byte count such as 2097152 or \"2 MiB\""
+                        .to_owned(),
+                    Some(span),
+                )
+            })?;
+        }
+        Ok(config)
+    }
+
+    /// A glob diagnostic pointing at `spec` in this config's file.
+    pub fn glob_error(&self, spec: &GlobSpec, reason: String) -> ConfigError {
+        let name = self
+            .file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "built-in defaults".to_owned());
+        let text = self.source.clone().unwrap_or_else(|| spec.glob.clone());
+        let span = spec.span.clone().unwrap_or(0..spec.glob.len());
+        ConfigError::Glob {
+            glob: spec.glob.clone(),
+            reason,
+            src: NamedSource::new(name, text),
+            span: SourceSpan::from(span),
+        }
+    }
+
+    /// The folder relative globs are anchored at: the config file's folder.
+    pub fn root(&self) -> Option<&Path> {
+        self.file.as_deref().and_then(Path::parent)
+    }
+}
+
+/// `2097152`, `"2MiB"`, `"2 MiB"`, `"512 KiB"`, `"1MB"`.
+fn parse_size(value: &toml::Value) -> Option<u64> {
+    match value {
+        toml::Value::Integer(n) => u64::try_from(*n).ok(),
+        toml::Value::String(s) => {
+            let s = s.trim();
+            let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+            let (num, unit) = s.split_at(split);
+            let num: u64 = num.parse().ok()?;
+            let factor = match unit.trim().to_ascii_lowercase().as_str() {
+                "" | "b" => 1,
+                "k" | "kb" | "kib" => 1024,
+                "m" | "mb" | "mib" => 1024 * 1024,
+                "g" | "gb" | "gib" => 1024 * 1024 * 1024,
+                _ => return None,
+            };
+            num.checked_mul(factor)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("dash.toml"))
+    }
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let c = parse("").unwrap();
+        assert_eq!(c.console.production, ConsolePolicy::Logger);
+        assert_eq!(c.console.tests, ConsolePolicy::Remove);
+        assert_eq!(c.limits.max_file_size, DEFAULT_MAX_FILE_SIZE);
+        assert!(c.paths.tests.iter().any(|g| g.glob == "**/*.test.*"));
+    }
+
+    #[test]
+    fn reads_every_section() {
+        let c = parse(
+            r#"
+[paths]
+tests = ["qa/**"]
+exclude = ["generated/**"]
+[console]
+scripts = "remove"
+methods = { log = "debug", table = "info" }
+[logger]
+module = "src/log.ts"
+export = "log"
+style = "pino"
+[verify]
+max-console = 10
+max-production = 0
+[limits]
+max-file-size = "1 MiB"
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.paths.tests.len(), 1);
+        assert_eq!(
+            c.paths.tests[0].span.clone().map(|r| r.len()),
+            Some("\"qa/**\"".len())
+        );
+        assert_eq!(c.console.scripts, ConsolePolicy::Remove);
+        assert!(c.console.methods.contains(&("log".into(), "debug".into())));
+        assert!(c.console.methods.contains(&("table".into(), "info".into())));
+        assert_eq!(c.logger.style, Some(LoggerStyle::Pino));
+        assert_eq!(c.verify.max_console, Some(10));
+        assert_eq!(c.verify.max_production, Some(0));
+        assert_eq!(c.limits.max_file_size, 1024 * 1024);
+    }
+
+    #[test]
+    fn unknown_keys_point_into_the_file() {
+        let text = "[verify]\nmax-consoel = 3\n";
+        let err = parse(text).unwrap_err();
+        match err {
+            ConfigError::Invalid {
+                message,
+                span: Some(span),
+                ..
+            } => {
+                assert!(message.contains("max-consoel"), "{message}");
+                assert_eq!(
+                    &text[span.offset()..span.offset() + "max-consoel".len()],
+                    "max-consoel"
+                );
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(matches!(
+            parse("[verfy]\n"),
+            Err(ConfigError::Invalid { .. })
+        ));
+        assert!(matches!(
+            parse("[console]\nproduction = \"delete\"\n"),
+            Err(ConfigError::Invalid { .. })
+        ));
+        assert!(matches!(
+            parse("[limits]\nmax-file-size = \"lots\"\n"),
+            Err(ConfigError::Invalid { .. })
+        ));
+    }
+
+    #[test]
+    fn sizes() {
+        use toml::Value::{Integer, String as S};
+        assert_eq!(parse_size(&Integer(10)), Some(10));
+        assert_eq!(parse_size(&S("2MiB".into())), Some(2 * 1024 * 1024));
+        assert_eq!(parse_size(&S("512 KiB".into())), Some(512 * 1024));
+        assert_eq!(parse_size(&S("2 parsecs".into())), None);
+        assert_eq!(parse_size(&Integer(-1)), None);
+    }
+
+    #[test]
+    fn discovery_walks_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("a/b");
+        std::fs::create_dir_all(&nested).unwrap();
+        let canonical = std::fs::canonicalize(dir.path()).unwrap();
+        assert!(discover(&nested).is_none_or(|found| !found.starts_with(&canonical)));
+        std::fs::write(dir.path().join(FILE_NAME), "").unwrap();
+        let found = discover(&nested).unwrap();
+        assert_eq!(
+            found,
+            std::fs::canonicalize(dir.path()).unwrap().join(FILE_NAME)
+        );
+    }
+}

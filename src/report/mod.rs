@@ -1,0 +1,203 @@
+//! The scan report: findings aggregated per worktree × category × method, notes about
+//! skipped files, errors, thresholds, and the formats they are printed in.
+
+pub mod github;
+pub mod json;
+pub mod sarif;
+pub mod text;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::analysis::{Analysis, Finding, Outcome, Stats};
+use crate::workspace::{Category, Workspace, Worktree};
+
+/// A file that was not analyzed, and why (not an error).
+#[derive(Debug, Clone, Serialize, thiserror::Error, miette::Diagnostic)]
+#[error("{path}: {message}")]
+#[diagnostic(code(dash::skipped), severity(Advice))]
+pub struct Note {
+    pub path: String,
+    pub message: String,
+}
+
+/// A file or folder that could not be processed.
+#[derive(Debug, Clone, Serialize, thiserror::Error, miette::Diagnostic)]
+#[error("{path}: {message}")]
+#[diagnostic(
+    code(dash::unreadable),
+    help(
+        "the rest of the files were analyzed; fix the permissions or exclude the path in dash.toml [paths] exclude"
+    )
+)]
+pub struct FileError {
+    pub path: String,
+    pub message: String,
+}
+
+/// A limit from `--max-*` or `[verify]`, and how the scan measured against it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Threshold {
+    pub name: &'static str,
+    pub limit: u64,
+    pub actual: u64,
+    pub exceeded: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WorktreeRow {
+    #[serde(flatten)]
+    pub worktree: Worktree,
+    pub files: usize,
+    pub findings: usize,
+}
+
+/// Counts for one worktree and category, by method (methods sorted as [`method_order`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct Count {
+    pub worktree: usize,
+    pub category: Category,
+    pub method: String,
+    pub count: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScanReport {
+    pub worktrees: Vec<WorktreeRow>,
+    pub findings: Vec<Finding>,
+    pub counts: Vec<Count>,
+    pub notes: Vec<Note>,
+    pub errors: Vec<FileError>,
+    pub thresholds: Vec<Threshold>,
+    pub stats: Stats,
+    /// Files that contain syntax errors (their findings may be incomplete).
+    pub syntax_error_files: Vec<String>,
+}
+
+/// The usual methods first, in the order people think of them; others alphabetically.
+pub fn method_order(method: &str) -> (usize, &str) {
+    const USUAL: [&str; 6] = ["log", "info", "warn", "error", "debug", "trace"];
+    (
+        USUAL
+            .iter()
+            .position(|m| *m == method)
+            .unwrap_or(USUAL.len()),
+        method,
+    )
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Limits {
+    pub max_console: Option<u64>,
+    pub max_production: Option<u64>,
+}
+
+impl ScanReport {
+    pub fn new(workspace: &Workspace, analysis: Analysis, limits: Limits) -> ScanReport {
+        let mut findings = Vec::new();
+        let mut notes = Vec::new();
+        let mut errors: Vec<FileError> = workspace
+            .problems
+            .iter()
+            .map(|p| FileError {
+                path: p.path.clone(),
+                message: p.message.clone(),
+            })
+            .collect();
+        let mut syntax_error_files = Vec::new();
+        let mut files_per_worktree = vec![0usize; workspace.worktrees.len()];
+        for result in analysis.results {
+            let file = &workspace.files[result.file];
+            files_per_worktree[file.worktree] += 1;
+            match result.outcome {
+                Outcome::Skipped(skip) => notes.push(Note {
+                    path: file.display.clone(),
+                    message: skip.to_string(),
+                }),
+                Outcome::Failed(message) => errors.push(FileError {
+                    path: file.display.clone(),
+                    message,
+                }),
+                Outcome::Parsed { syntax_errors } if syntax_errors > 0 => {
+                    syntax_error_files.push(file.display.clone())
+                }
+                _ => {}
+            }
+            findings.extend(result.findings);
+        }
+        findings.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+
+        let mut grouped: BTreeMap<(usize, Category, (usize, String)), usize> = BTreeMap::new();
+        for f in &findings {
+            let (rank, method) = method_order(&f.method);
+            *grouped
+                .entry((f.worktree, f.category, (rank, method.to_owned())))
+                .or_default() += 1;
+        }
+        let counts = grouped
+            .into_iter()
+            .map(|((worktree, category, (_, method)), count)| Count {
+                worktree,
+                category,
+                method,
+                count,
+            })
+            .collect();
+
+        let worktrees = workspace
+            .worktrees
+            .iter()
+            .enumerate()
+            .map(|(i, w)| WorktreeRow {
+                worktree: w.clone(),
+                files: files_per_worktree[i],
+                findings: findings.iter().filter(|f| f.worktree == i).count(),
+            })
+            .collect();
+
+        let total = findings.len() as u64;
+        let production = findings
+            .iter()
+            .filter(|f| f.category == Category::Production)
+            .count() as u64;
+        let mut thresholds = Vec::new();
+        for (name, limit, actual) in [
+            ("max-console", limits.max_console, total),
+            ("max-production", limits.max_production, production),
+        ] {
+            if let Some(limit) = limit {
+                thresholds.push(Threshold {
+                    name,
+                    limit,
+                    actual,
+                    exceeded: actual > limit,
+                });
+            }
+        }
+        notes.sort_by(|a, b| a.path.cmp(&b.path));
+        errors.sort_by(|a, b| a.path.cmp(&b.path));
+        ScanReport {
+            worktrees,
+            findings,
+            counts,
+            notes,
+            errors,
+            thresholds,
+            stats: analysis.stats,
+            syntax_error_files,
+        }
+    }
+
+    pub fn thresholds_exceeded(&self) -> bool {
+        self.thresholds.iter().any(|t| t.exceeded)
+    }
+
+    /// Every method that appears, in display order.
+    pub fn methods(&self) -> Vec<String> {
+        let mut methods: Vec<String> = self.counts.iter().map(|c| c.method.clone()).collect();
+        methods.sort_by(|a, b| method_order(a).cmp(&method_order(b)));
+        methods.dedup();
+        methods
+    }
+}

@@ -1,0 +1,189 @@
+//! The human report: one table per worktree (categories × methods, with totals), then
+//! optionally one line per finding, the thresholds and the run's statistics.
+
+use std::fmt::Write;
+
+use owo_colors::OwoColorize;
+
+use super::ScanReport;
+use crate::workspace::{Category, WorktreeKind};
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextOptions {
+    pub list: bool,
+    pub stats: bool,
+    pub color: bool,
+}
+
+pub fn render(report: &ScanReport, options: TextOptions) -> String {
+    let mut out = String::new();
+    let bold = |s: &str| {
+        if options.color {
+            s.bold().to_string()
+        } else {
+            s.to_owned()
+        }
+    };
+    let methods = report.methods();
+
+    if options.list {
+        for f in &report.findings {
+            let _ = writeln!(
+                out,
+                "{}:{}:{} {} {}",
+                f.path,
+                f.line,
+                f.column,
+                f.method,
+                f.category.name()
+            );
+        }
+        if !report.findings.is_empty() {
+            out.push('\n');
+        }
+    }
+
+    let files: usize = report.worktrees.iter().map(|w| w.files).sum();
+    let _ = writeln!(
+        out,
+        "{}",
+        bold(&format!(
+            "{} console call{} in {} worktree{} ({} source file{})",
+            report.findings.len(),
+            plural(report.findings.len()),
+            report.worktrees.len(),
+            plural(report.worktrees.len()),
+            files,
+            plural(files)
+        ))
+    );
+
+    for (index, row) in report.worktrees.iter().enumerate() {
+        out.push('\n');
+        let w = &row.worktree;
+        let mut header = w.path.clone();
+        let mut tags = Vec::new();
+        match (&w.branch, &w.head) {
+            (Some(branch), _) => tags.push(branch.clone()),
+            (None, Some(head)) if w.kind != WorktreeKind::Plain => {
+                tags.push(format!("detached {}", &head[..head.len().min(8)]))
+            }
+            _ => {}
+        }
+        match w.kind {
+            WorktreeKind::Linked => tags.push("linked".into()),
+            WorktreeKind::Nested => tags.push("nested repo".into()),
+            WorktreeKind::Main | WorktreeKind::Plain => {}
+        }
+        if w.locked {
+            tags.push("locked".into());
+        }
+        if w.prunable {
+            tags.push("prunable".into());
+        }
+        if w.missing {
+            tags.push("folder missing".into());
+        }
+        if !tags.is_empty() {
+            header = format!("{header} ({})", tags.join(", "));
+        }
+        let _ = writeln!(out, "{}", bold(&header));
+        if row.findings == 0 {
+            let _ = writeln!(
+                out,
+                "  no console calls in {} file{}",
+                row.files,
+                plural(row.files)
+            );
+            continue;
+        }
+        let columns: Vec<&String> = methods
+            .iter()
+            .filter(|m| {
+                report
+                    .counts
+                    .iter()
+                    .any(|c| c.worktree == index && &c.method == *m)
+            })
+            .collect();
+        let width = columns.iter().map(|m| m.len()).max().unwrap_or(0).max(5);
+        let _ = write!(out, "  {:<12}", "");
+        for m in &columns {
+            let _ = write!(out, " {m:>width$}");
+        }
+        let _ = writeln!(out, " {:>width$}", "total");
+        let mut column_totals = vec![0usize; columns.len()];
+        for category in Category::ALL {
+            let cells: Vec<usize> = columns
+                .iter()
+                .map(|m| {
+                    report
+                        .counts
+                        .iter()
+                        .find(|c| c.worktree == index && c.category == category && &c.method == *m)
+                        .map_or(0, |c| c.count)
+                })
+                .collect();
+            let total: usize = cells.iter().sum();
+            if total == 0 {
+                continue;
+            }
+            let _ = write!(out, "  {:<12}", category.name());
+            for (i, cell) in cells.iter().enumerate() {
+                column_totals[i] += cell;
+                let _ = write!(out, " {cell:>width$}");
+            }
+            let _ = writeln!(out, " {total:>width$}");
+        }
+        let _ = write!(out, "  {:<12}", "total");
+        for total in &column_totals {
+            let _ = write!(out, " {total:>width$}");
+        }
+        let _ = writeln!(out, " {:>width$}", row.findings);
+    }
+
+    if !report.thresholds.is_empty() {
+        out.push('\n');
+        for t in &report.thresholds {
+            let verdict = if t.exceeded { "exceeded" } else { "ok" };
+            let line = format!(
+                "{}: {} of at most {} ({verdict})",
+                t.name, t.actual, t.limit
+            );
+            let _ = writeln!(
+                out,
+                "{}",
+                if t.exceeded && options.color {
+                    line.red().to_string()
+                } else {
+                    line
+                }
+            );
+        }
+    }
+
+    if options.stats {
+        let s = &report.stats;
+        out.push('\n');
+        let _ = writeln!(out, "files walked      {}", s.files);
+        let _ = writeln!(
+            out,
+            "prefiltered out   {} (no needle in their bytes, never parsed)",
+            s.prefiltered
+        );
+        let _ = writeln!(out, "decided by tokens {}", s.lexed);
+        let _ = writeln!(out, "parsed            {}", s.parsed);
+        let _ = writeln!(out, "skipped / failed  {} / {}", s.skipped, s.failed);
+        let _ = writeln!(out, "bytes read        {}", s.bytes);
+        let _ = writeln!(
+            out,
+            "analysis time     {:.1} ms",
+            s.elapsed.as_secs_f64() * 1000.0
+        );
+    }
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

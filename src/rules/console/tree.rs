@@ -1,0 +1,333 @@
+//! The tree-sitter finder: exact, scope-aware, and the arbiter of the lexical finder.
+//!
+//! It does not walk the whole tree. Every `console` identifier in the file is one of the
+//! byte occurrences of `console`, so each occurrence is mapped to its node
+//! (`descendant_for_byte_range`, O(depth)) and classified: a member access on it is a use,
+//! a declaration of it is a binding that shadows the global inside its scope.
+
+use std::ops::Range;
+
+use memchr::memmem;
+use tree_sitter::Node;
+
+use super::{ConsoleUse, FileScan, Method, NEEDLE, RULE_ID, Usage};
+use crate::rules::LineIndex;
+use crate::rules::suppress::{self, Suppression};
+use crate::syntax::{self, Lang, text};
+
+pub fn find(lang: Lang, source: &[u8]) -> FileScan {
+    let Some(tree) = syntax::parse(lang, source) else {
+        return FileScan {
+            uses: Vec::new(),
+            syntax_errors: None,
+            ignored_file: false,
+        };
+    };
+    let root = tree.root_node();
+    let syntax_errors = Some(syntax::error_count(&tree));
+
+    let suppressions = suppressions(root, source);
+    if suppressions
+        .iter()
+        .any(|s| s.whole_file && s.applies_to(RULE_ID))
+    {
+        return FileScan {
+            uses: Vec::new(),
+            syntax_errors,
+            ignored_file: true,
+        };
+    }
+
+    let mut candidates = Vec::new();
+    let mut shadowed: Vec<Range<usize>> = Vec::new();
+    for start in memmem::find_iter(source, NEEDLE) {
+        let Some(node) = root.descendant_for_byte_range(start, start + NEEDLE.len()) else {
+            continue;
+        };
+        if node.start_byte() != start || node.end_byte() != start + NEEDLE.len() {
+            continue; // part of a longer name, a string or a comment
+        }
+        match node.kind() {
+            "identifier" => {
+                if let Some(found) = classify_access(node, source) {
+                    candidates.push(found);
+                } else if let Some(scope) = binding_scope(node) {
+                    shadowed.push(scope);
+                }
+            }
+            // `const { console } = x` and, in TypeScript, `class console {}`.
+            "shorthand_property_identifier_pattern" | "type_identifier" => {
+                if let Some(scope) = binding_scope(node) {
+                    shadowed.push(scope);
+                }
+            }
+            _ => {}
+        }
+    }
+    candidates.retain(|c| !shadowed.iter().any(|scope| scope.contains(&c.start)));
+    let uses = apply_suppressions(source, candidates, &suppressions);
+    FileScan {
+        uses,
+        syntax_errors,
+        ignored_file: false,
+    }
+}
+
+/// `console.m`, `console?.m`, `console["m"]`, `console[expr]`, and how that member
+/// expression is used.
+fn classify_access(node: Node, source: &[u8]) -> Option<ConsoleUse> {
+    let parent = node.parent()?;
+    if parent.child_by_field_name("object") != Some(node) {
+        return None;
+    }
+    let method: Method = match parent.kind() {
+        "member_expression" => {
+            let property = parent.child_by_field_name("property")?;
+            if property.kind() == "private_property_identifier" {
+                return None;
+            }
+            Some(String::from_utf8_lossy(text(property, source)).into_owned())
+        }
+        "subscript_expression" => {
+            let index = parent.child_by_field_name("index")?;
+            literal_key(index, source)
+        }
+        _ => return None,
+    };
+    let usage = if callee_of_call(parent) {
+        Usage::Call
+    } else {
+        Usage::Reference
+    };
+    Some(ConsoleUse {
+        usage,
+        method,
+        start: node.start_byte(),
+        callee_end: parent.end_byte(),
+    })
+}
+
+/// The key of `console["log"]` or ``console[`log`]``; `None` when computed at run time.
+fn literal_key(index: Node, source: &[u8]) -> Option<String> {
+    match index.kind() {
+        "string" => {
+            let mut cursor = index.walk();
+            let children: Vec<Node> = index.named_children(&mut cursor).collect();
+            match children.as_slice() {
+                [] => Some(String::new()),
+                [fragment] if fragment.kind() == "string_fragment" => {
+                    Some(String::from_utf8_lossy(text(*fragment, source)).into_owned())
+                }
+                _ => None, // escape sequences: leave to judgement
+            }
+        }
+        "template_string" => {
+            let mut cursor = index.walk();
+            let children: Vec<Node> = index.named_children(&mut cursor).collect();
+            match children.as_slice() {
+                [] => Some(String::new()),
+                [fragment] if fragment.kind() == "string_fragment" => {
+                    Some(String::from_utf8_lossy(text(*fragment, source)).into_owned())
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Whether the member expression is what a call calls, looking through parentheses and
+/// TypeScript's non-null assertion: `(console.log)(x)`, `console.log!(x)`.
+fn callee_of_call(member: Node) -> bool {
+    let mut expr = member;
+    loop {
+        let Some(parent) = expr.parent() else {
+            return false;
+        };
+        match parent.kind() {
+            "parenthesized_expression" | "non_null_expression" => expr = parent,
+            "call_expression" => return parent.child_by_field_name("function") == Some(expr),
+            _ => return false,
+        }
+    }
+}
+
+/// If `node` declares a binding named `console`, the byte range where that binding is
+/// visible (and so where `console` is not the global).
+fn binding_scope(node: Node) -> Option<Range<usize>> {
+    if node.kind() != "shorthand_property_identifier_pattern" && !declares(node)? {
+        return None;
+    }
+    // `declare var console: Console` describes the global, it does not shadow it.
+    if ancestors(node).any(|a| a.kind() == "ambient_declaration") {
+        return None;
+    }
+    let owner = declaration_owner(node)?;
+    let scope = match owner.kind() {
+        // Parameters are visible in the whole function.
+        "formal_parameters" => owner.parent()?,
+        "arrow_function" | "function_expression" | "generator_function" | "catch_clause" => owner,
+        "variable_declarator" => {
+            let declaration = owner.parent()?;
+            if declaration.kind() == "variable_declaration" {
+                function_scope(declaration)
+            } else {
+                block_scope(declaration)
+            }
+        }
+        "for_in_statement" => {
+            let is_var = owner
+                .child_by_field_name("kind")
+                .is_some_and(|k| k.kind() == "var");
+            if is_var { function_scope(owner) } else { owner }
+        }
+        "function_declaration" | "generator_function_declaration" | "class_declaration" => {
+            block_scope(owner.parent()?)
+        }
+        "import_specifier" | "import_clause" | "namespace_import" | "import_require_clause" => {
+            ancestors(owner).last()?
+        }
+        _ => return None,
+    };
+    Some(scope.byte_range())
+}
+
+/// Whether the identifier (not a pattern shorthand) sits in a declaring position.
+fn declares(node: Node) -> Option<bool> {
+    let parent = node.parent()?;
+    let field_is = |field: &str| parent.child_by_field_name(field) == Some(node);
+    Some(match parent.kind() {
+        "variable_declarator" => field_is("name"),
+        "required_parameter" | "optional_parameter" => field_is("pattern"),
+        "formal_parameters"
+        | "array_pattern"
+        | "rest_pattern"
+        | "import_clause"
+        | "namespace_import"
+        | "import_require_clause" => true,
+        "arrow_function" => field_is("parameter"),
+        "pair_pattern" => field_is("value"),
+        "assignment_pattern" | "object_assignment_pattern" => field_is("left"),
+        "import_specifier" => {
+            let alias = parent.child_by_field_name("alias");
+            alias == Some(node) || (alias.is_none() && field_is("name"))
+        }
+        "function_declaration"
+        | "generator_function_declaration"
+        | "function_expression"
+        | "generator_function"
+        | "class_declaration" => field_is("name"),
+        "catch_clause" => field_is("parameter"),
+        "for_in_statement" => field_is("left") && parent.child_by_field_name("kind").is_some(),
+        _ => false,
+    })
+}
+
+/// The node that owns a declared name: the declarator, parameter list, import, function,
+/// class or catch clause, looking through destructuring patterns.
+fn declaration_owner(node: Node) -> Option<Node> {
+    let mut current = node;
+    loop {
+        let parent = current.parent()?;
+        match parent.kind() {
+            "object_pattern"
+            | "array_pattern"
+            | "pair_pattern"
+            | "assignment_pattern"
+            | "object_assignment_pattern"
+            | "rest_pattern"
+            | "required_parameter"
+            | "optional_parameter"
+            | "named_imports" => current = parent,
+            // Destructuring assignment (`({ console } = x)`) assigns, it does not declare.
+            "assignment_expression" | "augmented_assignment_expression" => return None,
+            _ => return Some(parent),
+        }
+    }
+}
+
+fn ancestors(node: Node) -> impl Iterator<Item = Node> {
+    std::iter::successors(node.parent(), |n| n.parent())
+}
+
+const FUNCTION_SCOPES: &[&str] = &[
+    "function_declaration",
+    "function_expression",
+    "arrow_function",
+    "method_definition",
+    "generator_function_declaration",
+    "generator_function",
+    "class_static_block",
+    "program",
+];
+
+fn function_scope(node: Node) -> Node {
+    std::iter::successors(Some(node), |n| n.parent())
+        .find(|n| FUNCTION_SCOPES.contains(&n.kind()))
+        .unwrap_or(node)
+}
+
+fn block_scope(node: Node) -> Node {
+    std::iter::successors(Some(node), |n| n.parent())
+        .find(|n| {
+            matches!(
+                n.kind(),
+                "statement_block"
+                    | "for_statement"
+                    | "for_in_statement"
+                    | "switch_body"
+                    | "class_body"
+            ) || FUNCTION_SCOPES.contains(&n.kind())
+        })
+        .unwrap_or(node)
+}
+
+/// Every `dash-ignore` comment of the file, located. Found from the byte occurrences of
+/// the marker, so files without one pay nothing.
+fn suppressions(root: Node, source: &[u8]) -> Vec<Suppression> {
+    let mut found = Vec::new();
+    let mut last_comment = None;
+    let mut lines = LineIndex::new(source);
+    for at in memmem::find_iter(source, suppress::MARKER) {
+        let Some(node) = root.descendant_for_byte_range(at, at + suppress::MARKER.len()) else {
+            continue;
+        };
+        if node.kind() != "comment" || last_comment == Some(node.id()) {
+            continue;
+        }
+        last_comment = Some(node.id());
+        let Some((whole_file, rules)) =
+            suppress::parse_comment(&String::from_utf8_lossy(text(node, source)))
+        else {
+            continue;
+        };
+        let start = lines.position(node.start_byte()).line;
+        let end = lines.position(node.end_byte()).line;
+        let lines = suppress::covered_lines(source, node.start_byte(), start, end);
+        found.push(Suppression {
+            lines,
+            whole_file,
+            rules,
+        });
+    }
+    found
+}
+
+fn apply_suppressions(
+    source: &[u8],
+    mut uses: Vec<ConsoleUse>,
+    suppressions: &[Suppression],
+) -> Vec<ConsoleUse> {
+    uses.sort_by_key(|u| u.start);
+    if suppressions.is_empty() {
+        return uses;
+    }
+    let mut lines = LineIndex::new(source);
+    uses.retain(|u| {
+        let line = lines.position(u.start).line;
+        !suppressions
+            .iter()
+            .any(|s| s.applies_to(RULE_ID) && s.lines.contains(&line))
+    });
+    uses
+}

@@ -1,0 +1,169 @@
+//! Which part of a codebase a file belongs to: production, tests, scripts or examples.
+//! Policies (what `dash fix` does, what `dash verify` tolerates) are set per category.
+
+// Errors carry config text for diagnostics; they are cold and happen once per run.
+#![allow(clippy::result_large_err)]
+
+use globset::{GlobSet, GlobSetBuilder};
+use serde::Serialize;
+
+use crate::config::{Config, ConfigError, GlobSpec};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    Production,
+    Tests,
+    Scripts,
+    Examples,
+}
+
+impl Category {
+    pub const ALL: [Category; 4] = [
+        Category::Production,
+        Category::Tests,
+        Category::Scripts,
+        Category::Examples,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::Production => "production",
+            Category::Tests => "tests",
+            Category::Scripts => "scripts",
+            Category::Examples => "examples",
+        }
+    }
+}
+
+/// Compiled category globs. Tests win over scripts and examples (`scripts/x.test.ts` is a
+/// test), scripts over examples; anything unmatched is production.
+#[derive(Debug, Clone)]
+pub struct Categorizer {
+    tests: GlobSet,
+    scripts: GlobSet,
+    examples: GlobSet,
+}
+
+impl Categorizer {
+    pub fn new(config: &Config) -> Result<Categorizer, ConfigError> {
+        Ok(Categorizer {
+            tests: compile(config, &config.paths.tests)?,
+            scripts: compile(config, &config.paths.scripts)?,
+            examples: compile(config, &config.paths.examples)?,
+        })
+    }
+
+    /// `relative` is the path inside its worktree, with `/` separators.
+    pub fn categorize(&self, relative: &str) -> Category {
+        if self.tests.is_match(relative) {
+            Category::Tests
+        } else if self.scripts.is_match(relative) {
+            Category::Scripts
+        } else if self.examples.is_match(relative) {
+            Category::Examples
+        } else {
+            Category::Production
+        }
+    }
+}
+
+/// Compiles globs with gitignore-like anchoring, which is what people write in config
+/// files: a glob without a slash matches at any depth (`*.config.*`), a trailing slash
+/// means a folder anywhere (`scripts/`), and a glob with an inner slash is anchored at
+/// the root (`src/legacy/**`).
+pub fn compile(config: &Config, specs: &[GlobSpec]) -> Result<GlobSet, ConfigError> {
+    let mut builder = GlobSetBuilder::new();
+    for spec in specs {
+        let pattern = normalize(&spec.glob);
+        let glob = globset::GlobBuilder::new(&pattern)
+            .literal_separator(true)
+            .build()
+            .map_err(|err| config.glob_error(spec, err.kind().to_string()))?;
+        builder.add(glob);
+    }
+    builder.build().map_err(|err| {
+        let spec = specs.first().cloned().unwrap_or(GlobSpec {
+            glob: String::new(),
+            span: None,
+        });
+        config.glob_error(&spec, err.to_string())
+    })
+}
+
+fn normalize(glob: &str) -> String {
+    let glob = glob.strip_prefix("./").unwrap_or(glob);
+    let (body, is_dir) = match glob.strip_suffix('/') {
+        Some(body) => (body, true),
+        None => (glob, false),
+    };
+    let anchored = body.starts_with('/') || body.contains('/');
+    let body = body.strip_prefix('/').unwrap_or(body);
+    let mut pattern = if anchored || body.starts_with("**") {
+        body.to_owned()
+    } else {
+        format!("**/{body}")
+    };
+    if is_dir {
+        pattern.push_str("/**");
+    }
+    pattern
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn categorize(path: &str) -> Category {
+        Categorizer::new(&Config::default())
+            .unwrap()
+            .categorize(path)
+    }
+
+    #[test]
+    fn default_categories() {
+        assert_eq!(categorize("src/index.ts"), Category::Production);
+        assert_eq!(categorize("src/index.test.ts"), Category::Tests);
+        assert_eq!(categorize("src/a.spec.tsx"), Category::Tests);
+        assert_eq!(categorize("src/__tests__/a.ts"), Category::Tests);
+        assert_eq!(categorize("src/__mocks__/fs.ts"), Category::Tests);
+        assert_eq!(categorize("test/a.js"), Category::Tests);
+        assert_eq!(categorize("packages/x/tests/a.ts"), Category::Tests);
+        assert_eq!(categorize("e2e/login.ts"), Category::Tests);
+        assert_eq!(categorize("scripts/release.ts"), Category::Scripts);
+        assert_eq!(categorize("bin/cli.js"), Category::Scripts);
+        assert_eq!(categorize("vite.config.ts"), Category::Scripts);
+        assert_eq!(categorize("packages/a/jest.config.js"), Category::Scripts);
+        assert_eq!(categorize("examples/basic/main.ts"), Category::Examples);
+        assert_eq!(categorize("docs/snippet.js"), Category::Examples);
+        assert_eq!(categorize("scripts/check.test.ts"), Category::Tests);
+        assert_eq!(categorize("src/testing.ts"), Category::Production);
+        assert_eq!(categorize("src/latest/a.ts"), Category::Production);
+    }
+
+    #[test]
+    fn anchoring() {
+        assert_eq!(normalize("scripts/"), "**/scripts/**");
+        assert_eq!(normalize("*.config.*"), "**/*.config.*");
+        assert_eq!(normalize("src/legacy/**"), "src/legacy/**");
+        assert_eq!(normalize("/tools"), "tools");
+        assert_eq!(normalize("**/x/**"), "**/x/**");
+    }
+
+    #[test]
+    fn bad_glob_is_a_diagnostic_pointing_at_it() {
+        let text = "[paths]\ntests = [\"qa/[z-a]\"]\n";
+        let config = Config::parse(text, std::path::Path::new("dash.toml")).unwrap();
+        let err = Categorizer::new(&config).unwrap_err();
+        match err {
+            ConfigError::Glob { glob, span, .. } => {
+                assert_eq!(glob, "qa/[z-a]");
+                assert_eq!(
+                    &text[span.offset()..span.offset() + span.len()],
+                    "\"qa/[z-a]\""
+                );
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

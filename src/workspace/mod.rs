@@ -1,0 +1,292 @@
+//! What to analyze: the worktrees behind the paths a user names, and every source file
+//! in them, each with its worktree and category.
+//!
+//! Teams working with many git worktrees want one inventory across them, so naming the
+//! top of a worktree brings in every worktree of that repository (as `git worktree list`
+//! has them, locked and prunable ones included). Folders found during the walk that hold
+//! a `.git` of their own (nested repositories, worktrees placed inside another) are rows
+//! of their own too, and a file belongs to the innermost worktree that holds it.
+
+// Errors carry config text for diagnostics; they are cold and happen once per run.
+#![allow(clippy::result_large_err)]
+
+pub mod category;
+pub mod git;
+pub mod source;
+mod walk;
+
+use std::path::{Path, PathBuf};
+
+use miette::Diagnostic;
+use serde::Serialize;
+use thiserror::Error;
+
+pub use category::{Categorizer, Category};
+
+use crate::config::{Config, ConfigError};
+use crate::syntax::Lang;
+
+#[derive(Debug, Error, Diagnostic)]
+pub enum WorkspaceError {
+    #[error("{}: no such file or folder", path.display())]
+    #[diagnostic(
+        code(dash::path::missing),
+        help("check the path; dash scans the folders and files you name")
+    )]
+    Missing { path: PathBuf },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Config(#[from] ConfigError),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WorktreeKind {
+    /// The main worktree of a repository.
+    Main,
+    /// A linked worktree (`git worktree add`).
+    Linked,
+    /// A repository or worktree found inside a scanned folder.
+    Nested,
+    /// No git: the scanned path itself.
+    Plain,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Worktree {
+    /// Absolute, canonical.
+    #[serde(skip)]
+    pub root: PathBuf,
+    /// As printed: relative to the working directory when inside it.
+    pub path: String,
+    pub kind: WorktreeKind,
+    pub branch: Option<String>,
+    pub head: Option<String>,
+    pub locked: bool,
+    pub prunable: bool,
+    /// The folder is gone (a prunable worktree): nothing to walk.
+    pub missing: bool,
+}
+
+/// A source file to analyze.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    /// As printed: relative to the working directory when inside it, `/`-separated.
+    pub display: String,
+    pub lang: Lang,
+    pub worktree: usize,
+    pub category: Category,
+}
+
+/// A path the walk could not enter or read (permission denied, a symlink loop, a broken
+/// link): reported, and the rest goes on.
+#[derive(Debug, Clone, Serialize)]
+pub struct WalkProblem {
+    pub path: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct WalkOptions {
+    pub hidden: bool,
+    pub no_ignore: bool,
+    pub follow_links: bool,
+    /// Bring in the repository's other worktrees when a worktree's top is scanned.
+    pub worktrees: bool,
+    pub threads: usize,
+}
+
+impl Default for WalkOptions {
+    fn default() -> Self {
+        WalkOptions {
+            hidden: false,
+            no_ignore: false,
+            follow_links: false,
+            worktrees: true,
+            threads: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub worktrees: Vec<Worktree>,
+    /// Sorted by display path; no duplicates.
+    pub files: Vec<SourceFile>,
+    pub problems: Vec<WalkProblem>,
+    /// Files walked that are not JavaScript/TypeScript sources dash handles are never
+    /// listed; this counts the ones excluded by default rules (`.d.ts`, `*.min.js`).
+    pub excluded: usize,
+}
+
+impl Workspace {
+    pub fn discover(
+        paths: &[PathBuf],
+        config: &Config,
+        options: &WalkOptions,
+    ) -> Result<Workspace, WorkspaceError> {
+        let cwd = std::env::current_dir()
+            .ok()
+            .and_then(|d| std::fs::canonicalize(d).ok());
+        let display = |p: &Path| display_path(p, cwd.as_deref());
+        let categorizer = Categorizer::new(config)?;
+        let excludes = category::compile(config, &config.paths.exclude)?;
+
+        let mut worktrees: Vec<Worktree> = Vec::new();
+        let mut roots: Vec<PathBuf> = Vec::new();
+        let add_worktree = |wt: Worktree, worktrees: &mut Vec<Worktree>| {
+            if !worktrees.iter().any(|w| w.root == wt.root) {
+                worktrees.push(wt);
+            }
+        };
+        for path in paths {
+            let canonical = std::fs::canonicalize(path)
+                .map_err(|_| WorkspaceError::Missing { path: path.clone() })?;
+            roots.push(canonical.clone());
+            let Some(top) = git::enclosing_worktree(if canonical.is_dir() {
+                &canonical
+            } else {
+                canonical.parent().unwrap_or(&canonical)
+            }) else {
+                add_worktree(plain_worktree(&canonical, &display), &mut worktrees);
+                continue;
+            };
+            let listed = if options.worktrees && canonical == top {
+                git::list_worktrees(&top)
+            } else {
+                None
+            };
+            match listed {
+                Some(entries) => {
+                    for (i, entry) in entries.into_iter().filter(|e| !e.bare).enumerate() {
+                        let root = std::fs::canonicalize(&entry.path).unwrap_or(entry.path.clone());
+                        let missing = !root.is_dir();
+                        if !missing {
+                            roots.push(root.clone());
+                        }
+                        let kind = if i == 0 {
+                            WorktreeKind::Main
+                        } else {
+                            WorktreeKind::Linked
+                        };
+                        add_worktree(
+                            Worktree {
+                                path: display(&root),
+                                root,
+                                kind,
+                                branch: entry.branch,
+                                head: entry.head,
+                                locked: entry.locked,
+                                prunable: entry.prunable,
+                                missing,
+                            },
+                            &mut worktrees,
+                        );
+                    }
+                }
+                None => {
+                    let (branch, head) = git::head_of(&top);
+                    add_worktree(
+                        Worktree {
+                            path: display(&top),
+                            root: top,
+                            kind: WorktreeKind::Main,
+                            branch,
+                            head,
+                            locked: false,
+                            prunable: false,
+                            missing: false,
+                        },
+                        &mut worktrees,
+                    );
+                }
+            }
+        }
+        roots.sort();
+        roots.dedup();
+
+        let known_roots: Vec<PathBuf> = worktrees.iter().map(|w| w.root.clone()).collect();
+        let walked = walk::walk(&roots, &known_roots, &excludes, options);
+
+        for nested in walked.nested_repos {
+            if worktrees.iter().any(|w| w.root == nested) {
+                continue;
+            }
+            let (branch, head) = git::head_of(&nested);
+            worktrees.push(Worktree {
+                path: display(&nested),
+                root: nested,
+                kind: WorktreeKind::Nested,
+                branch,
+                head,
+                locked: false,
+                prunable: false,
+                missing: false,
+            });
+        }
+        worktrees.sort_by(|a, b| a.path.cmp(&b.path));
+
+        let mut files: Vec<SourceFile> = walked
+            .files
+            .into_iter()
+            .filter_map(|(path, lang)| {
+                // The innermost worktree holding the file is the one with the longest root.
+                let (index, worktree) = worktrees
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, w)| path.starts_with(&w.root))
+                    .max_by_key(|(_, w)| w.root.as_os_str().len())?;
+                let relative = path.strip_prefix(&worktree.root).ok()?;
+                let relative = relative.to_string_lossy().replace('\\', "/");
+                let category = categorizer.categorize(&relative);
+                Some(SourceFile {
+                    display: display(&path),
+                    path,
+                    lang,
+                    worktree: index,
+                    category,
+                })
+            })
+            .collect();
+        files.sort_by(|a, b| a.display.cmp(&b.display));
+        files.dedup_by(|a, b| a.path == b.path);
+
+        let mut problems = walked.problems;
+        problems.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(Workspace {
+            worktrees,
+            files,
+            problems,
+            excluded: walked.excluded,
+        })
+    }
+}
+
+fn plain_worktree(path: &Path, display: &impl Fn(&Path) -> String) -> Worktree {
+    let root = if path.is_dir() {
+        path.to_path_buf()
+    } else {
+        path.parent().unwrap_or(path).to_path_buf()
+    };
+    Worktree {
+        path: display(&root),
+        root,
+        kind: WorktreeKind::Plain,
+        branch: None,
+        head: None,
+        locked: false,
+        prunable: false,
+        missing: false,
+    }
+}
+
+/// Relative to `cwd` when inside it (`.` for `cwd` itself), else absolute; `/`-separated.
+pub fn display_path(path: &Path, cwd: Option<&Path>) -> String {
+    let shown = match cwd.and_then(|cwd| path.strip_prefix(cwd).ok()) {
+        Some(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),
+        Some(rel) => rel.to_path_buf(),
+        None => path.to_path_buf(),
+    };
+    shown.to_string_lossy().replace('\\', "/")
+}
