@@ -27,13 +27,30 @@ use crate::syntax::Lang;
 
 /// Returns every console use in `source`, or `None` when it cannot be certain.
 pub fn find(lang: Lang, source: &[u8]) -> Option<Vec<ConsoleUse>> {
-    let last = memmem::rfind(source, NEEDLE)?;
+    decide_file(lang, source).ok()
+}
+
+/// Why the lexical finder declines `source`: the byte offset where it stopped and the
+/// reason (`None` when it decides the file). For tuning and for `--verbose` diagnostics.
+pub fn explain(lang: Lang, source: &[u8]) -> Option<(usize, &'static str)> {
+    decide_file(lang, source).err()
+}
+
+fn decide_file(lang: Lang, source: &[u8]) -> Result<Vec<ConsoleUse>, (usize, &'static str)> {
+    let Some(last) = memmem::rfind(source, NEEDLE) else {
+        return Ok(Vec::new());
+    };
     // Suppression comments need line-accurate comment handling: leave them to the tree.
-    if memmem::find(source, suppress::MARKER).is_some() {
-        return None;
+    if let Some(at) = memmem::find(source, suppress::MARKER) {
+        return Err((at, "suppression comment"));
     }
-    let tokens = Lexer::new(source, lang.allows_jsx()).run(last + NEEDLE.len())?;
-    decide(source, &tokens)
+    let mut lexer = Lexer::new(source, lang.allows_jsx());
+    match lexer.run(last + NEEDLE.len()) {
+        Some(()) => decide(source, &lexer.tokens),
+        None => Err(lexer
+            .why
+            .unwrap_or((lexer.pos, "unterminated literal or comment"))),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +109,8 @@ struct Lexer<'s> {
     parens: Vec<bool>,
     /// Whether the last `)` closed a control-statement head.
     last_paren_was_control: bool,
+    /// Where and why tokenizing stopped short, when it did.
+    why: Option<(usize, &'static str)>,
 }
 
 impl Lang {
@@ -129,7 +148,14 @@ impl<'s> Lexer<'s> {
             braces: Vec::new(),
             parens: Vec::new(),
             last_paren_was_control: false,
+            why: None,
         }
+    }
+
+    /// Declines, remembering the first reason.
+    fn no<T>(&mut self, why: &'static str) -> Option<T> {
+        self.why.get_or_insert((self.pos, why));
+        None
     }
 
     fn peek(&self, offset: usize) -> u8 {
@@ -146,7 +172,7 @@ impl<'s> Lexer<'s> {
 
     /// Tokenizes until a few tokens past byte `until` (enough to decide the last
     /// occurrence), or the end of the file. `None` means "not certain".
-    fn run(mut self, until: usize) -> Option<Vec<Token>> {
+    fn run(&mut self, until: usize) -> Option<()> {
         if self.src.starts_with(b"#!") {
             self.pos = memchr::memchr(b'\n', self.src).unwrap_or(self.src.len());
         }
@@ -160,7 +186,7 @@ impl<'s> Lexer<'s> {
             }
             self.token()?;
         }
-        Some(self.tokens)
+        Some(())
     }
 
     /// Skips white space and comments; `Some(false)` at the end of input.
@@ -242,9 +268,12 @@ impl<'s> Lexer<'s> {
                 self.ident();
                 self.push(Kind::Value, start);
             }
-            b'\\' => return None, // a unicode escape in an identifier
+            b'\\' => return self.no("unicode escape outside a literal"),
             b'/' => {
-                if self.expression_may_start()? {
+                let Some(may_start) = self.expression_may_start() else {
+                    return self.no("`/` after `}`");
+                };
+                if may_start {
                     self.regex()?;
                     self.push(Kind::Value, start);
                 } else {
@@ -252,7 +281,12 @@ impl<'s> Lexer<'s> {
                     self.push(Kind::Punct(b'/'), start);
                 }
             }
-            b'<' if self.jsx && self.expression_may_start()? => {
+            b'<' if self.jsx
+                && !matches!(self.peek(1), b'<' | b'=')
+                && self
+                    .expression_may_start()
+                    .or_else(|| self.no("`<` after `}`"))? =>
+            {
                 self.jsx_element()?;
                 self.push(Kind::Value, start);
             }
@@ -265,7 +299,10 @@ impl<'s> Lexer<'s> {
                 self.push(Kind::LParen, start);
             }
             b')' => {
-                self.last_paren_was_control = self.parens.pop()?;
+                let Some(control) = self.parens.pop() else {
+                    return self.no("unbalanced `)`");
+                };
+                self.last_paren_was_control = control;
                 self.pos += 1;
                 self.push(Kind::RParen, start);
             }
@@ -274,7 +311,7 @@ impl<'s> Lexer<'s> {
                 self.pos += 1;
                 self.push(Kind::LBrace, start);
             }
-            b'}' => match self.braces.pop()? {
+            b'}' => match self.braces.pop().or_else(|| self.no("unbalanced `}`"))? {
                 Brace::Block => {
                     self.pos += 1;
                     self.push(Kind::RBrace, start);
@@ -285,7 +322,7 @@ impl<'s> Lexer<'s> {
                     self.push(kind, start);
                 }
                 // The JSX scanner consumes its own closing braces.
-                Brace::Jsx => return None,
+                Brace::Jsx => return self.no("unbalanced `}` in JSX"),
             },
             b'[' => {
                 self.pos += 1;
@@ -307,6 +344,15 @@ impl<'s> Lexer<'s> {
             b'?' if self.peek(1) == b'.' && !self.peek(2).is_ascii_digit() => {
                 self.pos += 2;
                 self.push(Kind::QuestionDot, start);
+            }
+            // `<<`, `<=`, `<<=`: one punctuator, so the second `<` is never taken for JSX.
+            b'<' if matches!(self.peek(1), b'<' | b'=') => {
+                self.pos += if self.peek(1) == b'<' && self.peek(2) == b'=' {
+                    3
+                } else {
+                    2
+                };
+                self.push(Kind::Punct(b'<'), start);
             }
             b'+' | b'-' if self.peek(1) == b => {
                 self.pos += 2;
@@ -440,7 +486,7 @@ impl<'s> Lexer<'s> {
             }
             let named = self.pos > name_start;
             if !closing && !named && self.peek(0) != b'>' {
-                return None; // `< ` is a comparison or something else
+                return self.no("`<` that is not a JSX tag");
             }
             self.skip_jsx_space();
             if !closing
@@ -448,7 +494,7 @@ impl<'s> Lexer<'s> {
                 && matches!(self.peek(0), b',' | b'e')
                 && self.looks_like_type_parameters()
             {
-                return None; // TSX generic arrow function
+                return self.no("TSX type parameters");
             }
             // Attributes until `>` or `/>`.
             let self_closing = loop {
@@ -469,8 +515,9 @@ impl<'s> Lexer<'s> {
                         self.pos += end + 2;
                     }
                     b'{' => self.jsx_expression()?,
-                    b'<' => return None, // an element as an attribute value: rare, decline
+                    b'<' => return self.no("JSX element as an attribute value"),
                     b'a'..=b'z'
+                    | b'0'..=b'9'
                     | b'A'..=b'Z'
                     | b'_'
                     | b'$'
@@ -479,11 +526,13 @@ impl<'s> Lexer<'s> {
                     | b'='
                     | b'.'
                     | 0x80.. => self.pos += 1,
-                    _ => return None,
+                    _ => return self.no("unexpected byte in a JSX tag"),
                 }
             };
             if closing {
-                depth = depth.checked_sub(1)?;
+                depth = depth
+                    .checked_sub(1)
+                    .or_else(|| self.no("unbalanced JSX closing tag"))?;
             } else if !self_closing {
                 depth += 1;
             }
@@ -543,12 +592,17 @@ impl<'s> Lexer<'s> {
 }
 
 /// Decides every `console` identifier token, or declines the whole file.
-fn decide(src: &[u8], tokens: &[Token]) -> Option<Vec<ConsoleUse>> {
+fn decide(src: &[u8], tokens: &[Token]) -> Result<Vec<ConsoleUse>, (usize, &'static str)> {
     let text = |t: &Token| &src[t.start..t.end];
     let kind_at = |i: usize| tokens.get(i).map(|t| t.kind);
     let mut uses = Vec::new();
+    let mut shadowed: Vec<std::ops::Range<usize>> = Vec::new();
     for (i, token) in tokens.iter().enumerate() {
         if token.kind != Kind::Ident || text(token) != NEEDLE {
+            continue;
+        }
+        if let Some(scope) = block_binding_scope(src, tokens, i) {
+            shadowed.push(scope);
             continue;
         }
         if i > 0 {
@@ -556,14 +610,19 @@ fn decide(src: &[u8], tokens: &[Token]) -> Option<Vec<ConsoleUse>> {
                 // `x.console`, `x?.console`: a property, not the global.
                 Kind::Dot | Kind::QuestionDot => continue,
                 // `new console.Console()`, `@console.x`: not a plain call; let the tree decide.
-                Kind::Punct(b'@') => return None,
-                Kind::Ident if text(&tokens[i - 1]) == b"new" => return None,
+                Kind::Punct(b'@') => return Err((token.start, "`@console`")),
+                Kind::Ident if text(&tokens[i - 1]) == b"new" => {
+                    return Err((token.start, "`new console`"));
+                }
                 _ => {}
             }
         }
         let (method, callee_end, after) = match kind_at(i + 1) {
             Some(Kind::Dot | Kind::QuestionDot) => {
-                let name = tokens.get(i + 2).filter(|t| t.kind == Kind::Ident)?;
+                let name = tokens
+                    .get(i + 2)
+                    .filter(|t| t.kind == Kind::Ident)
+                    .ok_or((token.start, "`console.` not followed by a name"))?;
                 (
                     Some(String::from_utf8_lossy(text(name)).into_owned()),
                     name.end,
@@ -571,14 +630,18 @@ fn decide(src: &[u8], tokens: &[Token]) -> Option<Vec<ConsoleUse>> {
                 )
             }
             Some(Kind::LBracket) => {
-                let key = tokens.get(i + 2)?;
-                let close = tokens.get(i + 3).filter(|t| t.kind == Kind::RBracket)?;
+                let computed = (token.start, "computed `console[…]` key");
+                let key = tokens.get(i + 2).ok_or(computed)?;
+                let close = tokens
+                    .get(i + 3)
+                    .filter(|t| t.kind == Kind::RBracket)
+                    .ok_or(computed)?;
                 let name = match key.kind {
                     Kind::Str { simple: true } => &src[key.start + 1..key.end - 1],
                     Kind::Template if !src[key.start..key.end].contains(&b'\\') => {
                         &src[key.start + 1..key.end - 1]
                     }
-                    _ => return None,
+                    _ => return Err(computed),
                 };
                 (
                     Some(String::from_utf8_lossy(name).into_owned()),
@@ -586,14 +649,28 @@ fn decide(src: &[u8], tokens: &[Token]) -> Option<Vec<ConsoleUse>> {
                     i + 4,
                 )
             }
-            // A binding, a plain value use, a label, a key, a type: the tree decides.
-            _ => return None,
+            // `typeof console`, `x = console`: the global as a value, no binding.
+            _ if i > 0 && is_value_context(src, tokens, i) => continue,
+            // `jest.spyOn(console, 'log')`: an argument, no binding.
+            Some(Kind::Punct(b',') | Kind::RParen) if is_call_argument(src, tokens, i) => continue,
+            // A binding, a label, a key, a type: the tree decides.
+            _ => return Err((token.start, "`console` not followed by a member access")),
         };
         let usage = match kind_at(after) {
             Some(Kind::LParen) => Usage::Call,
+            // `f(a, console.log)` or `if (console.time)`: an argument or a condition. A
+            // directly parenthesized `(console.log)(x)` is a call, left to the tree.
+            Some(Kind::RParen) if !directly_parenthesized(src, tokens, i) => Usage::Reference,
             Some(Kind::QuestionDot) if kind_at(after + 1) == Some(Kind::LParen) => Usage::Call,
+            // An identifier: a new statement after ASI, or `as`/`satisfies`, which make
+            // the member a value even inside parentheses.
             Some(
-                Kind::Dot | Kind::QuestionDot | Kind::RBrace | Kind::RBracket | Kind::Increment,
+                Kind::Dot
+                | Kind::QuestionDot
+                | Kind::RBrace
+                | Kind::RBracket
+                | Kind::Increment
+                | Kind::Ident,
             )
             | None => Usage::Reference,
             Some(Kind::Punct(
@@ -601,8 +678,8 @@ fn decide(src: &[u8], tokens: &[Token]) -> Option<Vec<ConsoleUse>> {
                 | b'/' | b'>',
             )) => Usage::Reference,
             // `!` (non-null call), `<` (generic call), templates (tagged calls), `)`
-            // (maybe a parenthesized callee), identifiers (ASI or `as`): the tree decides.
-            _ => return None,
+            // (maybe a parenthesized callee): the tree decides.
+            _ => return Err((token.start, "unusual token after `console.<method>`")),
         };
         uses.push(ConsoleUse {
             usage,
@@ -611,5 +688,184 @@ fn decide(src: &[u8], tokens: &[Token]) -> Option<Vec<ConsoleUse>> {
             callee_end,
         });
     }
-    Some(uses)
+    uses.retain(|u| !shadowed.iter().any(|scope| scope.contains(&u.start)));
+    Ok(uses)
+}
+
+/// `const console = …` / `let console: T = …`: a block-scoped binding, visible from the
+/// `{` that encloses it to the matching `}` (the whole file at top level). Returns that
+/// byte range. `var` (function-scoped) and destructuring are left to the tree.
+fn block_binding_scope(src: &[u8], tokens: &[Token], i: usize) -> Option<std::ops::Range<usize>> {
+    let prev = tokens.get(i.checked_sub(1)?)?;
+    if prev.kind != Kind::Ident || !matches!(&src[prev.start..prev.end], b"const" | b"let") {
+        return None;
+    }
+    if !matches!(tokens.get(i + 1)?.kind, Kind::Punct(b'=' | b':')) {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut parens = 0usize;
+    let mut open = None;
+    for j in (0..i).rev() {
+        match tokens[j].kind {
+            Kind::RParen => parens += 1,
+            // `for (let console = …;;)` is scoped to the loop: the tree decides.
+            Kind::LParen if parens == 0 => return None,
+            Kind::LParen => parens -= 1,
+            Kind::RBrace => depth += 1,
+            Kind::LBrace if depth == 0 => {
+                open = Some(j);
+                break;
+            }
+            Kind::LBrace => depth -= 1,
+            _ => {}
+        }
+    }
+    let Some(open) = open else {
+        return Some(0..src.len());
+    };
+    let mut depth = 0usize;
+    for token in &tokens[i + 1..] {
+        match token.kind {
+            Kind::LBrace => depth += 1,
+            Kind::RBrace if depth == 0 => return Some(tokens[open].start..token.end),
+            Kind::RBrace => depth -= 1,
+            _ => {}
+        }
+    }
+    // The block continues past where tokenizing stopped: shadowed to the end.
+    Some(tokens[open].start..src.len())
+}
+
+/// Tokens before which an identifier is read as a value and never declared.
+const VALUE_KEYWORDS: &[&[u8]] = &[
+    b"return",
+    b"typeof",
+    b"void",
+    b"delete",
+    b"await",
+    b"yield",
+    b"throw",
+    b"in",
+    b"instanceof",
+];
+
+/// Whether the token before `console` (at `i`) makes it a value: after `=`, `!`, `?` or a
+/// keyword such as `typeof`, a name is never a declaration, unless `=>` follows it.
+fn is_value_context(src: &[u8], tokens: &[Token], i: usize) -> bool {
+    // `x = console => …`, `a ? console => 1 : b`: an arrow function's parameter.
+    let arrow_follows = tokens
+        .get(i + 1)
+        .is_some_and(|t| t.kind == Kind::Punct(b'='))
+        && tokens
+            .get(i + 2)
+            .is_some_and(|t| t.kind == Kind::Punct(b'>') && t.start == tokens[i + 1].end);
+    if arrow_follows {
+        return false;
+    }
+    let prev = &tokens[i - 1];
+    match prev.kind {
+        Kind::Punct(b'=' | b'!' | b'?') => true,
+        Kind::Ident => VALUE_KEYWORDS.contains(&&src[prev.start..prev.end]),
+        _ => false,
+    }
+}
+
+/// Keywords that put a parenthesized list after them that is not a call's arguments.
+const NOT_A_CALLEE: &[&[u8]] = &[
+    b"function",
+    b"if",
+    b"for",
+    b"while",
+    b"switch",
+    b"catch",
+    b"with",
+    b"return",
+    b"typeof",
+    b"void",
+    b"delete",
+    b"await",
+    b"yield",
+    b"in",
+    b"of",
+    b"new",
+    b"async",
+    b"get",
+    b"set",
+    b"static",
+    b"constructor",
+];
+
+/// How far the argument check looks for the enclosing parentheses, in tokens: enough for
+/// real argument lists, and it keeps the check linear.
+const ARGUMENT_SCAN: usize = 256;
+
+/// Whether `console` at `i` is one argument of a call such as `spyOn(console, 'log')`:
+/// the enclosing `(` follows a callee (a name that is not a declaring keyword, `)` or
+/// `]`), and the matching `)` is not followed by `{`, `=>` or `:`, which would make the
+/// list a parameter list (function, method, arrow, typed signature).
+fn is_call_argument(src: &[u8], tokens: &[Token], i: usize) -> bool {
+    // Back to the enclosing `(`.
+    let mut depth = 0usize;
+    let mut open = None;
+    for j in (i.saturating_sub(ARGUMENT_SCAN)..i).rev() {
+        match tokens[j].kind {
+            Kind::RParen | Kind::RBracket | Kind::RBrace => depth += 1,
+            Kind::LBracket | Kind::LBrace if depth == 0 => return false, // a pattern or literal
+            Kind::LParen | Kind::LBracket | Kind::LBrace if depth > 0 => depth -= 1,
+            Kind::LParen => {
+                open = Some(j);
+                break;
+            }
+            _ => {}
+        }
+    }
+    let Some(open) = open else { return false };
+    let Some(callee) = open.checked_sub(1).map(|j| &tokens[j]) else {
+        return false;
+    };
+    let is_keyword =
+        |t: &Token| t.kind == Kind::Ident && NOT_A_CALLEE.contains(&&src[t.start..t.end]);
+    let callee_ok = match callee.kind {
+        // `function f(console)` and `get f(console)` are declarations.
+        Kind::Ident => {
+            !is_keyword(callee) && !open.checked_sub(2).is_some_and(|j| is_keyword(&tokens[j]))
+        }
+        Kind::RParen | Kind::RBracket => true,
+        _ => false,
+    };
+    if !callee_ok {
+        return false;
+    }
+    // Forward to the matching `)` and look at what follows it.
+    let mut depth = 0usize;
+    for j in i + 1..(i + ARGUMENT_SCAN).min(tokens.len()) {
+        match tokens[j].kind {
+            Kind::LParen | Kind::LBracket | Kind::LBrace => depth += 1,
+            Kind::RParen if depth == 0 => {
+                return match tokens.get(j + 1).map(|t| t.kind) {
+                    Some(Kind::LBrace | Kind::Punct(b':')) => false,
+                    Some(Kind::Punct(b'=')) => tokens
+                        .get(j + 2)
+                        .is_some_and(|t| t.kind != Kind::Punct(b'>')),
+                    _ => true,
+                };
+            }
+            Kind::RParen | Kind::RBracket | Kind::RBrace => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Whether `console.<m>` at `i` is wrapped in its own parentheses, `(console.m)`, which
+/// is a call when another `(` follows; a condition such as `if (console.time)` is not.
+fn directly_parenthesized(src: &[u8], tokens: &[Token], i: usize) -> bool {
+    match i.checked_sub(1).map(|j| tokens[j].kind) {
+        Some(Kind::LParen) => !i.checked_sub(2).is_some_and(|j| {
+            tokens[j].kind == Kind::Ident
+                && CONTROL_KEYWORDS.contains(&&src[tokens[j].start..tokens[j].end])
+        }),
+        _ => false,
+    }
 }

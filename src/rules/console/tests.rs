@@ -197,6 +197,20 @@ fn references_are_told_apart_from_calls() {
 }
 
 #[test]
+fn identifiers_after_the_member_make_it_a_value() {
+    let src = "const log = ok ? console.error : console.log\nlog('x')\nconst w = (console.warn as any)(1);\n";
+    assert!(check(
+        Lang::TypeScript,
+        src,
+        &[
+            (1, "error", Reference),
+            (1, "log", Reference),
+            (3, "warn", Reference)
+        ]
+    ));
+}
+
+#[test]
 fn unusual_callees_are_left_to_the_tree() {
     assert!(!check(
         Lang::TypeScript,
@@ -307,4 +321,20 @@ fn unterminated_input_declines_instead_of_guessing() {
 fn property_named_like_a_keyword_before_division() {
     let src = "const half = range.of / 2; console.log(half);\n";
     assert!(check(Lang::TypeScript, src, &[(1, "log", Call)]));
+}
+
+#[test]
+fn block_scoped_bindings_are_decided_lexically() {
+    let src = "function f() {\n  if (a) {\n    const console = make();\n    console.log(1);\n  }\n  console.log(2);\n}\nlet console: Console = other;\nconsole.log(3);\n";
+    assert!(check(Lang::TypeScript, src, &[]));
+    let src = "function f() {\n  {\n    let console = make();\n    console.log(1);\n  }\n  console.log(2);\n}\n";
+    assert!(check(Lang::JavaScript, src, &[(6, "log", Call)]));
+    let src = "for (let console = a; x; ) { console.log(1); }\nconsole.log(2);\n";
+    assert!(!check(Lang::JavaScript, src, &[(2, "log", Call)]));
+    // A `console` object key or a type annotation is not a binding.
+    check(
+        Lang::TypeScript,
+        "const x = { console: 1 };\nconsole.log(x);\n",
+        &[(2, "log", Call)],
+    );
 }
