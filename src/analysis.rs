@@ -38,9 +38,11 @@ pub enum Outcome {
     Prefiltered,
     /// Decided by the lexical finder.
     Lexed,
-    /// Parsed with tree-sitter; the count of ERROR/MISSING nodes.
+    /// Parsed with tree-sitter; the count of ERROR/MISSING nodes, and why the lexical
+    /// finder declined (line, reason) unless `--exact` asked for the parse.
     Parsed {
         syntax_errors: usize,
+        declined: Option<(u32, &'static str)>,
     },
     /// `// dash-ignore-file`.
     Ignored,
@@ -137,7 +139,12 @@ fn analyze_file(
         return result(Outcome::Ignored, Vec::new(), bytes);
     }
     let outcome = match scan.syntax_errors {
-        Some(syntax_errors) => Outcome::Parsed { syntax_errors },
+        Some(syntax_errors) => Outcome::Parsed {
+            syntax_errors,
+            declined: scan
+                .declined
+                .map(|(at, why)| (LineIndex::new(&text.bytes).position(at).line, why)),
+        },
         None => Outcome::Lexed,
     };
     let findings = findings(file, &text.bytes, &scan.uses);

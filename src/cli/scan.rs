@@ -102,9 +102,12 @@ pub fn run(args: &ScanArgs, global: &GlobalArgs) -> miette::Result<Exit> {
         for note in &report.notes {
             eprintln!("note: {note}");
         }
-        if !report.syntax_error_files.is_empty() && global.verbose {
+        if global.verbose {
             for path in &report.syntax_error_files {
                 eprintln!("note: {path}: has syntax errors; findings in it may be incomplete");
+            }
+            for parsed in &report.parsed_files {
+                eprintln!("note: parsed {parsed}");
             }
         }
     }

@@ -73,6 +73,8 @@ pub struct ScanReport {
     pub stats: Stats,
     /// Files that contain syntax errors (their findings may be incomplete).
     pub syntax_error_files: Vec<String>,
+    /// Files the token finder left to a full parse: `path:line: reason` (for `-v`).
+    pub parsed_files: Vec<String>,
 }
 
 /// The usual methods first, in the order people think of them; others alphabetically.
@@ -106,6 +108,7 @@ impl ScanReport {
             })
             .collect();
         let mut syntax_error_files = Vec::new();
+        let mut parsed_files = Vec::new();
         let mut files_per_worktree = vec![0usize; workspace.worktrees.len()];
         for result in analysis.results {
             let file = &workspace.files[result.file];
@@ -119,8 +122,16 @@ impl ScanReport {
                     path: file.display.clone(),
                     message,
                 }),
-                Outcome::Parsed { syntax_errors } if syntax_errors > 0 => {
-                    syntax_error_files.push(file.display.clone())
+                Outcome::Parsed {
+                    syntax_errors,
+                    declined,
+                } => {
+                    if syntax_errors > 0 {
+                        syntax_error_files.push(file.display.clone());
+                    }
+                    if let Some((line, why)) = declined {
+                        parsed_files.push(format!("{}:{line}: {why}", file.display));
+                    }
                 }
                 _ => {}
             }
@@ -186,6 +197,7 @@ impl ScanReport {
             thresholds,
             stats: analysis.stats,
             syntax_error_files,
+            parsed_files,
         }
     }
 

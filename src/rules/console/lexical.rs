@@ -27,16 +27,12 @@ use crate::syntax::Lang;
 
 /// Returns every console use in `source`, or `None` when it cannot be certain.
 pub fn find(lang: Lang, source: &[u8]) -> Option<Vec<ConsoleUse>> {
-    decide_file(lang, source).ok()
+    decide(lang, source).ok()
 }
 
-/// Why the lexical finder declines `source`: the byte offset where it stopped and the
-/// reason (`None` when it decides the file). For tuning and for `--verbose` diagnostics.
-pub fn explain(lang: Lang, source: &[u8]) -> Option<(usize, &'static str)> {
-    decide_file(lang, source).err()
-}
-
-fn decide_file(lang: Lang, source: &[u8]) -> Result<Vec<ConsoleUse>, (usize, &'static str)> {
+/// Every console use in `source`, or where and why the lexical finder declined (a byte
+/// offset and a reason, shown by `dash scan -v`).
+pub fn decide(lang: Lang, source: &[u8]) -> Result<Vec<ConsoleUse>, (usize, &'static str)> {
     let Some(last) = memmem::rfind(source, NEEDLE) else {
         return Ok(Vec::new());
     };
@@ -46,7 +42,7 @@ fn decide_file(lang: Lang, source: &[u8]) -> Result<Vec<ConsoleUse>, (usize, &'s
     }
     let mut lexer = Lexer::new(source, lang.allows_jsx());
     match lexer.run(last + NEEDLE.len()) {
-        Some(()) => decide(source, &lexer.tokens),
+        Some(()) => decide_tokens(source, &lexer.tokens),
         None => Err(lexer
             .why
             .unwrap_or((lexer.pos, "unterminated literal or comment"))),
@@ -592,7 +588,7 @@ impl<'s> Lexer<'s> {
 }
 
 /// Decides every `console` identifier token, or declines the whole file.
-fn decide(src: &[u8], tokens: &[Token]) -> Result<Vec<ConsoleUse>, (usize, &'static str)> {
+fn decide_tokens(src: &[u8], tokens: &[Token]) -> Result<Vec<ConsoleUse>, (usize, &'static str)> {
     let text = |t: &Token| &src[t.start..t.end];
     let kind_at = |i: usize| tokens.get(i).map(|t| t.kind);
     let mut uses = Vec::new();

@@ -64,18 +64,31 @@ pub struct FileScan {
     pub syntax_errors: Option<usize>,
     /// `// dash-ignore-file` was present: the file is skipped.
     pub ignored_file: bool,
+    /// Why the lexical finder declined (byte offset, reason), when the tree decided.
+    pub declined: Option<(usize, &'static str)>,
 }
 
 /// Finds console uses, with the lexical finder first unless `exact` asks for the tree.
 pub fn scan(lang: Lang, source: &[u8], exact: bool) -> FileScan {
-    if !exact && let Some(uses) = lexical::find(lang, source) {
-        return FileScan {
-            uses,
-            syntax_errors: None,
-            ignored_file: false,
-        };
+    let declined = if exact {
+        None
+    } else {
+        match lexical::decide(lang, source) {
+            Ok(uses) => {
+                return FileScan {
+                    uses,
+                    syntax_errors: None,
+                    ignored_file: false,
+                    declined: None,
+                };
+            }
+            Err(why) => Some(why),
+        }
+    };
+    FileScan {
+        declined,
+        ..tree::find(lang, source)
     }
-    tree::find(lang, source)
 }
 
 #[cfg(test)]

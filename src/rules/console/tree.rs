@@ -21,6 +21,7 @@ pub fn find(lang: Lang, source: &[u8]) -> FileScan {
             uses: Vec::new(),
             syntax_errors: None,
             ignored_file: false,
+            declined: None,
         };
     };
     let root = tree.root_node();
@@ -35,6 +36,7 @@ pub fn find(lang: Lang, source: &[u8]) -> FileScan {
             uses: Vec::new(),
             syntax_errors,
             ignored_file: true,
+            declined: None,
         };
     }
 
@@ -70,6 +72,7 @@ pub fn find(lang: Lang, source: &[u8]) -> FileScan {
         uses,
         syntax_errors,
         ignored_file: false,
+        declined: None,
     }
 }
 
