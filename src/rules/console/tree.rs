@@ -16,16 +16,21 @@ use crate::rules::suppress::{self, Suppression};
 use crate::syntax::{self, Lang, text};
 
 pub fn find(lang: Lang, source: &[u8]) -> FileScan {
-    let Some(tree) = syntax::parse(lang, source) else {
-        return FileScan {
+    match syntax::parse(lang, source) {
+        Some(tree) => find_in_tree(&tree, source),
+        None => FileScan {
             uses: Vec::new(),
             syntax_errors: None,
             ignored_file: false,
             declined: None,
-        };
-    };
+        },
+    }
+}
+
+/// The tree finder on a tree already parsed from `source` (codemods parse once and reuse).
+pub fn find_in_tree(tree: &tree_sitter::Tree, source: &[u8]) -> FileScan {
     let root = tree.root_node();
-    let syntax_errors = Some(syntax::error_count(&tree));
+    let syntax_errors = Some(syntax::error_count(tree));
 
     let suppressions = suppressions(root, source);
     if suppressions
@@ -142,17 +147,92 @@ fn literal_key(index: Node, source: &[u8]) -> Option<String> {
 /// Whether the member expression is what a call calls, looking through parentheses and
 /// TypeScript's non-null assertion: `(console.log)(x)`, `console.log!(x)`.
 fn callee_of_call(member: Node) -> bool {
+    enclosing_call(member).is_some()
+}
+
+/// The call whose callee is `member` (through parentheses and `!`), if any.
+fn enclosing_call(member: Node) -> Option<Node> {
     let mut expr = member;
     loop {
-        let Some(parent) = expr.parent() else {
-            return false;
-        };
+        let parent = expr.parent()?;
         match parent.kind() {
             "parenthesized_expression" | "non_null_expression" => expr = parent,
-            "call_expression" => return parent.child_by_field_name("function") == Some(expr),
-            _ => return false,
+            "call_expression" => {
+                return (parent.child_by_field_name("function") == Some(expr)).then_some(parent);
+            }
+            _ => return None,
         }
     }
+}
+
+/// The `call_expression` of the console call whose `console` starts at `start`.
+pub fn call_at(root: Node<'_>, start: usize) -> Option<Node<'_>> {
+    let node = root.descendant_for_byte_range(start, start + NEEDLE.len())?;
+    enclosing_call(node.parent()?)
+}
+
+/// A declaration of a name, and where it is visible.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// The byte range where the name refers to this binding.
+    pub scope: Range<usize>,
+    /// For imports: the module specifier the name comes from (`./logger`, unquoted).
+    pub import_source: Option<String>,
+    /// For imports: the name exported by that module (`default`, `*` for a namespace).
+    pub imported: Option<String>,
+}
+
+/// Every declaration of `name` in the file (imports, variables, parameters, functions,
+/// classes, catch parameters), found from the byte occurrences of the name.
+pub fn bindings_of(root: Node<'_>, source: &[u8], name: &str) -> Vec<Binding> {
+    let mut found = Vec::new();
+    for start in memmem::find_iter(source, name.as_bytes()) {
+        let Some(node) = root.descendant_for_byte_range(start, start + name.len()) else {
+            continue;
+        };
+        if node.start_byte() != start || node.end_byte() != start + name.len() {
+            continue;
+        }
+        if !matches!(
+            node.kind(),
+            "identifier" | "shorthand_property_identifier_pattern" | "type_identifier"
+        ) {
+            continue;
+        }
+        let Some(scope) = binding_scope(node) else {
+            continue;
+        };
+        let (import_source, imported) = import_of(node, source);
+        found.push(Binding {
+            scope,
+            import_source,
+            imported,
+        });
+    }
+    found
+}
+
+/// For a name bound by an import, the module and the exported name.
+fn import_of(node: Node, source: &[u8]) -> (Option<String>, Option<String>) {
+    let Some(statement) = ancestors(node).find(|a| a.kind() == "import_statement") else {
+        return (None, None);
+    };
+    let unquote = |n: Node| {
+        String::from_utf8_lossy(text(n, source))
+            .trim_matches(['"', '\'', '`'])
+            .to_owned()
+    };
+    let module = statement.child_by_field_name("source").map(unquote);
+    let parent = node.parent();
+    let imported = match parent.map(|p| p.kind()) {
+        Some("import_specifier") => parent
+            .and_then(|p| p.child_by_field_name("name"))
+            .map(unquote),
+        Some("import_clause") => Some("default".to_owned()),
+        Some("namespace_import") => Some("*".to_owned()),
+        _ => None,
+    };
+    (module, imported)
 }
 
 /// If `node` declares a binding named `console`, the byte range where that binding is

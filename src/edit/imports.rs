@@ -1,0 +1,523 @@
+//! The import manager: makes a module's export available in a file, once, in the file's
+//! own style.
+//!
+//! Rules ask for an import while they run; it is materialised once per file, after the
+//! rules reached a fix point, so a file with twenty rewritten calls gets one import. It is
+//! merged into an existing import of the same module when there is one (`import { a }`
+//! becomes `import { a, logger }`; `const { a } = require(…)` likewise); otherwise a new
+//! statement goes after the last import, or, in a file without imports, after the
+//! shebang, the directives (`'use strict'`, `'use client'`) and the leading comments
+//! (license headers and file docblocks stay on top).
+
+use tree_sitter::Node;
+
+use super::Edit;
+use crate::syntax::text;
+
+pub const RULE_ID: &str = "import";
+
+/// What to import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportSpec {
+    /// The module specifier as this file must write it (`./utils/logger.js`, `pino`, `@/lib/log`).
+    pub source: String,
+    /// The exported name, or `default`.
+    pub export: String,
+    /// The local name (`logger`).
+    pub local: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModuleSystem {
+    Esm,
+    CommonJs,
+}
+
+/// Whether the file uses `import` or `require`: its own statements decide; a file with
+/// neither follows its extension (`.cjs`/`.cts` are CommonJS) and the package's `type`.
+pub fn module_system(
+    root: Node,
+    source: &[u8],
+    extension: &str,
+    package_is_module: bool,
+) -> ModuleSystem {
+    let mut cursor = root.walk();
+    let mut requires = false;
+    for child in root.named_children(&mut cursor) {
+        match child.kind() {
+            "import_statement" | "export_statement" => return ModuleSystem::Esm,
+            "lexical_declaration" | "variable_declaration" | "expression_statement"
+                if is_require(child, source) =>
+            {
+                requires = true
+            }
+            _ => {}
+        }
+    }
+    if requires {
+        return ModuleSystem::CommonJs;
+    }
+    match extension {
+        "cjs" | "cts" => ModuleSystem::CommonJs,
+        "js" | "jsx" if !package_is_module => ModuleSystem::CommonJs,
+        _ => ModuleSystem::Esm,
+    }
+}
+
+/// Whether a top-level statement is (or declares) a `require(…)` call.
+fn is_require(statement: Node, source: &[u8]) -> bool {
+    let code = text(statement, source);
+    memchr::memmem::find(code, b"require(").is_some() && require_source(statement, source).is_some()
+}
+
+/// The module of `const x = require('m')` / `const { a } = require('m')`.
+fn require_source(statement: Node, source: &[u8]) -> Option<String> {
+    let declarator = statement
+        .named_child(0)
+        .filter(|d| d.kind() == "variable_declarator")?;
+    let value = declarator.child_by_field_name("value")?;
+    if value.kind() != "call_expression"
+        || text(value.child_by_field_name("function")?, source) != b"require"
+    {
+        return None;
+    }
+    let argument = value.child_by_field_name("arguments")?.named_child(0)?;
+    (argument.kind() == "string").then(|| unquote(argument, source))
+}
+
+fn unquote(node: Node, source: &[u8]) -> String {
+    String::from_utf8_lossy(text(node, source))
+        .trim_matches(['"', '\'', '`'])
+        .to_owned()
+}
+
+/// Two specifiers name the same module when they differ only by a script extension or a
+/// trailing `/index` (`./logger`, `./logger.js`, `./logger/index.ts`).
+pub fn same_module(a: &str, b: &str) -> bool {
+    fn canonical(s: &str) -> &str {
+        let s = [".js", ".ts", ".tsx", ".jsx", ".mjs", ".cjs", ".mts", ".cts"]
+            .iter()
+            .find_map(|ext| s.strip_suffix(ext))
+            .unwrap_or(s);
+        s.strip_suffix("/index").unwrap_or(s)
+    }
+    a == b || (a.starts_with('.') && b.starts_with('.') && canonical(a) == canonical(b))
+}
+
+/// The edit that brings `spec` into the file (`None` if it is already there).
+pub fn ensure(
+    root: Node,
+    source: &str,
+    spec: &ImportSpec,
+    system: ModuleSystem,
+    newline: &str,
+) -> Option<Edit> {
+    let bytes = source.as_bytes();
+    let mut cursor = root.walk();
+    let top: Vec<Node> = root.named_children(&mut cursor).collect();
+    let quote = quote_style(&top, bytes);
+    let semicolon = semicolon_style(&top, bytes);
+
+    match system {
+        ModuleSystem::Esm => {
+            for statement in top.iter().filter(|s| s.kind() == "import_statement") {
+                let Some(module) = statement.child_by_field_name("source") else {
+                    continue;
+                };
+                if !same_module(&unquote(module, bytes), &spec.source)
+                    || is_type_only(*statement, bytes)
+                {
+                    continue;
+                }
+                if let Some(edit) = merge_esm(*statement, bytes, spec) {
+                    return Some(edit);
+                }
+            }
+            let statement = if spec.export == "default" {
+                format!(
+                    "import {} from {quote}{}{quote}{semicolon}",
+                    spec.local, spec.source
+                )
+            } else {
+                format!(
+                    "import {{ {} }} from {quote}{}{quote}{semicolon}",
+                    specifier(spec),
+                    spec.source
+                )
+            };
+            Some(insert_statement(
+                &top,
+                source,
+                statement,
+                |s| s.kind() == "import_statement",
+                newline,
+            ))
+        }
+        ModuleSystem::CommonJs => {
+            for statement in top
+                .iter()
+                .filter(|s| matches!(s.kind(), "lexical_declaration" | "variable_declaration"))
+            {
+                if require_source(*statement, bytes).is_some_and(|m| same_module(&m, &spec.source))
+                    && spec.export != "default"
+                    && let Some(edit) = merge_cjs(*statement, bytes, spec)
+                {
+                    return Some(edit);
+                }
+            }
+            let statement = if spec.export == "default" {
+                format!(
+                    "const {} = require({quote}{}{quote}){semicolon}",
+                    spec.local, spec.source
+                )
+            } else {
+                let pattern = if spec.local == spec.export {
+                    spec.local.clone()
+                } else {
+                    format!("{}: {}", spec.export, spec.local)
+                };
+                format!(
+                    "const {{ {pattern} }} = require({quote}{}{quote}){semicolon}",
+                    spec.source
+                )
+            };
+            Some(insert_statement(
+                &top,
+                source,
+                statement,
+                |s| {
+                    matches!(s.kind(), "lexical_declaration" | "variable_declaration")
+                        && require_source(*s, bytes).is_some()
+                },
+                newline,
+            ))
+        }
+    }
+}
+
+fn specifier(spec: &ImportSpec) -> String {
+    if spec.local == spec.export {
+        spec.local.clone()
+    } else {
+        format!("{} as {}", spec.export, spec.local)
+    }
+}
+
+/// `import type { … }` cannot carry a value import.
+fn is_type_only(statement: Node, source: &[u8]) -> bool {
+    let code = text(statement, source);
+    code.starts_with(b"import type ") || code.starts_with(b"import typeof ")
+}
+
+/// The local name under which the file already imports `spec.export` from the module
+/// (`import { logger as log } from './logger'` → `log`), if it does.
+pub fn existing_local(root: Node, source: &[u8], spec: &ImportSpec) -> Option<String> {
+    let mut cursor = root.walk();
+    for statement in root.named_children(&mut cursor) {
+        match statement.kind() {
+            "import_statement" => {
+                let module = statement.child_by_field_name("source")?;
+                if !same_module(&unquote(module, source), &spec.source)
+                    || is_type_only(statement, source)
+                {
+                    continue;
+                }
+                let mut c = statement.walk();
+                let Some(clause) = statement
+                    .named_children(&mut c)
+                    .find(|c| c.kind() == "import_clause")
+                else {
+                    continue;
+                };
+                let mut c = clause.walk();
+                for part in clause.named_children(&mut c) {
+                    match part.kind() {
+                        "identifier" if spec.export == "default" => {
+                            return Some(unquote(part, source));
+                        }
+                        "named_imports" => {
+                            let mut c = part.walk();
+                            for specifier in part
+                                .named_children(&mut c)
+                                .filter(|s| s.kind() == "import_specifier")
+                            {
+                                let name = specifier
+                                    .child_by_field_name("name")
+                                    .map(|n| unquote(n, source));
+                                if name.as_deref() == Some(spec.export.as_str()) {
+                                    let local = specifier
+                                        .child_by_field_name("alias")
+                                        .or(specifier.child_by_field_name("name"));
+                                    return local.map(|n| unquote(n, source));
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            "lexical_declaration" | "variable_declaration" => {
+                if !require_source(statement, source).is_some_and(|m| same_module(&m, &spec.source))
+                {
+                    continue;
+                }
+                let pattern = statement.named_child(0)?.child_by_field_name("name")?;
+                match pattern.kind() {
+                    "identifier" if spec.export == "default" => {
+                        return Some(unquote(pattern, source));
+                    }
+                    "object_pattern" => {
+                        let mut c = pattern.walk();
+                        for entry in pattern.named_children(&mut c) {
+                            match entry.kind() {
+                                "shorthand_property_identifier_pattern"
+                                    if text(entry, source) == spec.export.as_bytes() =>
+                                {
+                                    return Some(spec.export.clone());
+                                }
+                                "pair_pattern" => {
+                                    let key = entry
+                                        .child_by_field_name("key")
+                                        .map(|k| unquote(k, source));
+                                    if key.as_deref() == Some(spec.export.as_str()) {
+                                        return entry
+                                            .child_by_field_name("value")
+                                            .map(|v| unquote(v, source));
+                                    }
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The module specifiers of the file's relative imports and requires (to follow their
+/// extension convention: none, `.js` under NodeNext, or `.ts`).
+pub fn relative_specifiers(root: Node, source: &[u8]) -> Vec<String> {
+    let mut cursor = root.walk();
+    let mut found = Vec::new();
+    for statement in root.named_children(&mut cursor) {
+        let module = match statement.kind() {
+            "import_statement" | "export_statement" => statement
+                .child_by_field_name("source")
+                .map(|m| unquote(m, source)),
+            "lexical_declaration" | "variable_declaration" => require_source(statement, source),
+            _ => None,
+        };
+        if let Some(module) = module.filter(|m| m.starts_with("./") || m.starts_with("../")) {
+            found.push(module);
+        }
+    }
+    found
+}
+
+/// Adds the specifier to an existing ESM import of the module.
+fn merge_esm(statement: Node, source: &[u8], spec: &ImportSpec) -> Option<Edit> {
+    let clause = {
+        let mut cursor = statement.walk();
+        statement
+            .named_children(&mut cursor)
+            .find(|c| c.kind() == "import_clause")?
+    };
+    let mut cursor = clause.walk();
+    let parts: Vec<Node> = clause.named_children(&mut cursor).collect();
+    if spec.export == "default" {
+        // `import { a } from 'm'` → `import logger, { a } from 'm'`.
+        return match parts.as_slice() {
+            [named] if named.kind() == "named_imports" => Some(Edit::insert(
+                named.start_byte(),
+                format!("{}, ", spec.local),
+                RULE_ID,
+            )),
+            _ => None,
+        };
+    }
+    if let Some(named) = parts.iter().find(|p| p.kind() == "named_imports") {
+        let mut cursor = named.walk();
+        let specifiers: Vec<Node> = named
+            .named_children(&mut cursor)
+            .filter(|n| n.kind() == "import_specifier")
+            .collect();
+        return Some(match specifiers.last() {
+            Some(last) => Edit::insert(last.end_byte(), format!(", {}", specifier(spec)), RULE_ID),
+            None => Edit::replace(
+                named.byte_range(),
+                format!("{{ {} }}", specifier(spec)),
+                RULE_ID,
+            ),
+        });
+    }
+    // `import d from 'm'` → `import d, { logger } from 'm'` (not after a namespace import).
+    match parts.as_slice() {
+        [default] if default.kind() == "identifier" => {
+            let _ = source;
+            Some(Edit::insert(
+                default.end_byte(),
+                format!(", {{ {} }}", specifier(spec)),
+                RULE_ID,
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// Adds the name to `const { a } = require('m')`.
+fn merge_cjs(statement: Node, _source: &[u8], spec: &ImportSpec) -> Option<Edit> {
+    let declarator = statement.named_child(0)?;
+    let pattern = declarator.child_by_field_name("name")?;
+    if pattern.kind() != "object_pattern" {
+        return None;
+    }
+    let entry = if spec.local == spec.export {
+        spec.local.clone()
+    } else {
+        format!("{}: {}", spec.export, spec.local)
+    };
+    let mut cursor = pattern.walk();
+    let last = pattern
+        .named_children(&mut cursor)
+        .filter(|n| n.kind() != "comment")
+        .last();
+    Some(match last {
+        Some(last) => Edit::insert(last.end_byte(), format!(", {entry}"), RULE_ID),
+        None => Edit::replace(pattern.byte_range(), format!("{{ {entry} }}"), RULE_ID),
+    })
+}
+
+/// Inserts a new statement after the last statement matching `is_import`, or after the
+/// file's preamble (shebang, directives, leading comments) when there is none.
+fn insert_statement(
+    top: &[Node],
+    source: &str,
+    statement: String,
+    is_import: impl Fn(&Node) -> bool,
+    newline: &str,
+) -> Edit {
+    if let Some(last) = top.iter().filter(|s| is_import(s)).last() {
+        let at = line_end(source, last.end_byte());
+        // The last import ends the file without a line break: start a new line.
+        let text = if at == source.len() && !source.ends_with('\n') {
+            format!("{newline}{statement}")
+        } else {
+            format!("{statement}{newline}")
+        };
+        return Edit::insert(at, text, RULE_ID);
+    }
+    // The preamble: the shebang (not a named child in every grammar, so also by text),
+    // directive strings, and comments before the first statement.
+    let mut at = if source.starts_with("#!") {
+        line_end(source, 0)
+    } else {
+        0
+    };
+    // Comments directly above the first statement (no blank line between) belong to it,
+    // like a `// dash-ignore` or a doc comment: the import goes above them. Header
+    // comments (followed by a blank line, or a block comment opening the file) stay on top.
+    let mut attached_from: Option<usize> = None;
+    for node in top {
+        let is_directive = node.kind() == "expression_statement"
+            && node.named_child(0).is_some_and(|s| s.kind() == "string");
+        if node.kind() == "comment" {
+            let opens_file = source[..node.start_byte()]
+                .trim_start_matches("#!")
+                .trim()
+                .is_empty()
+                || source[..node.start_byte()]
+                    .lines()
+                    .all(|l| l.starts_with("#!") || l.trim().is_empty());
+            let header = opens_file && source[node.byte_range()].starts_with("/*");
+            let followed_by_blank = source[node.end_byte()..]
+                .trim_start_matches([' ', '\t'])
+                .trim_start_matches('\r')
+                .starts_with('\n')
+                && {
+                    let rest = &source[line_end(source, node.end_byte())..];
+                    rest.trim_start_matches([' ', '\t', '\r']).starts_with('\n') || rest.is_empty()
+                };
+            if header || followed_by_blank {
+                attached_from = None;
+            } else if attached_from.is_none() {
+                attached_from = Some(line_start(source, node.start_byte()));
+            }
+            at = line_end(source, node.end_byte());
+        } else if node.kind() == "hash_bang_line" || is_directive {
+            attached_from = None;
+            at = line_end(source, node.end_byte());
+        } else {
+            break;
+        }
+    }
+    if let Some(start) = attached_from {
+        at = start;
+    }
+    let rest = &source[at..];
+    let blank_before = at > 0
+        && !source[..at].trim_end_matches(['\r', '\n']).is_empty()
+        && !source[..at].ends_with(&format!("{newline}{newline}"));
+    let blank_after = !rest.is_empty() && !rest.starts_with(newline) && !rest.starts_with('\n');
+    let mut text = String::new();
+    if blank_before {
+        text.push_str(newline);
+    }
+    text.push_str(&statement);
+    text.push_str(newline);
+    if blank_after {
+        text.push_str(newline);
+    }
+    Edit::insert(at, text, RULE_ID)
+}
+
+/// The offset where the line containing `offset` starts.
+fn line_start(source: &str, offset: usize) -> usize {
+    source[..offset].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// The offset just past the line break that ends the line containing `offset` (or the end
+/// of the file, where a line break is added first by the caller's text).
+fn line_end(source: &str, offset: usize) -> usize {
+    source[offset..]
+        .find('\n')
+        .map_or(source.len(), |i| offset + i + 1)
+}
+
+/// Single or double quotes, as the file's imports already use (single by default).
+fn quote_style(top: &[Node], source: &[u8]) -> char {
+    top.iter()
+        .filter(|s| s.kind() == "import_statement")
+        .filter_map(|s| s.child_by_field_name("source"))
+        .map(|m| {
+            if text(m, source).starts_with(b"\"") {
+                '"'
+            } else {
+                '\''
+            }
+        })
+        .next()
+        .unwrap_or('\'')
+}
+
+/// Whether statements end with `;` (yes unless the imports, or the first statements,
+/// show a semicolon-free style).
+fn semicolon_style(top: &[Node], source: &[u8]) -> &'static str {
+    let sample: Vec<&Node> = top
+        .iter()
+        .filter(|s| !matches!(s.kind(), "comment" | "hash_bang_line"))
+        .take(5)
+        .collect();
+    if !sample.is_empty()
+        && sample
+            .iter()
+            .all(|s| !text(**s, source).ends_with(b";") && !text(**s, source).ends_with(b"}"))
+    {
+        ""
+    } else {
+        ";"
+    }
+}

@@ -1,0 +1,427 @@
+//! Where the logger comes from: dash.toml `[logger]`, an existing logger module, a
+//! logging library in package.json, or a new module that `dash fix` proposes.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::{Config, LoggerStyle};
+
+/// The module files are rewritten to import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoggerModule {
+    /// A file in the repository (absolute path); imports are relative to each file.
+    File(PathBuf),
+    /// A package name or a path alias (`@acme/log`, `@/lib/logger`), written as it is.
+    Specifier(String),
+}
+
+/// The resolved logger: module, export, call style, and the module's text if dash must
+/// create it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggerTarget {
+    pub module: LoggerModule,
+    pub export: String,
+    pub style: LoggerStyle,
+    /// Set when the module does not exist yet: its content, shown in the preview and
+    /// created by `--write`.
+    pub create: Option<String>,
+    /// How it was found, for the summary.
+    pub origin: &'static str,
+}
+
+/// Existing modules looked for, in order, under the project root.
+const CANDIDATES: &[&str] = &[
+    "src/utils/logger",
+    "src/logger",
+    "src/lib/logger",
+    "src/util/logger",
+    "src/utils/log",
+    "lib/logger",
+    "utils/logger",
+    "logger",
+];
+const EXTENSIONS: &[&str] = &["ts", "mts", "js", "mjs", "cjs", "tsx"];
+
+/// The folder whose `src/` holds the logger: where dash.toml is, else the nearest folder
+/// with a package.json above `start`, else `start` itself.
+pub fn project_root(config: &Config, start: &Path) -> PathBuf {
+    if let Some(root) = config.root() {
+        return root.to_path_buf();
+    }
+    let start = std::fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf());
+    let start = if start.is_file() {
+        start.parent().map(Path::to_path_buf).unwrap_or(start)
+    } else {
+        start
+    };
+    start
+        .ancestors()
+        .find(|d| d.join("package.json").is_file())
+        .map(Path::to_path_buf)
+        .unwrap_or(start)
+}
+
+pub fn discover(config: &Config, root: &Path) -> LoggerTarget {
+    let configured_export = config.logger.export.clone();
+    if let Some(module) = &config.logger.module {
+        let looks_like_path = module.starts_with("./")
+            || module.starts_with("../")
+            || module.contains('.') && !module.starts_with('@');
+        if looks_like_path {
+            let path = root.join(module.trim_start_matches("./"));
+            let existing = std::fs::read_to_string(&path).ok();
+            let (export, style) = match &existing {
+                Some(text) => (export_of(text), style_of(text)),
+                None => ("logger".to_owned(), LoggerStyle::Console),
+            };
+            let create = existing
+                .is_none()
+                .then(|| new_module(root, &path, LoggerStyle::Console).1);
+            return LoggerTarget {
+                module: LoggerModule::File(path),
+                export: configured_export.unwrap_or(export),
+                style: config.logger.style.unwrap_or(style),
+                create,
+                origin: "dash.toml [logger]",
+            };
+        }
+        return LoggerTarget {
+            module: LoggerModule::Specifier(module.clone()),
+            export: configured_export.unwrap_or_else(|| "logger".to_owned()),
+            style: config.logger.style.unwrap_or(LoggerStyle::Console),
+            create: None,
+            origin: "dash.toml [logger]",
+        };
+    }
+    for candidate in CANDIDATES {
+        for ext in EXTENSIONS {
+            let path = root.join(format!("{candidate}.{ext}"));
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                return LoggerTarget {
+                    module: LoggerModule::File(path),
+                    export: configured_export.unwrap_or_else(|| export_of(&text)),
+                    style: config.logger.style.unwrap_or_else(|| style_of(&text)),
+                    create: None,
+                    origin: "existing logger module",
+                };
+            }
+        }
+    }
+    let library = package_library(root);
+    let ext = if root.join("tsconfig.json").is_file() {
+        "ts"
+    } else {
+        "js"
+    };
+    let path = root.join(format!("src/utils/logger.{ext}"));
+    let style = config.logger.style.unwrap_or(match library {
+        Some("pino") => LoggerStyle::Pino,
+        Some("winston") => LoggerStyle::Winston,
+        _ => LoggerStyle::Console,
+    });
+    let (origin, text) = new_module(root, &path, style);
+    LoggerTarget {
+        module: LoggerModule::File(path),
+        export: configured_export.unwrap_or_else(|| "logger".to_owned()),
+        style,
+        create: Some(text),
+        origin,
+    }
+}
+
+/// The named export a module offers as its logger: `logger` when it exports that name,
+/// `default` when it only has a default export.
+fn export_of(text: &str) -> String {
+    let named = [
+        "export const logger",
+        "export let logger",
+        "export var logger",
+        "export function logger",
+        "exports.logger",
+        "export { logger",
+    ];
+    if named.iter().any(|n| text.contains(n))
+        || text.contains("logger,") && text.contains("export {")
+    {
+        "logger".to_owned()
+    } else if text.contains("export default") || text.contains("module.exports =") {
+        "default".to_owned()
+    } else {
+        "logger".to_owned()
+    }
+}
+
+fn style_of(text: &str) -> LoggerStyle {
+    if text.contains("pino") {
+        LoggerStyle::Pino
+    } else if text.contains("winston") {
+        LoggerStyle::Winston
+    } else {
+        LoggerStyle::Console
+    }
+}
+
+/// pino, winston or consola among the package's dependencies.
+fn package_library(root: &Path) -> Option<&'static str> {
+    let text = std::fs::read_to_string(root.join("package.json")).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    ["pino", "winston", "consola"].into_iter().find(|lib| {
+        ["dependencies", "devDependencies", "peerDependencies"]
+            .iter()
+            .any(|section| json[section].get(lib).is_some())
+    })
+}
+
+/// Whether the package declares `"type": "module"`.
+pub fn package_is_module(root: &Path) -> bool {
+    std::fs::read_to_string(root.join("package.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|j| j["type"] == "module")
+}
+
+/// The text of a logger module to create at `path`, and how it was chosen.
+fn new_module(root: &Path, path: &Path, style: LoggerStyle) -> (&'static str, String) {
+    let typescript = path.extension().is_some_and(|e| e == "ts" || e == "mts");
+    let esm = typescript || package_is_module(root) || path.extension().is_some_and(|e| e == "mjs");
+    match (package_library(root), style) {
+        (Some("pino"), _) => (
+            "new module wrapping pino (found in package.json)",
+            wrap(
+                esm,
+                "import pino from 'pino';",
+                "const pino = require('pino');",
+                "pino({ level: process.env.LOG_LEVEL ?? 'info' })",
+            ),
+        ),
+        (Some("winston"), _) => (
+            "new module wrapping winston (found in package.json)",
+            wrap(
+                esm,
+                "import winston from 'winston';",
+                "const winston = require('winston');",
+                "winston.createLogger({\n  level: process.env.LOG_LEVEL ?? 'info',\n  format: winston.format.json(),\n  transports: [new winston.transports.Console()],\n})",
+            ),
+        ),
+        (Some("consola"), _) => (
+            "new module wrapping consola (found in package.json)",
+            wrap(
+                esm,
+                "import { consola } from 'consola';",
+                "const { consola } = require('consola');",
+                "consola",
+            ),
+        ),
+        _ => (
+            "new structured logger module (none found)",
+            structured_logger(typescript, esm),
+        ),
+    }
+}
+
+fn wrap(esm: bool, import: &str, require: &str, value: &str) -> String {
+    let header =
+        "// The project's logger. Created by `dash fix`; console.* calls are routed here.\n";
+    if esm {
+        format!("{header}{import}\n\nexport const logger = {value};\n")
+    } else {
+        format!("{header}{require}\n\nconst logger = {value};\n\nmodule.exports = {{ logger }};\n")
+    }
+}
+
+/// A dependency-free structured logger: JSON lines, levels, `LOG_LEVEL`.
+fn structured_logger(typescript: bool, esm: bool) -> String {
+    let (args, level_type, record, write_sig) = if typescript {
+        (
+            "...args: unknown[]",
+            "type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error';\n\n",
+            ": Record<Level, number>",
+            "(level: Level, args: unknown[]): void",
+        )
+    } else {
+        ("...args", "", "", "(level, args)")
+    };
+    let entry_type = if typescript {
+        ": Record<string, unknown>"
+    } else {
+        ""
+    };
+    let value_type = if typescript {
+        "(value: unknown): unknown"
+    } else {
+        "(value)"
+    };
+    let cast = if typescript { " as Level" } else { "" };
+    let body = format!(
+        r#"/**
+ * The project's structured logger: one JSON object per line (stdout; stderr for warn and
+ * error), with a timestamp, the level, the message and any further arguments. Set
+ * LOG_LEVEL to trace, debug, info (default), warn or error. Created by `dash fix`, which
+ * routes console.* calls here; swap in pino or winston when you need more.
+ */
+{level_type}const order{record} = {{ trace: 10, debug: 20, info: 30, warn: 40, error: 50 }};
+const env = typeof process !== 'undefined' ? process.env : {{}};
+const threshold = order[String(env.LOG_LEVEL ?? 'info').toLowerCase(){cast}] ?? order.info;
+
+function serialize{value_type} {{
+  return value instanceof Error ? {{ name: value.name, message: value.message, stack: value.stack }} : value;
+}}
+
+function write{write_sig} {{
+  if (order[level] < threshold) return;
+  const [first, ...rest] = args;
+  const entry{entry_type} = {{ time: new Date().toISOString(), level }};
+  if (typeof first === 'string') entry.msg = first;
+  else if (first !== undefined) rest.unshift(first);
+  if (rest.length > 0) entry.args = rest.map(serialize);
+  let line;
+  try {{
+    line = JSON.stringify(entry);
+  }} catch {{
+    line = JSON.stringify({{ ...entry, args: rest.map(String) }});
+  }}
+  if (typeof process !== 'undefined' && process.stdout) {{
+    (order[level] >= order.warn ? process.stderr : process.stdout).write(line + '\n');
+  }} else {{
+    globalThis.console.log(line); // dash-ignore: the browser has no other sink
+  }}
+}}
+
+"#
+    );
+    let methods = ["trace", "debug", "info", "warn", "error"]
+        .iter()
+        .map(|l| format!("  {l}: ({args}) => write('{l}', args),\n"))
+        .collect::<String>();
+    if esm {
+        format!("{body}export const logger = {{\n{methods}}};\n")
+    } else {
+        format!("{body}const logger = {{\n{methods}}};\n\nmodule.exports = {{ logger }};\n")
+    }
+}
+
+/// How a file at `file` imports the logger: a relative path from its folder, following
+/// the extension convention of its other relative imports (none, `.js`, or `.ts`).
+pub fn specifier_for(target: &LoggerTarget, file: &Path, relative_imports: &[String]) -> String {
+    let module = match &target.module {
+        LoggerModule::Specifier(s) => return s.clone(),
+        LoggerModule::File(path) => path,
+    };
+    let from = file.parent().unwrap_or(Path::new("."));
+    let relative = relative_path(from, module);
+    let stem = relative
+        .trim_end_matches(|c| c != '.')
+        .trim_end_matches('.');
+    let stem = if stem.is_empty() {
+        relative.as_str()
+    } else {
+        stem
+    };
+    let module_ext = module.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let uses = |ext: &str| relative_imports.iter().any(|i| i.ends_with(ext));
+    let ext = if uses(".ts") || uses(".tsx") {
+        format!(".{module_ext}")
+    } else if uses(".js") || uses(".mjs") || uses(".cjs") {
+        match module_ext {
+            "ts" | "tsx" | "js" | "jsx" => ".js".to_owned(),
+            "mts" | "mjs" => ".mjs".to_owned(),
+            "cts" | "cjs" => ".cjs".to_owned(),
+            other => format!(".{other}"),
+        }
+    } else {
+        String::new()
+    };
+    format!("{stem}{ext}")
+}
+
+/// `./x` or `../../x` from folder `from` to file `to` (both absolute).
+fn relative_path(from: &Path, to: &Path) -> String {
+    let from: Vec<_> = from.components().collect();
+    let to_parts: Vec<_> = to.components().collect();
+    let common = from
+        .iter()
+        .zip(&to_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let ups = from.len() - common;
+    let mut out = if ups == 0 {
+        "./".to_owned()
+    } else {
+        "../".repeat(ups)
+    };
+    let rest: Vec<String> = to_parts[common..]
+        .iter()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    out.push_str(&rest.join("/"));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(path: &str) -> LoggerTarget {
+        LoggerTarget {
+            module: LoggerModule::File(PathBuf::from(path)),
+            export: "logger".into(),
+            style: LoggerStyle::Console,
+            create: None,
+            origin: "test",
+        }
+    }
+
+    #[test]
+    fn specifiers_follow_the_files_convention() {
+        let t = target("/p/src/utils/logger.ts");
+        assert_eq!(
+            specifier_for(&t, Path::new("/p/src/server.ts"), &[]),
+            "./utils/logger"
+        );
+        assert_eq!(
+            specifier_for(&t, Path::new("/p/src/routes/a.ts"), &["./b".into()]),
+            "../utils/logger"
+        );
+        assert_eq!(
+            specifier_for(
+                &t,
+                Path::new("/p/src/routes/a.ts"),
+                &["../db/pool.js".into()]
+            ),
+            "../utils/logger.js"
+        );
+        assert_eq!(
+            specifier_for(&t, Path::new("/p/tests/a.test.ts"), &["../src/x.ts".into()]),
+            "../src/utils/logger.ts"
+        );
+        assert_eq!(
+            specifier_for(&t, Path::new("/p/src/utils/format.ts"), &[]),
+            "./logger"
+        );
+        let alias = LoggerTarget {
+            module: LoggerModule::Specifier("@/lib/logger".into()),
+            ..t
+        };
+        assert_eq!(
+            specifier_for(&alias, Path::new("/p/src/a.ts"), &["./b.js".into()]),
+            "@/lib/logger"
+        );
+    }
+
+    #[test]
+    fn export_and_style_detection() {
+        assert_eq!(
+            export_of("import pino from 'pino';\nexport const logger = pino();"),
+            "logger"
+        );
+        assert_eq!(export_of("const l = {};\nexport default l;"), "default");
+        assert_eq!(style_of("import pino from 'pino'"), LoggerStyle::Pino);
+        assert_eq!(
+            style_of("const w = require('winston')"),
+            LoggerStyle::Winston
+        );
+        assert_eq!(
+            style_of("export const logger = console"),
+            LoggerStyle::Console
+        );
+    }
+}

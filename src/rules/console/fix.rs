@@ -1,0 +1,310 @@
+//! The console codemod: what each console call becomes under its category's policy.
+//!
+//! Only certain rewrites are made. A call is rewritten to the project logger when its
+//! method has a mapping and its arguments fit the logger's style unambiguously; it is
+//! removed when it is a whole statement (or an arrow body, or a JSX child), where removal
+//! cannot change a value. Everything else is reported as needing judgement, with the
+//! reason, and left as it is.
+
+use tree_sitter::Node;
+
+use super::{ConsoleUse, RULE_ID, Usage, tree};
+use crate::config::{ConsolePolicy, LoggerStyle};
+use crate::edit::Edit;
+use crate::syntax::text;
+
+/// How calls in one file are fixed.
+#[derive(Debug, Clone)]
+pub struct FixOptions<'a> {
+    pub policy: ConsolePolicy,
+    /// console method → logger method.
+    pub methods: &'a [(String, String)],
+    pub style: LoggerStyle,
+    /// The name the logger is called by in this file (`logger`, or an existing alias).
+    pub logger: &'a str,
+}
+
+/// A call left as it is because its fix needs judgement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Judgement {
+    /// Byte offset of `console`.
+    pub offset: usize,
+    pub method: String,
+    pub reason: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Rewrite,
+    Remove,
+}
+
+/// One call fixed: where it was and what was done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fixed {
+    pub offset: usize,
+    pub method: String,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ConsoleFix {
+    pub edits: Vec<Edit>,
+    pub fixed: Vec<Fixed>,
+    pub judgements: Vec<Judgement>,
+}
+
+impl ConsoleFix {
+    /// Whether any edit calls the logger (so the file needs its import).
+    pub fn uses_logger(&self) -> bool {
+        self.fixed.iter().any(|f| f.action == Action::Rewrite)
+    }
+}
+
+/// Computes the edits for every console use of a file parsed into `root`.
+pub fn fix(root: Node<'_>, source: &str, uses: &[ConsoleUse], options: &FixOptions) -> ConsoleFix {
+    let mut out = ConsoleFix::default();
+    if options.policy == ConsolePolicy::Keep {
+        return out;
+    }
+    for u in uses {
+        let method = u.method_name().to_owned();
+        let judge = |out: &mut ConsoleFix, reason| {
+            out.judgements.push(Judgement {
+                offset: u.start,
+                method: method.clone(),
+                reason,
+            })
+        };
+        if u.usage == Usage::Reference {
+            judge(
+                &mut out,
+                "console method used as a value (passed, bound or assigned), not called",
+            );
+            continue;
+        }
+        let Some(call) = tree::call_at(root, u.start) else {
+            judge(&mut out, "unusual call shape");
+            continue;
+        };
+        if call
+            .child_by_field_name("arguments")
+            .is_some_and(|a| a.kind() == "template_string")
+        {
+            judge(&mut out, "tagged template call");
+            continue;
+        }
+        let result = match options.policy {
+            ConsolePolicy::Logger => rewrite(call, source, u, options),
+            ConsolePolicy::Remove => remove(call, source),
+            ConsolePolicy::Keep => unreachable!("handled above"),
+        };
+        match result {
+            Ok(edits) => {
+                let action = if options.policy == ConsolePolicy::Logger {
+                    Action::Rewrite
+                } else {
+                    Action::Remove
+                };
+                out.fixed.push(Fixed {
+                    offset: u.start,
+                    method,
+                    action,
+                });
+                out.edits.extend(edits);
+            }
+            Err(reason) => judge(&mut out, reason),
+        }
+    }
+    out
+}
+
+/// `console.log(…)` → `logger.info(…)`, with the arguments in the logger's order.
+fn rewrite(
+    call: Node,
+    source: &str,
+    u: &ConsoleUse,
+    options: &FixOptions,
+) -> Result<Vec<Edit>, &'static str> {
+    let Some(method) = u.method.as_deref() else {
+        return Err("computed console method: which logger level is meant is not certain");
+    };
+    let Some((_, level)) = options.methods.iter().find(|(from, _)| from == method) else {
+        return Err("no logger equivalent for this console method (see [console] methods)");
+    };
+    // Only the plain callee is replaced: `(console.log)(x)` and `console.log!(x)` keep
+    // their wrapping, which stays valid around `logger.info`.
+    let callee = Edit::replace(
+        u.start..u.callee_end,
+        format!("{}.{level}", options.logger),
+        RULE_ID,
+    );
+    let Some(arguments) = call.child_by_field_name("arguments") else {
+        return Err("unusual call shape");
+    };
+    let args: Vec<Node> = {
+        let mut cursor = arguments.walk();
+        arguments
+            .named_children(&mut cursor)
+            .filter(|n| n.kind() != "comment")
+            .collect()
+    };
+    let mut edits = vec![callee];
+    match reorder(&args, source, options.style)? {
+        None => {}
+        Some(new_args) => {
+            let inner = arguments.start_byte() + 1..arguments.end_byte() - 1;
+            edits.push(Edit::replace(inner, new_args, RULE_ID));
+        }
+    }
+    Ok(edits)
+}
+
+/// The argument list for a structured logger, or `None` to keep it as it is.
+///
+/// pino wants `(fields, message)` and winston `(message, fields)`. A message literal
+/// followed by one value maps with certainty: the value becomes a field named after it
+/// (`err` for errors, as both loggers' serializers expect). Other shapes are certain only
+/// when they already fit; the rest need judgement.
+fn reorder(
+    args: &[Node],
+    source: &str,
+    style: LoggerStyle,
+) -> Result<Option<String>, &'static str> {
+    if style == LoggerStyle::Console {
+        return Ok(None);
+    }
+    if args.iter().any(|a| a.kind() == "spread_element") {
+        return Err("spread arguments: how they map to logger fields is not certain");
+    }
+    let is_message = |n: &Node| matches!(n.kind(), "string" | "template_string");
+    let src = |n: &Node| &source[n.byte_range()];
+    match args {
+        [] | [_] => Ok(None),
+        [message, value] if is_message(message) && !is_message(value) => {
+            let fields = fields_of(*value, source)?;
+            Ok(Some(match style {
+                LoggerStyle::Pino => format!("{fields}, {}", src(message)),
+                LoggerStyle::Winston => format!("{}, {fields}", src(message)),
+                LoggerStyle::Console => unreachable!("handled above"),
+            }))
+        }
+        // Already in the logger's order.
+        [value, message]
+            if style == LoggerStyle::Pino && is_message(message) && !is_message(value) =>
+        {
+            if value.kind() == "object" {
+                Ok(None)
+            } else {
+                Err("the first argument is not an object of fields")
+            }
+        }
+        _ if args.iter().all(is_message) => {
+            Err("several message strings: how to join them is not certain")
+        }
+        _ => Err("several values: which are fields and which is the message is not certain"),
+    }
+}
+
+/// A value as logger fields: an object literal as it is, `err` → `{ err }`,
+/// `error` → `{ err: error }`, `user.id` → `{ id: user.id }`.
+fn fields_of(value: Node, source: &str) -> Result<String, &'static str> {
+    let code = &source[value.byte_range()];
+    match value.kind() {
+        "object" => Ok(code.to_owned()),
+        "identifier" => Ok(match code {
+            "err" => "{ err }".to_owned(),
+            "e" | "error" | "ex" | "exception" => format!("{{ err: {code} }}"),
+            _ => format!("{{ {code} }}"),
+        }),
+        "member_expression" => {
+            let property = value
+                .child_by_field_name("property")
+                .ok_or("unusual value")?;
+            if property.kind() != "property_identifier" {
+                return Err("a value without a name to use as its field");
+            }
+            let name = text(property, source.as_bytes());
+            Ok(format!("{{ {}: {code} }}", String::from_utf8_lossy(name)))
+        }
+        _ => Err("a value without a name to use as its field"),
+    }
+}
+
+/// Statements that take a single statement as their body, where deleting it would make
+/// the next statement the body: there, a removed call becomes `{}`.
+const SINGLE_STATEMENT_BODIES: &[&str] = &[
+    "if_statement",
+    "else_clause",
+    "for_statement",
+    "for_in_statement",
+    "while_statement",
+    "do_statement",
+    "labeled_statement",
+    "with_statement",
+];
+
+/// Removes a call where that cannot change a value: a whole expression statement (with its
+/// line when nothing else is on it), an arrow function's body (→ `{}`), a JSX child.
+fn remove(call: Node, source: &str) -> Result<Vec<Edit>, &'static str> {
+    let parent = call.parent().ok_or("unusual call shape")?;
+    match parent.kind() {
+        "expression_statement" => {
+            let statement = parent;
+            let holder = statement.parent().map(|p| p.kind()).unwrap_or_default();
+            if SINGLE_STATEMENT_BODIES.contains(&holder) {
+                return Ok(vec![Edit::replace(statement.byte_range(), "{}", RULE_ID)]);
+            }
+            Ok(vec![Edit::delete(
+                whole_lines(source, statement.byte_range()),
+                RULE_ID,
+            )])
+        }
+        "arrow_function" if parent.child_by_field_name("body") == Some(call) => {
+            Ok(vec![Edit::replace(call.byte_range(), "{}", RULE_ID)])
+        }
+        "jsx_expression"
+            if parent
+                .parent()
+                .is_some_and(|p| matches!(p.kind(), "jsx_element" | "jsx_fragment")) =>
+        {
+            Ok(vec![Edit::delete(
+                whole_lines(source, parent.byte_range()),
+                RULE_ID,
+            )])
+        }
+        _ => Err("the call is part of an expression: removing it would change a value"),
+    }
+}
+
+/// Widens `range` to its whole lines (and their line break) when nothing but white space
+/// shares those lines; otherwise returns it as it is, so comments and code beside a
+/// removed call stay.
+fn whole_lines(source: &str, range: std::ops::Range<usize>) -> std::ops::Range<usize> {
+    let bytes = source.as_bytes();
+    let line_start = bytes[..range.start]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let line_end = bytes[range.end..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| range.end + i + 1);
+    let before = &bytes[line_start..range.start];
+    let after = &bytes[range.end..line_end];
+    if before.iter().all(|b| b.is_ascii_whitespace())
+        && after.iter().all(|b| b.is_ascii_whitespace())
+    {
+        line_start..line_end
+    } else if before.iter().all(|b| b.is_ascii_whitespace()) {
+        // Code or a comment follows on the line: take the spaces up to it, so
+        // `  console.log(x); // why` becomes `  // why`.
+        let spaces = after
+            .iter()
+            .take_while(|b| matches!(b, b' ' | b'\t'))
+            .count();
+        range.start..range.end + spaces
+    } else {
+        range
+    }
+}
