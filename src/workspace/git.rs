@@ -162,3 +162,43 @@ mod tests {
         assert!(entries[0].bare);
     }
 }
+
+/// Which of `files` (absolute, inside the worktree at `root`) have uncommitted changes:
+/// modified, staged, or untracked. `None` when git cannot tell (not a repository).
+pub fn dirty_files(root: &Path, files: &[PathBuf]) -> Option<Vec<PathBuf>> {
+    if files.is_empty() {
+        return Some(Vec::new());
+    }
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["status", "--porcelain", "-z", "--untracked-files=all", "--"])
+        .args(files)
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let top = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["rev-parse", "--show-toplevel"])
+        .output()
+        .ok()?;
+    let top = PathBuf::from(String::from_utf8_lossy(&top.stdout).trim());
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut dirty = Vec::new();
+    let mut fields = text.split('\0');
+    while let Some(entry) = fields.next() {
+        if entry.len() < 4 {
+            continue;
+        }
+        let (status, path) = entry.split_at(3);
+        dirty.push(top.join(path));
+        // Renames and copies carry the original path as an extra field.
+        if status.starts_with('R') || status.starts_with('C') {
+            fields.next();
+        }
+    }
+    Some(dirty)
+}
