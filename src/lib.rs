@@ -5,3 +5,4 @@
 //! `cli` composes the layers and prints. `llm` is independent of everything else.
 
 pub mod cli;
+pub mod llm;
