@@ -5,6 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod llm;
+mod models;
+
 /// The exit codes shared by every command (DESIGN.md §1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -65,7 +68,12 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Stream one reply from a model (any provider, any of the four wire formats).
+    Llm(llm::LlmArgs),
+    /// List the model registry.
+    Models(models::ModelsArgs),
+}
 
 /// Parses the process arguments, runs the command and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
@@ -80,7 +88,10 @@ pub fn main() -> ExitCode {
             };
         }
     };
-    let result: miette::Result<Exit> = match cli.command {};
+    let result: miette::Result<Exit> = match cli.command {
+        Command::Llm(args) => llm::run(&cli.global, args),
+        Command::Models(args) => models::run(&cli.global, args),
+    };
     match result {
         Ok(exit) => exit.into(),
         Err(report) => {

@@ -425,6 +425,17 @@ impl Registry {
     /// Looks up `provider/id`. Providers marked `any_model` accept ids they do not
     /// list, with default limits and zero cost.
     pub fn resolve(&self, spec: &str) -> Result<Model, RegistryError> {
+        self.resolve_inner(spec, false)
+    }
+
+    /// Like [`Self::resolve`], but any provider accepts an unlisted id (used when the
+    /// caller points the provider at another server, where the catalogue means
+    /// nothing).
+    pub fn resolve_unlisted(&self, spec: &str) -> Result<Model, RegistryError> {
+        self.resolve_inner(spec, true)
+    }
+
+    fn resolve_inner(&self, spec: &str, any_model: bool) -> Result<Model, RegistryError> {
         let (provider, id) = spec
             .split_once('/')
             .filter(|(p, i)| !p.is_empty() && !i.is_empty())
@@ -442,7 +453,7 @@ impl Registry {
         {
             return Ok(self.resolve_entry(e));
         }
-        if info.any_model {
+        if info.any_model || any_model {
             return Ok(self.resolve_entry(&Entry {
                 provider: provider.to_owned(),
                 id: id.to_owned(),

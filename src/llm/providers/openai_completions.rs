@@ -68,7 +68,7 @@ pub fn build_request(model: &Model, ctx: &Context, opts: &RequestOptions) -> Htt
                 let mut calls = Vec::new();
                 for c in &a.content {
                     match c {
-                        Content::Text(t) => text.push_str(&t.text),
+                        Content::Text(t) => push_paragraph(&mut text, &t.text),
                         Content::Thinking(t) if !t.redacted => match compat.thinking_replay {
                             ThinkingReplay::Field => {
                                 let field = t
@@ -83,7 +83,7 @@ pub fn build_request(model: &Model, ctx: &Context, opts: &RequestOptions) -> Htt
                                     s.push_str(&t.thinking);
                                 }
                             }
-                            ThinkingReplay::Text => text.push_str(&t.thinking),
+                            ThinkingReplay::Text => push_paragraph(&mut text, &t.thinking),
                             ThinkingReplay::Drop => {}
                         },
                         Content::ToolCall(tc) => calls.push(json!({
@@ -179,6 +179,18 @@ pub fn build_request(model: &Model, ctx: &Context, opts: &RequestOptions) -> Htt
         headers: vec![("content-type".into(), "application/json".into())],
         body,
     }
+}
+
+/// Joins text blocks into the single string assistant content must be (pi #2008),
+/// keeping them apart as paragraphs.
+fn push_paragraph(text: &mut String, block: &str) {
+    if block.is_empty() {
+        return;
+    }
+    if !text.is_empty() {
+        text.push_str("\n\n");
+    }
+    text.push_str(block);
 }
 
 fn image_url(mime: &str, data: &str) -> Value {
