@@ -10,7 +10,7 @@
 //!   how to turn the prefix into valid JSON: cut an incomplete key or literal, close an
 //!   open string, append the closing brackets;
 //! * [`PartialArgs`] materialises that repair into a `serde_json::Value` only on an
-//!   amortised schedule (each parse waits until the buffer has grown by a quarter), so
+//!   amortised schedule (each parse waits until the buffer has grown by half), so
 //!   the total work over a stream is linear in its length.
 //!
 //! The repair is conservative: a half-written key or literal is dropped rather than
@@ -402,7 +402,7 @@ pub struct PartialArgs {
 
 impl PartialArgs {
     /// Appends a fragment. Returns a fresh best-effort parse when the amortised
-    /// schedule says one is due (the buffer grew by a quarter since the last one),
+    /// schedule says one is due (the buffer grew by half since the last one),
     /// `None` otherwise.
     pub fn push(&mut self, fragment: &str) -> Option<Value> {
         self.buf.push_str(fragment);
@@ -410,7 +410,7 @@ impl PartialArgs {
         if self.buf.len() < self.next_parse_at || fragment.is_empty() {
             return None;
         }
-        self.next_parse_at = self.buf.len() + self.buf.len() / 4 + 1;
+        self.next_parse_at = self.buf.len() + self.buf.len() / 2 + 1;
         self.scanner.repair(&self.buf)
     }
 
