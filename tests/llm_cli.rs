@@ -438,3 +438,42 @@ fn models_lists_the_registry_and_user_additions() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tools_file_reaches_the_provider_in_its_dialect() {
+    let home = tempfile::tempdir().unwrap();
+    let tools = home.path().join("tools.json");
+    std::fs::write(
+        &tools,
+        r#"[{"name": "get_weather", "description": "Weather for a city",
+             "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                            "required": ["city"], "additionalProperties": false}}]"#,
+    )
+    .unwrap();
+    let server = serve(Api::AnthropicMessages, "thinking_text_tool", "/v1/messages").await;
+    let mut cmd = dash(home.path());
+    cmd.args([
+        "llm",
+        "--model",
+        "anthropic/claude-sonnet-4-5",
+        "--base-url",
+        &server.uri(),
+        "--tools",
+        tools.to_str().unwrap(),
+        "weather?",
+    ]);
+    let out = run(cmd).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let requests = server.received_requests().await.unwrap();
+    let body: Value = serde_json::from_slice(&requests[0].body).unwrap();
+    assert_eq!(body["tools"][0]["name"], "get_weather");
+    assert_eq!(
+        body["tools"][0]["input_schema"]["additionalProperties"],
+        false
+    );
+    assert_eq!(body["stream"], true);
+    assert_eq!(
+        requests[0].headers.get("anthropic-version").unwrap(),
+        "2023-06-01"
+    );
+}

@@ -351,3 +351,17 @@ async fn cancellation_ends_with_aborted_and_keeps_the_partial_text() {
     assert_eq!((*reason, *kind), (StopReason::Aborted, ErrorKind::Aborted));
     assert!(error.text().starts_with('x'));
 }
+
+#[tokio::test]
+async fn a_cancelled_token_aborts_before_any_request() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(OK_BODY, "text/event-stream"))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let opts = fast_options();
+    opts.cancel.cancel();
+    let events = run(&server.uri(), opts).await;
+    assert_eq!(summaries(&events), ["start", "error Aborted Aborted"]);
+}

@@ -567,6 +567,41 @@ mod tests {
     }
 
     #[test]
+    fn deltas_carry_a_best_effort_parse_and_the_partial_follows() {
+        let mut b = builder();
+        let c = b.open_tool_call("id", "f");
+        for frag in [r#"{"path": "src/"#, r#"a.ts", "li"#, r#"nes": [1, 2"#] {
+            b.tool_args_delta(c, frag);
+        }
+        let parses: Vec<_> = drain(&mut b)
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::ToolcallDelta { arguments, .. } => Some(arguments),
+                _ => None,
+            })
+            .collect();
+        // The third fragment grew the buffer by less than half since the last parse,
+        // so it carries none (the amortised schedule); the partial keeps the last.
+        assert_eq!(
+            parses,
+            [
+                Some(json!({"path": "src/"})),
+                Some(json!({"path": "src/a.ts"})),
+                None,
+            ]
+        );
+        assert_eq!(
+            b.partial().tool_calls().next().unwrap().arguments,
+            json!({"path": "src/a.ts"})
+        );
+        b.close(c);
+        assert_eq!(
+            b.partial().tool_calls().next().unwrap().arguments,
+            json!({"path": "src/a.ts", "lines": [1, 2]})
+        );
+    }
+
+    #[test]
     fn error_stop_reason_becomes_error_event() {
         let mut b = builder();
         b.set_stop(StopReason::Error, Some("content_filter"));
