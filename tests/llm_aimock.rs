@@ -102,7 +102,7 @@ async fn turn(api: Api, base: &str, ctx: &Context) -> (Vec<Event>, dash::llm::As
         Some(Event::Done { message, .. }) => message.clone(),
         _ => panic!("{api}: {:?} {:?}", summaries(&events), events.last()),
     };
-    (events, msg)
+    (events, *msg)
 }
 
 #[tokio::test]

@@ -40,7 +40,7 @@ fn context_from(api: Api) -> Context {
     let calls: Vec<ToolCall> = message.tool_calls().cloned().collect();
     let mut messages = vec![
         Message::user("weather?"),
-        Message::Assistant(message.clone()),
+        Message::Assistant((**message).clone()),
     ];
     for c in &calls[..calls.len() - 1] {
         messages.push(Message::tool_result(

@@ -61,7 +61,7 @@ async fn replay(api: Api, name: &str) -> (Vec<String>, AssistantMessage) {
         Event::Error { error, .. } => error.clone(),
         _ => unreachable!(),
     };
-    (summaries(&events), message)
+    (summaries(&events), *message)
 }
 
 fn usage(

@@ -271,8 +271,8 @@ async fn stream(
         }
         let _ = out.flush();
         match event {
-            Event::Done { message, .. } => result = Some((message, None)),
-            Event::Error { error, kind, .. } => result = Some((error, Some(kind))),
+            Event::Done { message, .. } => result = Some((*message, None)),
+            Event::Error { error, kind, .. } => result = Some((*error, Some(kind))),
             _ => {}
         }
     }

@@ -15,7 +15,8 @@ use super::types::{AssistantMessage, StopReason, ToolCall};
 
 /// One step of a streamed assistant response. Serialises to one JSON object whose
 /// `type` is the event name (`text_delta`, `toolcall_end`, `done`, …); field names are
-/// camelCase as in pi-ai.
+/// camelCase as in pi-ai. The rare large payloads are boxed so that the frequent
+/// delta events stay small to move (this matters at millions of events per second).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(
     tag = "type",
@@ -58,9 +59,10 @@ pub enum Event {
         tool_name: String,
     },
     /// `delta` is the raw JSON fragment. `arguments` is a best-effort parse of all
-    /// fragments so far; it is present only when it was recomputed, which happens on
-    /// an amortised schedule (see [`crate::llm::partial_json::PartialArgs`]) so that
-    /// long arguments stay linear. Consumers keep the last one they saw.
+    /// fragments so far; it is present only when it was recomputed: on every delta
+    /// while the arguments are under 1 KiB, then each time they have doubled
+    /// (see [`crate::llm::partial_json::PartialArgs`]), so that long arguments stay
+    /// linear. Consumers keep the last one they saw.
     ToolcallDelta {
         content_index: usize,
         delta: String,
@@ -70,19 +72,19 @@ pub enum Event {
     /// The call is complete and its arguments fully parsed (not schema-validated).
     ToolcallEnd {
         content_index: usize,
-        tool_call: ToolCall,
+        tool_call: Box<ToolCall>,
     },
     /// The response ended normally; `reason` is `stop`, `length` or `toolUse`.
     Done {
         reason: StopReason,
-        message: AssistantMessage,
+        message: Box<AssistantMessage>,
     },
     /// The response failed; `reason` is `error` or `aborted`, `error` is the message
     /// with everything received so far and `errorMessage` set.
     Error {
         reason: StopReason,
         kind: ErrorKind,
-        error: AssistantMessage,
+        error: Box<AssistantMessage>,
     },
 }
 
@@ -114,6 +116,15 @@ impl Event {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn events_stay_small() {
+        assert!(
+            std::mem::size_of::<Event>() <= 80,
+            "{}",
+            std::mem::size_of::<Event>()
+        );
+    }
 
     #[test]
     fn events_serialise_with_snake_type_and_camel_fields() {

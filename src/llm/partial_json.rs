@@ -10,7 +10,7 @@
 //!   how to turn the prefix into valid JSON: cut an incomplete key or literal, close an
 //!   open string, append the closing brackets;
 //! * [`PartialArgs`] materialises that repair into a `serde_json::Value` only on an
-//!   amortised schedule (each parse waits until the buffer has grown by half), so
+//!   amortised schedule (beyond 1 KiB, each parse waits until the buffer doubled), so
 //!   the total work over a stream is linear in its length.
 //!
 //! The repair is conservative: a half-written key or literal is dropped rather than
@@ -391,6 +391,10 @@ pub fn parse_partial(prefix: &str) -> Option<Value> {
     s.repair(prefix)
 }
 
+/// Below this size every fragment gets a fresh parse: typical tool arguments stay
+/// exact at every delta, and the cost per fragment is bounded by this constant.
+const EAGER_LIMIT: usize = 1024;
+
 /// The arguments of one streaming tool call: the raw fragments and the scanner that
 /// makes best-effort parses cheap.
 #[derive(Debug, Clone, Default)]
@@ -401,16 +405,22 @@ pub struct PartialArgs {
 }
 
 impl PartialArgs {
-    /// Appends a fragment. Returns a fresh best-effort parse when the amortised
-    /// schedule says one is due (the buffer grew by half since the last one),
-    /// `None` otherwise.
+    /// Appends a fragment. Returns a fresh best-effort parse when the schedule says
+    /// one is due (always below 1 KiB; beyond, once the buffer has doubled
+    /// since the last parse), `None` otherwise.
     pub fn push(&mut self, fragment: &str) -> Option<Value> {
         self.buf.push_str(fragment);
         self.scanner.advance(&self.buf);
         if self.buf.len() < self.next_parse_at || fragment.is_empty() {
             return None;
         }
-        self.next_parse_at = self.buf.len() + self.buf.len() / 2 + 1;
+        // Small buffers are re-parsed on every fragment (bounded cost: at most
+        // EAGER_LIMIT bytes per fragment), larger ones each time they double.
+        self.next_parse_at = if self.buf.len() < EAGER_LIMIT {
+            0
+        } else {
+            self.buf.len() * 2
+        };
         self.scanner.repair(&self.buf)
     }
 
@@ -549,18 +559,23 @@ mod tests {
 
     #[test]
     fn parses_are_amortised_on_long_arguments() {
-        // 200 KB of string argument in 10-byte fragments: the number of full parses
-        // must grow logarithmically, not once per fragment.
+        // 200 KB of string argument in 10-byte fragments: past the eager first KiB,
+        // the number of full parses grows logarithmically, not once per fragment.
         let mut a = PartialArgs::default();
-        let mut parses = 0;
+        let mut eager = 0;
+        let mut amortised = 0;
         a.push(r#"{"content":""#);
         for _ in 0..20_000 {
-            if a.push("abcdefghij").is_some() {
-                parses += 1;
+            let small = a.as_str().len() < EAGER_LIMIT;
+            match (a.push("abcdefghij").is_some(), small) {
+                (true, true) => eager += 1,
+                (true, false) => amortised += 1,
+                _ => {}
             }
         }
         a.push(r#""}"#);
-        assert!(parses < 80, "{parses} parses");
+        assert!(eager <= EAGER_LIMIT / 10 + 1, "{eager} eager parses");
+        assert!(amortised < 16, "{amortised} parses past the eager limit");
         assert_eq!(a.finish()["content"].as_str().unwrap().len(), 200_000);
     }
 }

@@ -177,8 +177,8 @@ impl LlmStream {
             last = Some(e);
         }
         match last {
-            Some(Event::Done { message, .. }) => message,
-            Some(Event::Error { error, .. }) => error,
+            Some(Event::Done { message, .. }) => *message,
+            Some(Event::Error { error, .. }) => *error,
             _ => self.builder.partial().clone(),
         }
     }

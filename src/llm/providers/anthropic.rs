@@ -311,8 +311,70 @@ pub struct Parser {
     start_inputs: HashMap<usize, String>,
 }
 
+/// `content_block_delta`, flattened for speed.
+#[derive(Deserialize)]
+struct HotDelta<'a> {
+    index: u32,
+    #[serde(borrow)]
+    delta: FlatDelta<'a>,
+}
+
+#[derive(Deserialize)]
+struct FlatDelta<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    thinking: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    signature: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    partial_json: Option<Cow<'a, str>>,
+}
+
+impl Parser {
+    fn on_delta(&mut self, index: u32, delta: BlockDelta<'_>, out: &mut MessageBuilder) {
+        let Some(&i) = self.blocks.get(&index) else {
+            return;
+        };
+        match delta {
+            BlockDelta::TextDelta { text } => out.text_delta(i, &text),
+            BlockDelta::ThinkingDelta { thinking } => out.thinking_delta(i, &thinking),
+            BlockDelta::SignatureDelta { signature } => out.thinking_signature(i, &signature),
+            BlockDelta::InputJsonDelta { partial_json } => {
+                if !partial_json.is_empty() {
+                    self.start_inputs.remove(&i);
+                }
+                out.tool_args_delta(i, &partial_json)
+            }
+            BlockDelta::Other => {}
+        }
+    }
+}
+
 impl WireParser for Parser {
-    fn on_event(&mut self, _event: &str, data: &str, out: &mut MessageBuilder) {
+    fn on_event(&mut self, event: &str, data: &str, out: &mut MessageBuilder) {
+        // Deltas are nearly every event of a stream: they take a flat struct, which
+        // serde parses without the buffering an internally tagged enum needs.
+        if event == "content_block_delta"
+            && let Ok(d) = serde_json::from_str::<HotDelta<'_>>(data)
+        {
+            let delta = match (d.delta.kind.as_ref(), d.delta.text) {
+                ("text_delta", Some(text)) => BlockDelta::TextDelta { text },
+                ("thinking_delta", _) => BlockDelta::ThinkingDelta {
+                    thinking: d.delta.thinking.unwrap_or_default(),
+                },
+                ("signature_delta", _) => BlockDelta::SignatureDelta {
+                    signature: d.delta.signature.unwrap_or_default(),
+                },
+                ("input_json_delta", _) => BlockDelta::InputJsonDelta {
+                    partial_json: d.delta.partial_json.unwrap_or_default(),
+                },
+                _ => BlockDelta::Other,
+            };
+            return self.on_delta(d.index, delta, out);
+        }
         let Some(wire) = super::parse_or_fail::<Wire<'_>>(data, out) else {
             return;
         };
@@ -353,25 +415,7 @@ impl WireParser for Parser {
                 };
                 self.blocks.insert(index, ci);
             }
-            Wire::ContentBlockDelta { index, delta } => {
-                let Some(&i) = self.blocks.get(&index) else {
-                    return;
-                };
-                match delta {
-                    BlockDelta::TextDelta { text } => out.text_delta(i, &text),
-                    BlockDelta::ThinkingDelta { thinking } => out.thinking_delta(i, &thinking),
-                    BlockDelta::SignatureDelta { signature } => {
-                        out.thinking_signature(i, &signature)
-                    }
-                    BlockDelta::InputJsonDelta { partial_json } => {
-                        if !partial_json.is_empty() {
-                            self.start_inputs.remove(&i);
-                        }
-                        out.tool_args_delta(i, &partial_json)
-                    }
-                    BlockDelta::Other => {}
-                }
-            }
+            Wire::ContentBlockDelta { index, delta } => self.on_delta(index, delta, out),
             Wire::ContentBlockStop { index } => {
                 if let Some(&i) = self.blocks.get(&index) {
                     if let Some(input) = self.start_inputs.remove(&i) {
@@ -402,6 +446,21 @@ impl WireParser for Parser {
 mod tests {
     use super::*;
     use crate::llm::models::Registry;
+
+    #[test]
+    fn deltas_parse_the_same_with_or_without_the_event_name() {
+        use crate::llm::types::ModelCost;
+        let start =
+            r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#;
+        let delta = r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a\"b"}}"#;
+        for name in ["content_block_delta", ""] {
+            let mut b = MessageBuilder::new("anthropic-messages", "p", "m", ModelCost::default());
+            let mut p = Parser::default();
+            p.on_event("content_block_start", start, &mut b);
+            p.on_event(name, delta, &mut b);
+            assert_eq!(b.partial().text(), "a\"b", "event name {name:?}");
+        }
+    }
 
     #[test]
     fn url_with_or_without_v1() {

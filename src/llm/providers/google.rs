@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{HttpRequest, RequestOptions, WireParser, error_from_body, joined_text};
+use super::{First, HttpRequest, RequestOptions, WireParser, error_from_body, joined_text};
 use crate::llm::builder::MessageBuilder;
 use crate::llm::handoff;
 use crate::llm::models::Model;
@@ -166,7 +166,7 @@ pub fn build_request(model: &Model, ctx: &Context, opts: &RequestOptions) -> Htt
 #[serde(rename_all = "camelCase")]
 struct Chunk<'a> {
     #[serde(borrow)]
-    candidates: Option<Vec<Candidate<'a>>>,
+    candidates: Option<First<Candidate<'a>>>,
     usage_metadata: Option<UsageMetadata>,
     response_id: Option<String>,
     error: Option<serde::de::IgnoredAny>,
@@ -254,7 +254,7 @@ impl WireParser for Parser {
             usage.output = u.candidates_token_count.unwrap_or(0) + thoughts;
             usage.reasoning = thoughts;
         }
-        let Some(cand) = chunk.candidates.and_then(|c| c.into_iter().next()) else {
+        let Some(cand) = chunk.candidates.and_then(|c| c.0) else {
             return;
         };
         for p in cand.content.map(|c| c.parts).unwrap_or_default() {

@@ -215,6 +215,32 @@ pub(crate) fn parse_or_fail<'a, T: Deserialize<'a>>(
     }
 }
 
+/// The first element of a JSON array, the rest skipped without being stored. Used
+/// for `choices` / `candidates`, of which dash only ever asks for one: it saves a
+/// `Vec` allocation per event on the hot path.
+pub(crate) struct First<T>(pub Option<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for First<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+            type Value = First<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<First<T>, A::Error> {
+                let first = seq.next_element::<T>()?;
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(First(first))
+            }
+        }
+        d.deserialize_seq(V(std::marker::PhantomData))
+    }
+}
+
 /// Text of the text blocks of tool-result or user content.
 pub(crate) fn joined_text(content: &[super::types::Content]) -> String {
     let mut s = String::new();

@@ -14,7 +14,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::compat::{MaxTokensField, ThinkingReplay};
-use super::{HttpRequest, RequestOptions, WireParser, error_from_body, joined_text, openai_base};
+use super::{
+    First, HttpRequest, RequestOptions, WireParser, error_from_body, joined_text, openai_base,
+};
 use crate::llm::builder::MessageBuilder;
 use crate::llm::handoff;
 use crate::llm::models::Model;
@@ -212,7 +214,7 @@ struct Chunk<'a> {
     #[serde(borrow)]
     id: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    choices: Option<Vec<Choice<'a>>>,
+    choices: Option<First<Choice<'a>>>,
     usage: Option<WireUsage>,
     error: Option<serde::de::IgnoredAny>,
 }
@@ -393,7 +395,7 @@ impl WireParser for Parser {
             apply_usage(u, out);
         }
         // Only the first choice is used (dash never asks for n > 1).
-        let Some(choice) = chunk.choices.and_then(|c| c.into_iter().next()) else {
+        let Some(choice) = chunk.choices.and_then(|c| c.0) else {
             return;
         };
         if let Some(u) = &choice.usage {
