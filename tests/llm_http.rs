@@ -92,6 +92,13 @@ async fn request_carries_system_prompt_tools_and_streaming_usage() {
         .await;
     let events = run(&format!("{}/v1", server.uri()), fast_options()).await;
     assert_eq!(summaries(&events).last().unwrap(), "done Stop");
+    let requests = server.received_requests().await.unwrap();
+    let content_types: Vec<_> = requests[0].headers.get_all("content-type").iter().collect();
+    assert_eq!(content_types, ["application/json"]);
+    assert!(
+        requests[0].headers.get("authorization").is_none(),
+        "no key, no header"
+    );
 }
 
 async fn flaky_then_ok(first: ResponseTemplate) -> (MockServer, Vec<Event>) {

@@ -32,20 +32,18 @@ impl SseParser {
     pub fn feed(&mut self, mut chunk: &[u8], mut on_event: impl FnMut(&str, &str)) -> usize {
         let mut dispatched = 0;
         if !self.started && !chunk.is_empty() {
-            // The BOM may only appear at the very start of the stream.
-            if self.pending.len() + chunk.len() < 3 && b"\xEF\xBB\xBF".starts_with(chunk) {
-                self.pending.extend_from_slice(chunk);
+            // The BOM may only appear at the very start of the stream, possibly split
+            // across reads.
+            const BOM: &[u8] = b"\xEF\xBB\xBF";
+            let mut head = std::mem::take(&mut self.pending);
+            head.extend_from_slice(chunk);
+            if head.len() < BOM.len() && BOM.starts_with(&head) {
+                self.pending = head;
                 return 0;
             }
             self.started = true;
-            if !self.pending.is_empty() {
-                let mut joined = std::mem::take(&mut self.pending);
-                joined.extend_from_slice(chunk);
-                let body = joined.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&joined);
-                let body = body.to_vec();
-                return self.feed(&body, on_event);
-            }
-            chunk = chunk.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(chunk);
+            let body = head.strip_prefix(BOM).unwrap_or(&head).to_vec();
+            return self.feed(&body, on_event);
         }
         if self.after_cr {
             self.after_cr = false;
@@ -185,10 +183,13 @@ mod tests {
 
     #[test]
     fn bom_is_stripped_even_when_split() {
+        let want = vec![ev("", "1")];
+        assert_eq!(parse_chunks(&[b"\xEF\xBB", b"\xBFdata: 1\n\n"]), want);
         assert_eq!(
-            parse_chunks(&[b"\xEF\xBB", b"\xBFdata: 1\n\n"]),
-            vec![ev("", "1")]
+            parse_chunks(&[b"\xEF", b"\xBB", b"\xBF", b"data: 1\n\n"]),
+            want
         );
+        assert_eq!(parse_chunks(&[b"d", b"ata: 1\n\n"]), want);
     }
 
     #[test]

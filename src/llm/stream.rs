@@ -194,7 +194,10 @@ impl LlmStream {
     async fn connect(&mut self, req: HttpRequest) {
         let mut attempt = 0;
         loop {
-            let mut rb = self.http.post(&req.url).json(&req.body);
+            // The body is serialised here rather than with `.json()`, which would add
+            // a second Content-Type next to the one the request carries.
+            let body = serde_json::to_vec(&req.body).expect("request bodies serialise");
+            let mut rb = self.http.post(&req.url).body(body);
             for (k, v) in &req.headers {
                 rb = rb.header(k, v);
             }
