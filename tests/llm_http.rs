@@ -372,3 +372,44 @@ async fn a_cancelled_token_aborts_before_any_request() {
     let events = run(&server.uri(), opts).await;
     assert_eq!(summaries(&events), ["start", "error Aborted Aborted"]);
 }
+
+#[tokio::test]
+async fn a_stream_failing_before_any_content_is_retried_once_start_is_not_repeated() {
+    let overloaded = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"usage\":{\"input_tokens\":5}}}\n\n\
+event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n";
+    let ok = std::fs::read(fixture("anthropic-messages/thinking_text_tool.sse")).unwrap();
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(overloaded, "text/event-stream"))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(ok, "text/event-stream"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let model = model_for(Api::AnthropicMessages, &server.uri());
+    let mut s = Client::new()
+        .unwrap()
+        .stream(&model, &ctx(), fast_options());
+    let mut events = Vec::new();
+    while let Some(e) = s.next().await {
+        events.push(e);
+    }
+    check_invariants(&events);
+    assert_eq!(summaries(&events).last().unwrap(), "done ToolUse");
+}
+
+#[tokio::test]
+async fn an_empty_200_body_is_retried_then_reported_as_truncated() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(": nothing\n\n", "text/event-stream"))
+        .expect(3)
+        .mount(&server)
+        .await;
+    let events = run(&server.uri(), fast_options()).await;
+    assert_eq!(summaries(&events), ["start", "error Error Truncated"]);
+}

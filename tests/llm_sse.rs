@@ -39,7 +39,12 @@ async fn replay(api: Api, name: &str) -> (Vec<String>, AssistantMessage) {
         messages: vec![Message::user("hi")],
         ..Context::default()
     };
-    let mut stream = Client::new().unwrap().stream(&model, &ctx, fast_options());
+    // One attempt: these tests are about parsing (retries are tested in llm_http).
+    let opts = dash::llm::StreamOptions {
+        retry: dash::llm::RetryPolicy::none(),
+        ..fast_options()
+    };
+    let mut stream = Client::new().unwrap().stream(&model, &ctx, opts);
     let mut events = Vec::new();
     while let Some(e) = stream.next().await {
         events.push(e);

@@ -64,6 +64,7 @@ pub struct MessageBuilder {
     stop: Option<(StopReason, Option<String>)>,
     rates: ModelCost,
     out: VecDeque<Event>,
+    error: Option<LlmError>,
 }
 
 impl MessageBuilder {
@@ -75,6 +76,7 @@ impl MessageBuilder {
             stop: None,
             rates,
             out: VecDeque::new(),
+            error: None,
         }
     }
 
@@ -98,6 +100,18 @@ impl MessageBuilder {
 
     pub fn pending_events(&self) -> usize {
         self.out.len()
+    }
+
+    /// The error the stream failed with, if it did.
+    pub fn error(&self) -> Option<&LlmError> {
+        self.error.as_ref()
+    }
+
+    /// Marks `start` as already emitted (by an earlier attempt of the same stream).
+    pub fn mark_started(&mut self) {
+        if self.phase == Phase::Idle {
+            self.phase = Phase::Streaming;
+        }
     }
 
     /// Emits `start` if it has not been emitted yet.
@@ -469,6 +483,7 @@ impl MessageBuilder {
             kind: err.kind(),
             error: Box::new(self.message.clone()),
         });
+        self.error = Some(err);
     }
 }
 

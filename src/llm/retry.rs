@@ -1,11 +1,12 @@
 //! When and how long to wait before sending a failed request again.
 //!
-//! Retrying is only safe before anything reached the caller: once an event was
-//! emitted, a second attempt would replay text the user already saw (and tool calls
-//! an agent may already be executing). The stream therefore retries only failures of
-//! the HTTP exchange itself (429, 5xx, 529 overloaded, connection errors), never a
-//! failure after the event stream began; a mid-stream `overloaded_error` is reported
-//! as a typed error event and the caller decides.
+//! Retrying is only safe before any content reached the caller: once text or a tool
+//! call was emitted, a second attempt would replay what the user already saw (and
+//! tool calls an agent may already be executing). The stream therefore retries
+//! failures of the HTTP exchange (429, 5xx, 529 overloaded, connection errors) and
+//! failures of the event stream that come before its first content event (an
+//! `overloaded_error` right after `message_start`, a body that ends empty); after
+//! that, a failure is a typed `error` event and the caller decides.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

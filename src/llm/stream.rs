@@ -5,7 +5,9 @@
 //! leak and backpressure is natural. `next()` drives everything:
 //!
 //! 1. the first call sends the request, retrying transient HTTP failures per
-//!    [`RetryPolicy`] (nothing has been emitted yet, so this is safe);
+//!    [`RetryPolicy`] (nothing has been emitted yet, so this is safe), and also a
+//!    stream that fails before its first content event (the consumer has seen at
+//!    most `start`, which is not repeated);
 //! 2. then it reads chunks, each within the idle timeout counted from the last
 //!    *event* (SSE comments, i.e. keep-alives, do not reset it), until the parser has
 //!    events to hand out;
@@ -95,7 +97,10 @@ impl Client {
         LlmStream {
             http: self.http.clone(),
             api: model.api,
-            request: Some(build_request(model, ctx, &opts.request)),
+            model: model.clone(),
+            request: build_request(model, ctx, &opts.request),
+            sent: false,
+            attempt: 0,
             builder: MessageBuilder::new(
                 model.api.as_str(),
                 &model.provider,
@@ -126,7 +131,13 @@ impl Client {
 pub struct LlmStream {
     http: reqwest::Client,
     api: Api,
-    request: Option<HttpRequest>,
+    model: Model,
+    request: HttpRequest,
+    /// The request is in flight or answered (false before the first attempt and
+    /// after an early failure that is being retried).
+    sent: bool,
+    /// Retries made so far, across HTTP failures and early stream failures.
+    attempt: u32,
     builder: MessageBuilder,
     parser: Box<dyn WireParser>,
     sse: SseParser,
@@ -156,18 +167,67 @@ impl LlmStream {
             if let Some(e) = self.builder.pop_event() {
                 if e.is_terminal() {
                     self.body = None;
+                    if let Some(wait) = self.early_retry(&e) {
+                        self.restart();
+                        tokio::select! {
+                            biased;
+                            () = self.opts.cancel.cancelled() => self.fail(LlmError::Aborted),
+                            () = tokio::time::sleep(wait) => {}
+                        }
+                        continue;
+                    }
                 }
                 return Some(e);
             }
             if self.builder.is_finished() {
                 return None;
             }
-            if let Some(req) = self.request.take() {
-                self.connect(req).await;
-            } else {
+            if self.sent {
                 self.pump().await;
+            } else {
+                self.sent = true;
+                self.connect().await;
             }
         }
+    }
+
+    /// A stream that failed before producing any content (an `overloaded_error` or
+    /// a dropped connection right after the headers) is retried like an HTTP
+    /// failure: the consumer has seen at most `start`, so nothing is replayed.
+    fn early_retry(&self, terminal: &Event) -> Option<Duration> {
+        if !matches!(terminal, Event::Error { .. }) || !self.builder.partial().content.is_empty() {
+            return None;
+        }
+        let err = self.builder.error()?;
+        let retryable = err.is_transient() || *err == LlmError::Truncated;
+        if !retryable {
+            return None;
+        }
+        // Truncation has no retry-after and is not "transient" for the policy, so ask
+        // it about an equivalent server error.
+        let probe = if *err == LlmError::Truncated {
+            LlmError::Server {
+                status: 502,
+                message: String::new(),
+                retry_after: None,
+            }
+        } else {
+            err.clone()
+        };
+        self.opts.retry.delay(self.attempt, &probe)
+    }
+
+    /// Resets the per-attempt state for another try of the same request.
+    fn restart(&mut self) {
+        self.attempt += 1;
+        let m = &self.model;
+        self.builder = MessageBuilder::new(m.api.as_str(), &m.provider, &m.id, m.cost);
+        // `start` was already handed out by the failed attempt.
+        self.builder.mark_started();
+        self.parser = parser_for(m.api);
+        self.sse = SseParser::new();
+        self.body = None;
+        self.sent = false;
     }
 
     /// Drains the stream and returns the final message.
@@ -191,14 +251,16 @@ impl LlmStream {
         self.builder.fail(err);
     }
 
-    async fn connect(&mut self, req: HttpRequest) {
-        let mut attempt = 0;
+    async fn connect(&mut self) {
+        // Serialised once; the bytes are shared by every attempt.
+        let body = bytes::Bytes::from(
+            serde_json::to_vec(&self.request.body).expect("request bodies serialise"),
+        );
         loop {
-            // The body is serialised here rather than with `.json()`, which would add
-            // a second Content-Type next to the one the request carries.
-            let body = serde_json::to_vec(&req.body).expect("request bodies serialise");
-            let mut rb = self.http.post(&req.url).body(body);
-            for (k, v) in &req.headers {
+            // Built here rather than with `.json()`, which would add a second
+            // Content-Type next to the one the request carries.
+            let mut rb = self.http.post(&self.request.url).body(body.clone());
+            for (k, v) in &self.request.headers {
                 rb = rb.header(k, v);
             }
             if let Some(key) = &self.opts.api_key {
@@ -220,9 +282,9 @@ impl LlmStream {
                     Err(e) => e,
                 },
             };
-            match self.opts.retry.delay(attempt, &err) {
+            match self.opts.retry.delay(self.attempt, &err) {
                 Some(wait) => {
-                    attempt += 1;
+                    self.attempt += 1;
                     tokio::select! {
                         biased;
                         () = self.opts.cancel.cancelled() => return self.fail(LlmError::Aborted),
