@@ -15,7 +15,8 @@ use crate::llm::{
     Registry, RegistryError, RequestOptions, StreamOptions, Tool,
 };
 
-/// Stream one reply from a model.
+/// Stream one reply from a model. Text goes to stdout as it arrives, tool calls as
+/// `[tool call ID] NAME ARGS` lines; with -v, thinking and token usage go to stderr.
 #[derive(Debug, Clone, Args)]
 pub struct LlmArgs {
     /// The model, as PROVIDER/ID (e.g. anthropic/claude-sonnet-4-5, ollama/qwen3:8b).
@@ -25,7 +26,8 @@ pub struct LlmArgs {
     /// a trailing /v1). Any model id is then accepted.
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
-    /// Wire format to speak instead of the model's own.
+    /// Wire format to speak instead of the model's own: openai-completions,
+    /// openai-responses, anthropic-messages or google-generative-ai.
     #[arg(long, value_name = "API", value_parser = parse_api)]
     pub api: Option<Api>,
     /// System prompt (replaces the one in --context).
@@ -46,6 +48,7 @@ pub struct LlmArgs {
     /// Output-token limit.
     #[arg(long, value_name = "N")]
     pub max_tokens: Option<u64>,
+    /// Sampling temperature (ignored while a model thinks).
     #[arg(long, value_name = "T")]
     pub temperature: Option<f64>,
     /// Ask a reasoning model to think: minimal, low, medium or high.

@@ -22,6 +22,7 @@ pub struct ModelsArgs {
     /// Only this provider.
     #[arg(long, value_name = "PROVIDER")]
     pub provider: Option<String>,
+    /// `text` (a table) or `json` (providers and models, camelCase fields).
     #[arg(long, value_enum, default_value_t = ModelsFormat::Text)]
     pub format: ModelsFormat,
 }
