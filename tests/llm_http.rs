@@ -413,3 +413,26 @@ async fn an_empty_200_body_is_retried_then_reported_as_truncated() {
     let events = run(&server.uri(), fast_options()).await;
     assert_eq!(summaries(&events), ["start", "error Error Truncated"]);
 }
+
+#[tokio::test]
+async fn into_stream_yields_the_same_events() {
+    use futures_util::StreamExt;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(OK_BODY, "text/event-stream"))
+        .mount(&server)
+        .await;
+    let model = model_for(Api::OpenaiCompletions, &server.uri());
+    let s = Client::new()
+        .unwrap()
+        .stream(&model, &ctx(), fast_options());
+    let events: Vec<Event> = s.into_stream().collect().await;
+    assert_eq!(
+        summaries(&events),
+        run(&server.uri(), fast_options())
+            .await
+            .iter()
+            .map(summary)
+            .collect::<Vec<_>>()
+    );
+}

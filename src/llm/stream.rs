@@ -230,6 +230,11 @@ impl LlmStream {
         self.sent = false;
     }
 
+    /// The events as a `futures` stream, for combinators and `select!`.
+    pub fn into_stream(self) -> impl futures_util::Stream<Item = Event> + Send {
+        futures_util::stream::unfold(self, |mut s| async move { s.next().await.map(|e| (e, s)) })
+    }
+
     /// Drains the stream and returns the final message.
     pub async fn result(mut self) -> AssistantMessage {
         let mut last = None;
@@ -381,4 +386,22 @@ fn describe(e: &reqwest::Error) -> String {
         src = inner.source();
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streams_can_move_across_threads() {
+        fn assert_send<T: Send>(_: &T) {}
+        let model = crate::llm::Registry::builtin().resolve("ollama/x").unwrap();
+        let s =
+            Client::new()
+                .unwrap()
+                .stream(&model, &Context::default(), StreamOptions::default());
+        assert_send(&s);
+        let mut s = s;
+        assert_send(&s.next());
+    }
 }
