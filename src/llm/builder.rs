@@ -38,16 +38,6 @@ enum Scratch {
     },
 }
 
-impl Scratch {
-    fn is_open(&self) -> bool {
-        match self {
-            Scratch::Text { open } | Scratch::Thinking { open } | Scratch::Tool { open, .. } => {
-                *open
-            }
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Idle,
@@ -89,17 +79,8 @@ impl MessageBuilder {
         self.phase == Phase::Finished
     }
 
-    /// Whether any event has been produced (retrying is only allowed before).
-    pub fn has_started(&self) -> bool {
-        self.phase != Phase::Idle
-    }
-
     pub fn pop_event(&mut self) -> Option<Event> {
         self.out.pop_front()
-    }
-
-    pub fn pending_events(&self) -> usize {
-        self.out.len()
     }
 
     /// The error the stream failed with, if it did.
@@ -335,11 +316,6 @@ impl MessageBuilder {
         if let Some(Content::ToolCall(c)) = self.message.content.get_mut(i) {
             c.thought_signature = Some(sig);
         }
-    }
-
-    /// Whether block `i` is a still-open tool call.
-    pub fn is_open(&self, i: usize) -> bool {
-        self.scratch.get(i).is_some_and(Scratch::is_open)
     }
 
     pub fn has_tool_calls(&self) -> bool {
