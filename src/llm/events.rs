@@ -24,7 +24,9 @@ use super::types::{AssistantMessage, StopReason, ToolCall};
     rename_all_fields = "camelCase"
 )]
 pub enum Event {
-    /// The provider accepted the request and began answering.
+    /// Always the first event, exactly once: when the provider began answering, or
+    /// just before `error` when the request failed before that, so every stream has
+    /// the same shape. Retries are invisible: `start` is never repeated.
     Start {
         provider: String,
         model: String,
