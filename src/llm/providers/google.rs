@@ -167,7 +167,8 @@ pub fn build_request(model: &Model, ctx: &Context, opts: &RequestOptions) -> Htt
 struct Chunk<'a> {
     #[serde(borrow)]
     candidates: Option<First<Candidate<'a>>>,
-    usage_metadata: Option<UsageMetadata>,
+    // Boxed: serde moves these structs by value per event; small ones move cheaply.
+    usage_metadata: Option<Box<UsageMetadata>>,
     response_id: Option<String>,
     error: Option<serde::de::IgnoredAny>,
 }
@@ -194,7 +195,7 @@ struct Part<'a> {
     #[serde(default)]
     thought: bool,
     thought_signature: Option<String>,
-    function_call: Option<FunctionCall>,
+    function_call: Option<Box<FunctionCall>>,
 }
 
 #[derive(Deserialize)]

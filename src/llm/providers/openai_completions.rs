@@ -215,7 +215,9 @@ struct Chunk<'a> {
     id: Option<Cow<'a, str>>,
     #[serde(borrow)]
     choices: Option<First<Choice<'a>>>,
-    usage: Option<WireUsage>,
+    // Boxed, like every rarely present field here: serde moves these structs by
+    // value through several layers per event, and small structs move cheaply.
+    usage: Option<Box<WireUsage>>,
     error: Option<serde::de::IgnoredAny>,
 }
 
@@ -225,7 +227,7 @@ struct Choice<'a> {
     delta: Option<Delta<'a>>,
     #[serde(borrow)]
     finish_reason: Option<Cow<'a, str>>,
-    usage: Option<WireUsage>,
+    usage: Option<Box<WireUsage>>,
 }
 
 #[derive(Deserialize)]
@@ -233,13 +235,13 @@ struct Delta<'a> {
     #[serde(borrow)]
     content: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    refusal: Option<Cow<'a, str>>,
+    refusal: Option<Box<Cow<'a, str>>>,
     #[serde(borrow)]
-    reasoning_content: Option<Cow<'a, str>>,
+    reasoning_content: Option<Box<Cow<'a, str>>>,
     #[serde(borrow)]
-    reasoning: Option<Cow<'a, str>>,
+    reasoning: Option<Box<Cow<'a, str>>>,
     #[serde(borrow)]
-    reasoning_text: Option<Cow<'a, str>>,
+    reasoning_text: Option<Box<Cow<'a, str>>>,
     #[serde(borrow)]
     tool_calls: Option<Vec<ToolCallDelta<'a>>>,
 }
@@ -408,7 +410,12 @@ impl WireParser for Parser {
                 (&delta.reasoning_text, REASONING_FIELDS[2]),
             ]
             .into_iter()
-            .find_map(|(v, name)| v.as_deref().filter(|s| !s.is_empty()).map(|s| (s, name)));
+            .find_map(|(v, name)| {
+                v.as_deref()
+                    .map(Cow::as_ref)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| (s, name))
+            });
             if let Some((text, field)) = reasoning {
                 if let Some(i) = self.text.take() {
                     out.close(i);
@@ -424,11 +431,11 @@ impl WireParser for Parser {
                 };
                 out.thinking_delta(i, text);
             }
-            let content = delta
-                .content
+            let content = delta.content.as_deref().filter(|s| !s.is_empty()).or(delta
+                .refusal
                 .as_deref()
-                .filter(|s| !s.is_empty())
-                .or(delta.refusal.as_deref().filter(|s| !s.is_empty()));
+                .map(Cow::as_ref)
+                .filter(|s| !s.is_empty()));
             if let Some(text) = content {
                 if let Some(i) = self.thinking.take() {
                     out.close(i);

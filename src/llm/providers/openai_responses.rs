@@ -157,10 +157,11 @@ struct Wire<'a> {
     delta: Option<Cow<'a, str>>,
     #[serde(borrow)]
     arguments: Option<Cow<'a, str>>,
-    item: Option<Value>,
-    response: Option<WireResponse>,
-    code: Option<String>,
-    message: Option<String>,
+    // Rare, large fields are boxed so that the per-event struct stays small to move.
+    item: Option<Box<Value>>,
+    response: Option<Box<WireResponse>>,
+    code: Option<Box<str>>,
+    message: Option<Box<str>>,
 }
 
 #[derive(Deserialize)]
