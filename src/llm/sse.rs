@@ -3,10 +3,10 @@
 //! `data:`, `event:` names, `:` comment lines, a leading BOM.
 //!
 //! It is hand-written rather than taken from `eventsource-stream` for two reasons:
-//! it works on borrowed buffers that are reused from event to event (no allocation
-//! per event, which the throughput target needs), and it tells the caller which bytes
-//! were mere comments, so keep-alive pings do not count as activity for the idle
-//! timeout.
+//! it allocates nothing per event (the common single-line `data:` is handed to the
+//! caller as a slice of the network chunk; other buffers are reused), which the
+//! throughput target needs; and it tells the caller how many events a chunk held,
+//! so keep-alive comments do not count as activity for the idle timeout.
 
 /// Incremental parser: feed it byte chunks as they arrive.
 #[derive(Debug, Default)]
@@ -19,6 +19,10 @@ pub struct SseParser {
     event: String,
     data: String,
     has_data: bool,
+    /// The event's only `data:` value so far, as a range of the chunk being fed:
+    /// dispatched without copying if the event ends in the same chunk, copied into
+    /// `data` otherwise.
+    borrowed: Option<(usize, usize)>,
 }
 
 impl SseParser {
@@ -51,8 +55,9 @@ impl SseParser {
                 chunk = rest;
             }
         }
-        while let Some(end) = memchr::memchr2(b'\n', b'\r', chunk) {
-            let line_end = end;
+        let mut pos = 0;
+        while let Some(off) = memchr::memchr2(b'\n', b'\r', &chunk[pos..]) {
+            let end = pos + off;
             let mut next = end + 1;
             if chunk[end] == b'\r' {
                 if end + 1 < chunk.len() {
@@ -64,39 +69,68 @@ impl SseParser {
                 }
             }
             if self.pending.is_empty() {
-                dispatched += self.line(&chunk[..line_end], &mut on_event);
+                dispatched += self.line(chunk, pos, end, &mut on_event);
             } else {
+                // Only the first line of a chunk can continue a carried-over one, and
+                // nothing is borrowed at that point.
                 let mut line = std::mem::take(&mut self.pending);
-                line.extend_from_slice(&chunk[..line_end]);
-                dispatched += self.line(&line, &mut on_event);
+                line.extend_from_slice(&chunk[pos..end]);
+                dispatched += self.line(&line, 0, line.len(), &mut on_event);
+                // A value borrowed from this buffer must be kept before it is reused.
+                self.materialize(&line);
                 line.clear();
                 self.pending = line;
             }
-            chunk = &chunk[next..];
+            pos = next;
         }
-        self.pending.extend_from_slice(chunk);
+        self.materialize(chunk);
+        self.pending.extend_from_slice(&chunk[pos..]);
         dispatched
+    }
+
+    /// Copies a borrowed `data:` value into the owned buffer (the chunk it points
+    /// into is about to go away, or another line must be appended to it).
+    fn materialize(&mut self, src: &[u8]) {
+        if let Some((s, e)) = self.borrowed.take() {
+            push_utf8(&mut self.data, &src[s..e]);
+        }
     }
 
     /// Called at end of input. The standard discards an event that was not
     /// terminated by a blank line; servers that close right after their last `data:`
     /// line are common enough that a complete trailing line is dispatched instead.
     pub fn finish(&mut self, mut on_event: impl FnMut(&str, &str)) -> usize {
+        let line = std::mem::take(&mut self.pending);
         let mut n = 0;
-        if !self.pending.is_empty() {
-            let line = std::mem::take(&mut self.pending);
-            n += self.line(&line, &mut on_event);
+        if !line.is_empty() {
+            n += self.line(&line, 0, line.len(), &mut on_event);
+            self.materialize(&line);
         }
-        n + self.line(b"", &mut on_event)
+        n + self.line(&[], 0, 0, &mut on_event)
     }
 
-    fn line(&mut self, line: &[u8], on_event: &mut impl FnMut(&str, &str)) -> usize {
+    /// Handles the line `src[start..end]`; `src` is either the chunk being fed or an
+    /// owned line buffer, and in both cases outlives any borrowed range into it.
+    fn line(
+        &mut self,
+        src: &[u8],
+        start: usize,
+        end: usize,
+        on_event: &mut impl FnMut(&str, &str),
+    ) -> usize {
+        let line = &src[start..end];
         if line.is_empty() {
             if !self.has_data {
                 self.event.clear();
                 return 0;
             }
-            on_event(&self.event, &self.data);
+            match self.borrowed.take() {
+                Some((s, e)) => match std::str::from_utf8(&src[s..e]) {
+                    Ok(data) => on_event(&self.event, data),
+                    Err(_) => on_event(&self.event, &String::from_utf8_lossy(&src[s..e])),
+                },
+                None => on_event(&self.event, &self.data),
+            }
             self.event.clear();
             self.data.clear();
             self.has_data = false;
@@ -105,24 +139,28 @@ impl SseParser {
         if line[0] == b':' {
             return 0;
         }
-        let (field, value) = match memchr::memchr(b':', line) {
+        let (field, value_start) = match memchr::memchr(b':', line) {
             Some(i) => {
-                let v = &line[i + 1..];
-                (&line[..i], v.strip_prefix(b" ").unwrap_or(v))
+                let v = start + i + 1;
+                let v = if src.get(v) == Some(&b' ') { v + 1 } else { v };
+                (&line[..i], v.min(end))
             }
-            None => (line, &b""[..]),
+            None => (line, end),
         };
         match field {
             b"data" => {
                 if self.has_data {
+                    self.materialize(src);
                     self.data.push('\n');
+                    push_utf8(&mut self.data, &src[value_start..end]);
+                } else {
+                    self.borrowed = Some((value_start, end));
+                    self.has_data = true;
                 }
-                push_utf8(&mut self.data, value);
-                self.has_data = true;
             }
             b"event" => {
                 self.event.clear();
-                push_utf8(&mut self.event, value);
+                push_utf8(&mut self.event, &src[value_start..end]);
             }
             // `id` and `retry` only matter for browser reconnection; unknown fields
             // are ignored by the standard.

@@ -241,6 +241,43 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for First<T> {
     }
 }
 
+/// A JSON array whose first element is stored inline: streamed tool-call deltas
+/// nearly always carry one element, and this avoids a heap allocation per event.
+pub(crate) struct List<T> {
+    first: Option<T>,
+    rest: Vec<T>,
+}
+
+impl<T> List<T> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
+        self.first.iter().chain(self.rest.iter())
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+            type Value = List<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<List<T>, A::Error> {
+                let first = seq.next_element::<T>()?;
+                let mut rest = Vec::new();
+                while let Some(x) = seq.next_element::<T>()? {
+                    rest.push(x);
+                }
+                Ok(List { first, rest })
+            }
+        }
+        d.deserialize_seq(V(std::marker::PhantomData))
+    }
+}
+
 /// Text of the text blocks of tool-result or user content.
 pub(crate) fn joined_text(content: &[super::types::Content]) -> String {
     let mut s = String::new();

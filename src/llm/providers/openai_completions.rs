@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 
 use super::compat::{MaxTokensField, ThinkingReplay};
 use super::{
-    First, HttpRequest, RequestOptions, WireParser, error_from_body, joined_text, openai_base,
+    First, HttpRequest, List, RequestOptions, WireParser, error_from_body, joined_text, openai_base,
 };
 use crate::llm::builder::MessageBuilder;
 use crate::llm::handoff;
@@ -243,7 +243,7 @@ struct Delta<'a> {
     #[serde(borrow)]
     reasoning_text: Option<Box<Cow<'a, str>>>,
     #[serde(borrow)]
-    tool_calls: Option<Vec<ToolCallDelta<'a>>>,
+    tool_calls: Option<List<ToolCallDelta<'a>>>,
 }
 
 #[derive(Deserialize)]
@@ -444,7 +444,7 @@ impl WireParser for Parser {
                 out.text_delta(i, text);
             }
             if let Some(calls) = &delta.tool_calls {
-                for tc in calls {
+                for tc in calls.iter() {
                     self.tool_call(tc, out);
                 }
             }
