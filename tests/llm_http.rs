@@ -436,3 +436,22 @@ async fn into_stream_yields_the_same_events() {
             .collect::<Vec<_>>()
     );
 }
+
+#[tokio::test]
+async fn the_stream_ends_at_its_terminal_event_even_if_the_body_stays_open() {
+    // The server sends a complete reply, then holds the connection open silently.
+    let base = trickle_server(vec![
+        (Duration::ZERO, OK_BODY.to_owned()),
+        (Duration::from_secs(600), String::new()),
+    ])
+    .await;
+    let opts = StreamOptions {
+        idle_timeout: Duration::from_secs(300),
+        ..fast_options()
+    };
+    // A generous guard, not a timing assertion: without it a regression would hang.
+    let events = tokio::time::timeout(Duration::from_secs(60), run(&base, opts))
+        .await
+        .expect("the stream must end at [DONE], not wait for the connection to close");
+    assert_eq!(summaries(&events).last().unwrap(), "done Stop");
+}
