@@ -477,3 +477,28 @@ async fn tools_file_reaches_the_provider_in_its_dialect() {
         "2023-06-01"
     );
 }
+
+/// The exact `--events` output for one recorded stream, reviewed as a snapshot
+/// (in `fixtures/llm/snapshots/`); only timestamps are masked.
+#[tokio::test(flavor = "multi_thread")]
+async fn events_output_snapshot() {
+    let home = tempfile::tempdir().unwrap();
+    let server = serve(Api::AnthropicMessages, "thinking_text_tool", "/v1/messages").await;
+    let mut cmd = dash(home.path());
+    cmd.args([
+        "llm",
+        "--events",
+        "--model",
+        "anthropic/claude-sonnet-4-5",
+        "--base-url",
+        &server.uri(),
+        "hi",
+    ]);
+    let out = run(cmd).await;
+    assert!(out.status.success());
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../fixtures/llm/snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.add_filter(r#""timestamp":\d+"#, r#""timestamp":"[ms]""#);
+    settings.bind(|| insta::assert_snapshot!("anthropic_events_ndjson", text(&out.stdout)));
+}
