@@ -76,6 +76,7 @@ fn reasoning_levels_and_output_limits() {
         max_tokens: Some(4000),
         temperature: Some(0.5),
         reasoning: Some(ReasoningLevel::High),
+        ..RequestOptions::default()
     };
     let b = body(Api::OpenaiResponses, &ctx, &o, true);
     assert_eq!(b["reasoning"], json!({"effort": "high", "summary": "auto"}));

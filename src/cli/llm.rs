@@ -11,8 +11,8 @@ use miette::{MietteDiagnostic, Report};
 
 use super::{Exit, GlobalArgs};
 use crate::llm::{
-    Api, AssistantMessage, Client, Context, ErrorKind, Event, Message, Model, ReasoningLevel,
-    Registry, RegistryError, RequestOptions, StreamOptions, Tool,
+    Api, AssistantMessage, Client, Context, ErrorKind, Event, Message, Model, PromptCache,
+    ReasoningLevel, Registry, RegistryError, RequestOptions, StreamOptions, Tool,
 };
 
 /// Stream one reply from a model. Text goes to stdout as it arrives, tool calls as
@@ -54,6 +54,10 @@ pub struct LlmArgs {
     /// Ask a reasoning model to think: minimal, low, medium or high.
     #[arg(long, value_name = "LEVEL", value_parser = parse_reasoning)]
     pub reasoning: Option<ReasoningLevel>,
+    /// Send no prompt-cache markers (Anthropic caches the system prompt and the
+    /// conversation so far by default).
+    #[arg(long)]
+    pub no_cache: bool,
     /// Seconds of silence from the server before giving up.
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     pub idle_timeout: u64,
@@ -194,6 +198,11 @@ pub fn run(global: &GlobalArgs, args: LlmArgs) -> miette::Result<Exit> {
             max_tokens: args.max_tokens,
             temperature: args.temperature,
             reasoning: args.reasoning,
+            cache: if args.no_cache {
+                PromptCache::Off
+            } else {
+                PromptCache::Short
+            },
         },
         idle_timeout: Duration::from_secs(args.idle_timeout.max(1)),
         ..StreamOptions::default()

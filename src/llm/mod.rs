@@ -45,7 +45,7 @@ pub use auth::ApiKey;
 pub use error::{ErrorKind, LlmError};
 pub use events::Event;
 pub use models::{Api, InputKind, Model, ProviderInfo, Registry, RegistryError};
-pub use providers::{ReasoningLevel, RequestOptions};
+pub use providers::{PromptCache, ReasoningLevel, RequestOptions};
 pub use retry::RetryPolicy;
 pub use stream::{Client, LlmStream, StreamOptions};
 pub use tools::{ToolArgumentsError, validate_arguments, validate_tool_call};

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{HttpRequest, RequestOptions, WireParser, error_from_body};
+use super::{HttpRequest, PromptCache, RequestOptions, WireParser, error_from_body};
 use crate::llm::builder::MessageBuilder;
 use crate::llm::handoff;
 use crate::llm::models::Model;
@@ -122,8 +122,16 @@ pub fn build_request(model: &Model, ctx: &Context, opts: &RequestOptions) -> Htt
         "max_tokens": max_tokens,
         "stream": true,
     });
+    let cache = opts.cache == PromptCache::Short;
     if let Some(s) = ctx.system_prompt.as_deref().filter(|s| !s.is_empty()) {
-        body["system"] = json!(s);
+        body["system"] = if cache {
+            json!([{"type": "text", "text": s, "cache_control": {"type": "ephemeral"}}])
+        } else {
+            json!(s)
+        };
+    }
+    if cache {
+        mark_last_user_turn(&mut body["messages"]);
     }
     match (opts.reasoning, model.reasoning) {
         (Some(level), true) => {
@@ -157,6 +165,23 @@ pub fn build_request(model: &Model, ctx: &Context, opts: &RequestOptions) -> Htt
             ("anthropic-version".into(), API_VERSION.into()),
         ],
         body,
+    }
+}
+
+/// Puts a cache breakpoint on the last block of the last user message, so the whole
+/// conversation up to it is cached for the next request.
+fn mark_last_user_turn(messages: &mut Value) {
+    let Some(last) = messages
+        .as_array_mut()
+        .and_then(|m| m.iter_mut().rev().find(|m| m["role"] == "user"))
+    else {
+        return;
+    };
+    if let Value::String(text) = &last["content"] {
+        last["content"] = json!([{"type": "text", "text": text}]);
+    }
+    if let Some(block) = last["content"].as_array_mut().and_then(|b| b.last_mut()) {
+        block["cache_control"] = json!({"type": "ephemeral"});
     }
 }
 
@@ -463,6 +488,34 @@ mod tests {
     }
 
     #[test]
+    fn prompt_cache_marks_system_and_last_user_turn_or_nothing() {
+        let r = Registry::builtin();
+        let m = r.resolve("anthropic/claude-sonnet-4-5").unwrap();
+        let ctx = Context {
+            system_prompt: Some("sys".into()),
+            messages: vec![Message::user("one"), Message::user("two")],
+            tools: vec![],
+        };
+        let req = build_request(&m, &ctx, &RequestOptions::default());
+        assert_eq!(
+            req.body["system"],
+            json!([{"type": "text", "text": "sys", "cache_control": {"type": "ephemeral"}}])
+        );
+        assert_eq!(req.body["messages"][0]["content"], "one");
+        assert_eq!(
+            req.body["messages"][1]["content"],
+            json!([{"type": "text", "text": "two", "cache_control": {"type": "ephemeral"}}])
+        );
+        let off = RequestOptions {
+            cache: PromptCache::Off,
+            ..RequestOptions::default()
+        };
+        let req = build_request(&m, &ctx, &off);
+        assert_eq!(req.body["system"], "sys");
+        assert!(!req.body.to_string().contains("cache_control"));
+    }
+
+    #[test]
     fn url_with_or_without_v1() {
         assert_eq!(messages_url("http://h:1"), "http://h:1/v1/messages");
         assert_eq!(messages_url("http://h:1/v1/"), "http://h:1/v1/messages");
@@ -494,6 +547,9 @@ mod tests {
         assert_eq!(msgs.len(), 3);
         assert_eq!(msgs[2]["content"].as_array().unwrap().len(), 2);
         assert_eq!(msgs[2]["content"][1]["is_error"], true);
+        // The default short cache marks the latest user turn (here: the results).
+        assert_eq!(msgs[2]["content"][1]["cache_control"]["type"], "ephemeral");
+        assert!(msgs[0]["content"][0].get("cache_control").is_none());
         let schema = &req.body["tools"][0]["input_schema"];
         assert!(schema.get("$schema").is_none());
         assert!(schema.get("$defs").is_some() && schema["additionalProperties"] == false);

@@ -62,6 +62,18 @@ impl ReasoningLevel {
     }
 }
 
+/// Prompt caching for providers where the client marks what to cache (Anthropic;
+/// OpenAI and Gemini cache prefixes on their own).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PromptCache {
+    /// Send no cache markers.
+    Off,
+    /// Mark the system prompt and the latest user turn (the ~5 minute cache): an
+    /// agent resending a growing conversation pays a tenth for the cached prefix.
+    #[default]
+    Short,
+}
+
 /// Provider-neutral generation settings.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RequestOptions {
@@ -69,6 +81,7 @@ pub struct RequestOptions {
     pub temperature: Option<f64>,
     /// `None` leaves reasoning at the provider's default (off where that is possible).
     pub reasoning: Option<ReasoningLevel>,
+    pub cache: PromptCache,
 }
 
 /// Turns SSE events of one wire format into builder calls.
