@@ -5,6 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod llm;
+mod models;
+
 /// The exit codes shared by every command (DESIGN.md §1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -68,6 +71,10 @@ pub struct Cli {
 pub enum Command {
     /// Inventory of console.* calls per worktree, category and method.
     Scan(scan::ScanArgs),
+    /// Stream one reply from a model (any provider, any of the four wire formats).
+    Llm(llm::LlmArgs),
+    /// List the model registry.
+    Models(models::ModelsArgs),
 }
 
 mod scan;
@@ -86,8 +93,10 @@ pub fn main() -> ExitCode {
         }
     };
     install_error_hook(cli.global.color);
-    let result: miette::Result<Exit> = match &cli.command {
-        Command::Scan(args) => scan::run(args, &cli.global),
+    let result: miette::Result<Exit> = match cli.command {
+        Command::Scan(args) => scan::run(&args, &cli.global),
+        Command::Llm(args) => llm::run(&cli.global, args),
+        Command::Models(args) => models::run(&cli.global, args),
     };
     match result {
         Ok(exit) => exit.into(),
