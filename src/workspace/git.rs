@@ -137,32 +137,6 @@ fn git_dir_of(dir: &Path) -> Option<PathBuf> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_porcelain_records() {
-        let text = "worktree /r/main\0HEAD 1111\0branch refs/heads/main\0\0\
-                    worktree /r/feature\0HEAD 2222\0detached\0locked on a usb disk\0\0\
-                    worktree /r/gone\0HEAD 3333\0branch refs/heads/old\0prunable gitdir file points to non-existent location\0\0";
-        let entries = parse_worktree_list(text);
-        assert_eq!(entries.len(), 3);
-        assert_eq!(entries[0].branch.as_deref(), Some("main"));
-        assert_eq!(entries[1].branch, None);
-        assert!(entries[1].locked);
-        assert_eq!(entries[1].head.as_deref(), Some("2222"));
-        assert!(entries[2].prunable);
-        assert_eq!(entries[2].path, PathBuf::from("/r/gone"));
-    }
-
-    #[test]
-    fn bare_repositories_are_marked() {
-        let entries = parse_worktree_list("worktree /r/bare.git\0bare\0\0");
-        assert!(entries[0].bare);
-    }
-}
-
 /// Which of `files` (absolute, inside the worktree at `root`) have uncommitted changes:
 /// modified, staged, or untracked. `None` when git cannot tell (not a repository).
 pub fn dirty_files(root: &Path, files: &[PathBuf]) -> Option<Vec<PathBuf>> {
@@ -201,4 +175,30 @@ pub fn dirty_files(root: &Path, files: &[PathBuf]) -> Option<Vec<PathBuf>> {
         }
     }
     Some(dirty)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_porcelain_records() {
+        let text = "worktree /r/main\0HEAD 1111\0branch refs/heads/main\0\0\
+                    worktree /r/feature\0HEAD 2222\0detached\0locked on a usb disk\0\0\
+                    worktree /r/gone\0HEAD 3333\0branch refs/heads/old\0prunable gitdir file points to non-existent location\0\0";
+        let entries = parse_worktree_list(text);
+        assert_eq!(entries.len(), 3);
+        assert_eq!(entries[0].branch.as_deref(), Some("main"));
+        assert_eq!(entries[1].branch, None);
+        assert!(entries[1].locked);
+        assert_eq!(entries[1].head.as_deref(), Some("2222"));
+        assert!(entries[2].prunable);
+        assert_eq!(entries[2].path, PathBuf::from("/r/gone"));
+    }
+
+    #[test]
+    fn bare_repositories_are_marked() {
+        let entries = parse_worktree_list("worktree /r/bare.git\0bare\0\0");
+        assert!(entries[0].bare);
+    }
 }
