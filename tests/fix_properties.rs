@@ -73,7 +73,7 @@ fn program(rng: &mut Rng) -> String {
     let count = 1 + rng.next() % 8;
     for _ in 0..count {
         let statement = rng.pick(STATEMENTS);
-        if rng.next() % 4 == 0 {
+        if rng.next().is_multiple_of(4) {
             text.push_str(&format!(
                 "function wrap{}() {{\n  {statement}\n}}\n",
                 rng.next() % 1000
@@ -83,7 +83,7 @@ fn program(rng: &mut Rng) -> String {
             text.push('\n');
         }
     }
-    if rng.next() % 5 == 0 {
+    if rng.next().is_multiple_of(5) {
         text = text.replace('\n', "\r\n");
     }
     text
