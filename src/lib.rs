@@ -7,6 +7,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod config;
+pub mod edit;
 pub mod report;
 pub mod rules;
 pub mod syntax;
