@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod edit;
 pub mod report;
+pub mod review;
 pub mod rules;
 pub mod syntax;
 pub mod workspace;
