@@ -3,8 +3,10 @@
 //! It differs from the patch in what helps a reader: each hunk names the rules that
 //! made it (so a surprising change can be traced to its rule and suppressed), line
 //! endings are not shown, and with colour the changed words inside a changed line are
-//! emphasised, because a codemod often changes one word of a long line.
+//! emphasised, because a codemod often changes one word of a long line. Control
+//! characters are shown as symbols, so a file's content cannot drive the terminal.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use owo_colors::{OwoColorize, Style};
@@ -55,7 +57,7 @@ fn render_op(out: &mut String, styles: &Styles, hunks: &Hunks<'_>, op: &DiffOp) 
         for change in hunks.diff.iter_changes(op) {
             let value = change.value();
             out.push(marker(change.tag()));
-            out.push_str(without_line_break(value));
+            out.push_str(&visible(without_line_break(value)));
             out.push('\n');
             no_newline_note(out, styles, value);
         }
@@ -121,7 +123,7 @@ fn emphasised_line(
             run.clear();
         }
         run_emphasised = emphasised;
-        run.push_str(shown);
+        run.push_str(&visible(shown));
     }
     if !run.is_empty() {
         let style = if run_emphasised { emphasis } else { plain };
@@ -235,6 +237,29 @@ fn without_line_break(line: &str) -> &str {
         Some(line) => line.strip_suffix('\r').unwrap_or(line),
         None => line,
     }
+}
+
+/// The text with control characters (other than tab) shown as their Unicode control
+/// pictures (`\r` as `␍`, ESC as `␛`). Printed raw, a lone `\r` or an escape sequence
+/// in a source file could move the cursor or recolour the terminal and hide part of a
+/// change from the person reviewing it.
+fn visible(text: &str) -> Cow<'_, str> {
+    let hidden = |c: char| c.is_control() && c != '\t';
+    if !text.chars().any(hidden) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| match c {
+                '\u{7f}' => '\u{2421}',
+                c if (c as u32) < 0x20 && c != '\t' => {
+                    char::from_u32(0x2400 + c as u32).unwrap_or('\u{FFFD}')
+                }
+                c if hidden(c) => '\u{FFFD}',
+                c => c,
+            })
+            .collect(),
+    )
 }
 
 fn no_newline_note(out: &mut String, styles: &Styles, line: &str) {
@@ -352,6 +377,18 @@ mod tests {
                 .chain(&new[0])
                 .all(|(emphasised, _)| !emphasised)
         );
+    }
+
+    #[test]
+    fn control_characters_cannot_hide_a_change() {
+        let old = "let a = 1; // note\n";
+        let new = "let a = 2; /* \u{1b}[2K\r */ // note\n";
+        for color in [false, true] {
+            let text = render(&change(old, new, vec![]), color);
+            assert!(text.contains("\u{241b}[2K\u{240d}"), "{text:?}");
+            assert!(!text.contains('\r'), "{text:?}");
+        }
+        assert_eq!(visible("a\tb\u{7f}\u{85}"), "a\tb\u{2421}\u{FFFD}");
     }
 
     #[test]
