@@ -12,6 +12,7 @@ pub mod edit;
 pub mod fix;
 pub mod llm;
 pub mod report;
+pub mod review;
 pub mod rules;
 pub mod syntax;
 pub mod workspace;

@@ -69,6 +69,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Rewrite console.* into the project's logger (a preview unless --write).
+    Fix(fix::FixArgs),
     /// Inventory of console.* calls per worktree, category and method.
     Scan(scan::ScanArgs),
     /// Stream one reply from a model (any provider, any of the four wire formats).
@@ -77,6 +79,7 @@ pub enum Command {
     Models(models::ModelsArgs),
 }
 
+mod fix;
 mod scan;
 
 /// Parses the process arguments, runs the command and maps the outcome to an exit code.
@@ -94,6 +97,7 @@ pub fn main() -> ExitCode {
     };
     install_error_hook(cli.global.color);
     let result: miette::Result<Exit> = match cli.command {
+        Command::Fix(args) => fix::run(&args, &cli.global),
         Command::Scan(args) => scan::run(&args, &cli.global),
         Command::Llm(args) => llm::run(&cli.global, args),
         Command::Models(args) => models::run(&cli.global, args),

@@ -237,12 +237,12 @@ pub fn fix_file(input: &FileInput, ctx: &FixContext) -> FileFix {
     }
 
     // Nothing lost: the result must parse no worse than the input.
-    let before = syntax::error_count(&tree0);
-    let after =
-        syntax::parse(input.lang, text.as_bytes()).map_or(usize::MAX, |t| syntax::error_count(&t));
-    if after > before {
+    if let Err(regression) = crate::edit::check_parse(input.lang, original, &text) {
         let mut refused = FileFix::unchanged(original);
-        refused.refused = Some(Refusal::ParseRegression { before, after });
+        refused.refused = Some(Refusal::ParseRegression {
+            before: regression.before,
+            after: regression.after,
+        });
         return refused;
     }
 
