@@ -109,6 +109,7 @@ fn check(lang: Lang, text: &str, failures: &mut Vec<String>) {
                 config: &config,
                 logger: &logger,
                 package_is_module: true,
+                requires_extension: false,
             };
             let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
             let path = Path::new("/p/src/file.ts");

@@ -2,7 +2,8 @@
 //! memory and compared with `<case>.output.<ext>` (no output file: the input must come
 //! out unchanged). An optional `<case>.toml` holds dash.toml settings plus a `[case]`
 //! table: `path` (where the file sits in the virtual project, default `src/<case>.<ext>`),
-//! `category` (default production) and `package-type` (`module` or `commonjs`).
+//! `category` (default production), `package-type` (`module` or `commonjs`) and
+//! `module-resolution` (`nodenext` makes relative imports carry `.js`).
 //!
 //! Every output must parse without errors, and fixing it again must change nothing.
 //! Set `DASH_BLESS=1` to write missing output files from the current behaviour (then
@@ -26,6 +27,7 @@ struct Case {
     path: PathBuf,
     category: Category,
     package_is_module: bool,
+    requires_extension: bool,
 }
 
 fn cases(rule: &str) -> Vec<Case> {
@@ -67,6 +69,8 @@ fn cases(rule: &str) -> Vec<Case> {
             Some(other) => panic!("{name}: unknown category {other}"),
         };
         let package_is_module = get("package-type").as_deref() == Some("module");
+        let requires_extension =
+            get("module-resolution").is_some_and(|r| matches!(r.as_str(), "nodenext" | "node16"));
         cases.push(Case {
             output: dir.join(format!("{name}.output.{ext}")),
             name: name.to_owned(),
@@ -76,6 +80,7 @@ fn cases(rule: &str) -> Vec<Case> {
             path,
             category,
             package_is_module,
+            requires_extension,
         });
     }
     cases.sort_by(|a, b| a.name.cmp(&b.name));
@@ -114,6 +119,7 @@ fn run(case: &Case, text: &str) -> String {
         config: &case.config,
         logger: &logger,
         package_is_module: case.package_is_module,
+        requires_extension: case.requires_extension,
     };
     let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let input = FileInput {

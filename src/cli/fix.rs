@@ -125,6 +125,7 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
         config: &config,
         logger: &logger,
         package_is_module: fix::logger::package_is_module(&root),
+        requires_extension: fix::logger::project_requires_extensions(&root),
     };
 
     let results: Vec<FileResult> = super::with_threads(global.threads, || {

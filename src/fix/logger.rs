@@ -150,10 +150,17 @@ fn export_of(text: &str) -> String {
     }
 }
 
+/// pino or winston when the module imports them (a mention in a comment does not count).
 fn style_of(text: &str) -> LoggerStyle {
-    if text.contains("pino") {
+    let imports = |lib: &str| {
+        ["'", "\""].iter().any(|q| {
+            text.contains(&format!("from {q}{lib}{q}"))
+                || text.contains(&format!("require({q}{lib}{q})"))
+        })
+    };
+    if imports("pino") {
         LoggerStyle::Pino
-    } else if text.contains("winston") {
+    } else if imports("winston") {
         LoggerStyle::Winston
     } else {
         LoggerStyle::Console
@@ -282,7 +289,7 @@ function write{write_sig} {{
   if (typeof process !== 'undefined' && process.stdout) {{
     (order[level] >= order.warn ? process.stderr : process.stdout).write(line + '\n');
   }} else {{
-    globalThis.console.log(line); // dash-ignore: the browser has no other sink
+    globalThis.console.log(line); // in a browser, the console is the only sink
   }}
 }}
 
@@ -299,9 +306,25 @@ function write{write_sig} {{
     }
 }
 
+/// Whether relative imports in this project must name a file extension: TypeScript with
+/// `module`/`moduleResolution` NodeNext or Node16 (tsconfig.json is JSON with comments, so
+/// the values are looked up as text).
+pub fn project_requires_extensions(root: &Path) -> bool {
+    std::fs::read_to_string(root.join("tsconfig.json")).is_ok_and(|text| {
+        let text = text.to_ascii_lowercase();
+        text.contains("\"nodenext\"") || text.contains("\"node16\"")
+    })
+}
+
 /// How a file at `file` imports the logger: a relative path from its folder, following
-/// the extension convention of its other relative imports (none, `.js`, or `.ts`).
-pub fn specifier_for(target: &LoggerTarget, file: &Path, relative_imports: &[String]) -> String {
+/// the extension convention of its other relative imports (none, `.js`, or `.ts`), or,
+/// in a file without any, the project's (`requires_extension`).
+pub fn specifier_for(
+    target: &LoggerTarget,
+    file: &Path,
+    relative_imports: &[String],
+    requires_extension: bool,
+) -> String {
     let module = match &target.module {
         LoggerModule::Specifier(s) => return s.clone(),
         LoggerModule::File(path) => path,
@@ -318,9 +341,13 @@ pub fn specifier_for(target: &LoggerTarget, file: &Path, relative_imports: &[Str
     };
     let module_ext = module.extension().and_then(|e| e.to_str()).unwrap_or("");
     let uses = |ext: &str| relative_imports.iter().any(|i| i.ends_with(ext));
+    let js_convention = uses(".js")
+        || uses(".mjs")
+        || uses(".cjs")
+        || (relative_imports.is_empty() && requires_extension);
     let ext = if uses(".ts") || uses(".tsx") {
         format!(".{module_ext}")
-    } else if uses(".js") || uses(".mjs") || uses(".cjs") {
+    } else if js_convention {
         match module_ext {
             "ts" | "tsx" | "js" | "jsx" => ".js".to_owned(),
             "mts" | "mjs" => ".mjs".to_owned(),
@@ -374,35 +401,46 @@ mod tests {
     fn specifiers_follow_the_files_convention() {
         let t = target("/p/src/utils/logger.ts");
         assert_eq!(
-            specifier_for(&t, Path::new("/p/src/server.ts"), &[]),
+            specifier_for(&t, Path::new("/p/src/server.ts"), &[], false),
             "./utils/logger"
         );
         assert_eq!(
-            specifier_for(&t, Path::new("/p/src/routes/a.ts"), &["./b".into()]),
+            specifier_for(&t, Path::new("/p/src/routes/a.ts"), &["./b".into()], true),
             "../utils/logger"
         );
         assert_eq!(
             specifier_for(
                 &t,
                 Path::new("/p/src/routes/a.ts"),
-                &["../db/pool.js".into()]
+                &["../db/pool.js".into()],
+                false
             ),
             "../utils/logger.js"
         );
         assert_eq!(
-            specifier_for(&t, Path::new("/p/tests/a.test.ts"), &["../src/x.ts".into()]),
+            specifier_for(
+                &t,
+                Path::new("/p/tests/a.test.ts"),
+                &["../src/x.ts".into()],
+                false
+            ),
             "../src/utils/logger.ts"
         );
         assert_eq!(
-            specifier_for(&t, Path::new("/p/src/utils/format.ts"), &[]),
+            specifier_for(&t, Path::new("/p/src/utils/format.ts"), &[], false),
             "./logger"
+        );
+        // No relative import to follow: the project's NodeNext convention decides.
+        assert_eq!(
+            specifier_for(&t, Path::new("/p/src/utils/format.ts"), &[], true),
+            "./logger.js"
         );
         let alias = LoggerTarget {
             module: LoggerModule::Specifier("@/lib/logger".into()),
             ..t
         };
         assert_eq!(
-            specifier_for(&alias, Path::new("/p/src/a.ts"), &["./b.js".into()]),
+            specifier_for(&alias, Path::new("/p/src/a.ts"), &["./b.js".into()], true),
             "@/lib/logger"
         );
     }
@@ -423,5 +461,8 @@ mod tests {
             style_of("export const logger = console"),
             LoggerStyle::Console
         );
+        // A mention in a comment is not an import.
+        let generated = "// swap in pino or winston when you need more\nexport const logger = {};";
+        assert_eq!(style_of(generated), LoggerStyle::Console);
     }
 }

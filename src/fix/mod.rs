@@ -43,6 +43,8 @@ pub struct FixContext<'a> {
     pub config: &'a Config,
     pub logger: &'a LoggerTarget,
     pub package_is_module: bool,
+    /// Relative imports must name an extension (TypeScript under NodeNext/Node16).
+    pub requires_extension: bool,
 }
 
 /// Why a file that had something to fix was left unchanged.
@@ -139,6 +141,7 @@ pub fn fix_file(input: &FileInput, ctx: &FixContext) -> FileFix {
             ctx.logger,
             input.path,
             &imports::relative_specifiers(root0, original.as_bytes()),
+            ctx.requires_extension,
         ),
         export: ctx.logger.export.clone(),
         local: "logger".to_owned(),
