@@ -112,7 +112,7 @@ pub fn discover(config: &Config, root: &Path) -> LoggerTarget {
     } else {
         "js"
     };
-    let path = root.join(format!("src/utils/logger.{ext}"));
+    let path = root.join(format!("{}.{ext}", new_module_stem(root)));
     let style = config.logger.style.unwrap_or(match library {
         Some("pino") => LoggerStyle::Pino,
         Some("winston") => LoggerStyle::Winston,
@@ -125,6 +125,20 @@ pub fn discover(config: &Config, root: &Path) -> LoggerTarget {
         style,
         create: Some(text),
         origin,
+    }
+}
+
+/// Where a new logger module goes: `src/utils/logger` in the usual layout, else beside
+/// the code of a project that keeps it in `lib/` or `source/`.
+fn new_module_stem(root: &Path) -> &'static str {
+    if root.join("src").is_dir() {
+        "src/utils/logger"
+    } else if root.join("lib").is_dir() {
+        "lib/logger"
+    } else if root.join("source").is_dir() {
+        "source/logger"
+    } else {
+        "src/utils/logger"
     }
 }
 

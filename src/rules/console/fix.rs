@@ -295,7 +295,28 @@ fn whole_lines(source: &str, range: std::ops::Range<usize>) -> std::ops::Range<u
     if before.iter().all(|b| b.is_ascii_whitespace())
         && after.iter().all(|b| b.is_ascii_whitespace())
     {
-        line_start..line_end
+        // Between two blank lines, take one of them too, so no double blank is left.
+        let blank_before = line_start > 0 && {
+            let previous = bytes[..line_start - 1]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            bytes[previous..line_start]
+                .iter()
+                .all(|b| b.is_ascii_whitespace())
+        };
+        let next_end = bytes[line_end..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map(|i| line_end + i + 1);
+        match next_end {
+            Some(end)
+                if blank_before && bytes[line_end..end].iter().all(|b| b.is_ascii_whitespace()) =>
+            {
+                line_start..end
+            }
+            _ => line_start..line_end,
+        }
     } else if before.iter().all(|b| b.is_ascii_whitespace()) {
         // Code or a comment follows on the line: take the spaces up to it, so
         // `  console.log(x); // why` becomes `  // why`.
