@@ -36,3 +36,16 @@ hyperfine --warmup 3 --runs "${RUNS:-20}" \
   -n 'ripgrep' "$rg_cmd" \
   -n 'ast-grep (ts+tsx+js)' "$sg_cmd" \
   -n 'dash scan --exact' "$dash scan -q --exact ."
+
+# ---- dash fix --write against ast-grep's rewrite, on a scratch copy --------------------
+# hyperfine's --prepare restores the copy before every run, outside the measured time.
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+reset="rm -rf '$scratch/tree' && cp -r '$tree' '$scratch/tree'"
+sg_fix="cd '$scratch/tree' && for l in ts tsx js; do $sg run -p 'console.log(\$\$\$A)' -r 'logger.info(\$\$\$A)' -U -l \$l $sg_globs . >/dev/null; done; true"
+echo
+echo "## dash fix --write vs ast-grep -U (wall time, warm cache, copy reset excluded)"
+hyperfine --warmup 1 --runs "${FIX_RUNS:-10}" --prepare "$reset" \
+  -n 'dash fix --write' "cd '$scratch/tree' && $dash fix --write -q . >/dev/null" \
+  -n 'ast-grep -U (ts+tsx+js)' "$sg_fix" \
+  -n 'dash scan (same copy)' "cd '$scratch/tree' && $dash scan -q . >/dev/null"

@@ -4,14 +4,13 @@
 
 use std::time::{Duration, Instant};
 
-use memchr::memmem;
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::config::Config;
 use crate::rules::console::{self, ConsoleUse, Usage};
 use crate::rules::{LineIndex, Position};
-use crate::workspace::source::{self, Skip};
+use crate::workspace::source::{self, Candidate, Skip};
 use crate::workspace::{Category, SourceFile, Workspace};
 
 /// One console call, located.
@@ -122,19 +121,16 @@ fn analyze_file(
         findings,
         bytes,
     };
-    let text = match source::load(&file.path, config.limits.max_file_size) {
-        Ok(Ok(text)) => text,
-        Ok(Err(skip)) => return result(Outcome::Skipped(skip), Vec::new(), 0),
+    let raw = match source::read_candidate(&file.path, config.limits.max_file_size, console::NEEDLE)
+    {
+        Ok(Candidate::Text(raw)) => raw,
+        Ok(Candidate::NoNeedle { len }) => return result(Outcome::Prefiltered, Vec::new(), len),
+        Ok(Candidate::Skipped(skip)) => return result(Outcome::Skipped(skip), Vec::new(), 0),
         Err(err) => return result(Outcome::Failed(err.to_string()), Vec::new(), 0),
     };
-    let bytes = text.bytes.len() as u64;
-    if memmem::find(&text.bytes, console::NEEDLE).is_none() {
-        return result(Outcome::Prefiltered, Vec::new(), bytes);
-    }
-    if source::looks_minified(&text.bytes) {
-        return result(Outcome::Skipped(Skip::Minified), Vec::new(), bytes);
-    }
-    let scan = console::scan(file.lang, &text.bytes, options.exact);
+    let bytes = raw.len() as u64;
+    let text = source::without_bom(&raw);
+    let scan = console::scan(file.lang, text, options.exact);
     if scan.ignored_file {
         return result(Outcome::Ignored, Vec::new(), bytes);
     }
@@ -143,11 +139,11 @@ fn analyze_file(
             syntax_errors,
             declined: scan
                 .declined
-                .map(|(at, why)| (LineIndex::new(&text.bytes).position(at).line, why)),
+                .map(|(at, why)| (LineIndex::new(text).position(at).line, why)),
         },
         None => Outcome::Lexed,
     };
-    let findings = findings(file, &text.bytes, &scan.uses);
+    let findings = findings(file, text, &scan.uses);
     result(outcome, findings, bytes)
 }
 

@@ -16,7 +16,7 @@ use crate::fix::{self, FileFix, FileInput, FixContext, LoggerModule, LoggerTarge
 use crate::review::{self, FileChange};
 use crate::rules::console;
 use crate::rules::console::fix::Action;
-use crate::workspace::source::{self, Skip};
+use crate::workspace::source::{self, Candidate, Skip};
 use crate::workspace::{SourceFile, WalkOptions, Workspace, display_path, git};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -144,7 +144,8 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
         .and_then(|d| std::fs::canonicalize(d).ok());
     let new_module = new_logger_module(&logger, &results, cwd.as_deref());
     let summary = Summary::new(&results, &logger, new_module.as_ref(), cwd.as_deref());
-    let changes = file_changes(&results, new_module.as_ref());
+    // Diffs are built only where they are printed.
+    let changes = || file_changes(&results, new_module.as_ref());
     let color = super::color_enabled(global.color, std::io::stdout().is_terminal());
 
     let mut stdout = std::io::stdout().lock();
@@ -162,16 +163,17 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
         summary.written = Some(written);
         print_summary(&mut stdout, &summary, args.format, color);
     } else if args.diff {
-        let _ = stdout.write_all(review::patch::render(&changes).as_bytes());
+        let _ = stdout.write_all(review::patch::render(&changes()).as_bytes());
         print_summary(&mut std::io::stderr().lock(), &summary, args.format, false);
     } else if args.check {
         print_summary(&mut stdout, &summary, args.format, color);
-        if !changes.is_empty() && exit == Exit::Clean {
+        let would_change = summary.files_changed > 0 || new_module.is_some();
+        if would_change && exit == Exit::Clean {
             exit = Exit::Findings;
         }
     } else {
         if args.format == Format::Text {
-            for change in &changes {
+            for change in &changes() {
                 let _ = stdout.write_all(review::diff::render(change, color).as_bytes());
             }
         }
@@ -183,28 +185,18 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
 
 /// Reads, fixes and classifies one file (pure except for the read).
 fn fix_one(file: &SourceFile, ctx: &FixContext, config: &Config) -> Outcome {
-    let original = match std::fs::metadata(&file.path) {
-        Ok(meta) if meta.len() > config.limits.max_file_size => {
-            return Outcome::Skipped(Skip::TooLarge {
-                size: meta.len(),
-                limit: config.limits.max_file_size,
-            });
-        }
-        Ok(_) => match std::fs::read(&file.path) {
-            Ok(bytes) => bytes,
+    let original =
+        match source::read_candidate(&file.path, config.limits.max_file_size, console::NEEDLE) {
+            Ok(Candidate::Text(bytes)) => bytes,
+            Ok(Candidate::NoNeedle { .. }) => {
+                return Outcome::Unchanged {
+                    kept: 0,
+                    judgements: Vec::new(),
+                };
+            }
+            Ok(Candidate::Skipped(skip)) => return Outcome::Skipped(skip),
             Err(err) => return Outcome::Failed(err.to_string()),
-        },
-        Err(err) => return Outcome::Failed(err.to_string()),
-    };
-    if memchr::memmem::find(&original, console::NEEDLE).is_none() {
-        return Outcome::Unchanged {
-            kept: 0,
-            judgements: Vec::new(),
         };
-    }
-    if let Err(skip) = source::check(original.clone()) {
-        return Outcome::Skipped(skip);
-    }
     let Some(file_text) = FileText::from_bytes(&original) else {
         return Outcome::Skipped(Skip::NotUtf8 { offset: 0 });
     };

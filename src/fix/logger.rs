@@ -153,8 +153,19 @@ fn export_of(text: &str) -> String {
         "exports.logger",
         "export { logger",
     ];
+    // `module.exports = { logger }` and `export { a, logger }` name it too.
+    let in_braces = |opening: &str| {
+        text.match_indices(opening).any(|(at, _)| {
+            let rest = &text[at + opening.len()..];
+            let inner = &rest[..rest.find('}').unwrap_or(rest.len())];
+            inner
+                .split(',')
+                .any(|part| part.trim().split([':', ' ']).next() == Some("logger"))
+        })
+    };
     if named.iter().any(|n| text.contains(n))
-        || text.contains("logger,") && text.contains("export {")
+        || in_braces("module.exports = {")
+        || in_braces("export {")
     {
         "logger".to_owned()
     } else if text.contains("export default") || text.contains("module.exports =") {
@@ -466,6 +477,15 @@ mod tests {
             "logger"
         );
         assert_eq!(export_of("const l = {};\nexport default l;"), "default");
+        assert_eq!(
+            export_of("const logger = {};\nmodule.exports = { logger };"),
+            "logger"
+        );
+        assert_eq!(
+            export_of("const a = 1, logger = {};\nexport { a, logger };"),
+            "logger"
+        );
+        assert_eq!(export_of("module.exports = createLogger();"), "default");
         assert_eq!(style_of("import pino from 'pino'"), LoggerStyle::Pino);
         assert_eq!(
             style_of("const w = require('winston')"),

@@ -16,7 +16,7 @@ use crate::edit::{Changeset, Edit};
 use crate::rules::LineIndex;
 use crate::rules::Position;
 use crate::rules::console::fix::{self as console_fix, Action, FixOptions};
-use crate::rules::console::tree;
+use crate::rules::console::{lexical, tree};
 use crate::syntax::{self, Lang};
 use crate::workspace::Category;
 
@@ -126,6 +126,11 @@ pub fn fix_file(input: &FileInput, ctx: &FixContext) -> FileFix {
     if policy == ConsolePolicy::Keep || is_logger_module(input.path, ctx.logger) {
         return FileFix::unchanged(original);
     }
+    // The token finder proves most files have no console use at all (the word only in
+    // comments, strings or property names); those are never parsed.
+    if lexical::find(input.lang, original.as_bytes()).is_some_and(|uses| uses.is_empty()) {
+        return FileFix::unchanged(original);
+    }
     let Some(tree0) = syntax::parse(input.lang, original.as_bytes()) else {
         return FileFix::unchanged(original);
     };
@@ -170,6 +175,20 @@ pub fn fix_file(input: &FileInput, ctx: &FixContext) -> FileFix {
     let mut judgements = Vec::new();
     let mut uses_logger = false;
     let mut passes = 0;
+    // The import is placed from the first tree and applied with the first pass: it sits
+    // between top-level statements, where no console edit reaches, so one parse serves.
+    let extension = input
+        .path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("");
+    let mut import_edit = existing.is_none().then(|| {
+        let system =
+            imports::module_system(root0, original.as_bytes(), extension, ctx.package_is_module);
+        imports::ensure(root0, original, &spec, system, input.newline)
+    });
+    let mut import_added = false;
+
     for _ in 0..MAX_PASSES {
         let parsed = if passes == 0 {
             Some(tree0.clone())
@@ -189,11 +208,17 @@ pub fn fix_file(input: &FileInput, ctx: &FixContext) -> FileFix {
             break;
         }
         uses_logger |= result.uses_logger();
-        let mut changeset = Changeset::new();
-        for edit in result.edits {
+        let mut changeset: Changeset = result.edits.into_iter().collect();
+        let import = if passes == 1 && uses_logger {
+            import_edit.take().flatten()
+        } else {
+            None
+        };
+        if let Some(edit) = import.clone() {
             changeset.push(edit);
         }
         let applied = changeset.apply(&text);
+        import_added |= import.is_some_and(|i| applied.applied.contains(&i));
         // A call whose edits were all dropped (it overlapped another) is fixed next pass.
         for f in &result.fixed {
             let kept = applied.applied.iter().any(|e| {
@@ -203,8 +228,14 @@ pub fn fix_file(input: &FileInput, ctx: &FixContext) -> FileFix {
                 fixed.push((map_back(f.offset, &history), f.method.clone(), f.action));
             }
         }
+        // Edits only touch console calls; when none was dropped, no call is left that a
+        // further pass would fix, so the fix point is reached without parsing again.
+        let fixed_point = applied.dropped.is_empty();
         text = applied.text;
         history.push(applied.applied);
+        if fixed_point {
+            break;
+        }
     }
     if uses_logger && other_bindings > 0 {
         let mut refused = FileFix::unchanged(original);
@@ -212,16 +243,13 @@ pub fn fix_file(input: &FileInput, ctx: &FixContext) -> FileFix {
         return refused;
     }
 
-    let mut import_added = false;
+    // The logger is called but its import did not go in with the first pass (only when
+    // the first pass used no logger): place it on the final text.
     if uses_logger
         && existing.is_none()
+        && !import_added
         && let Some(tree_n) = syntax::parse(input.lang, text.as_bytes())
     {
-        let extension = input
-            .path
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or("");
         let system = imports::module_system(
             tree_n.root_node(),
             text.as_bytes(),
@@ -230,12 +258,10 @@ pub fn fix_file(input: &FileInput, ctx: &FixContext) -> FileFix {
         );
         if let Some(edit) = imports::ensure(tree_n.root_node(), &text, &spec, system, input.newline)
         {
-            let mut changeset = Changeset::new();
-            changeset.push(edit);
-            let applied = changeset.apply(&text);
+            let applied = Changeset::from_iter([edit]).apply(&text);
+            import_added = !applied.applied.is_empty();
             text = applied.text;
             history.push(applied.applied);
-            import_added = true;
         }
     }
 

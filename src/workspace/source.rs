@@ -39,51 +39,67 @@ impl std::fmt::Display for Skip {
     }
 }
 
-/// A file's text, with its byte-order mark (if any) split off so byte offsets and the
-/// parser see only the code.
-#[derive(Debug, Clone)]
-pub struct SourceText {
-    pub bytes: Vec<u8>,
-    pub bom: bool,
-}
-
 /// How many leading bytes are checked for a NUL (git checks 8000 the same way).
 const BINARY_PROBE: usize = 8000;
 
-/// Reads `path` unless the size limit, binary content or invalid UTF-8 say otherwise.
-pub fn load(path: &Path, limit: u64) -> std::io::Result<Result<SourceText, Skip>> {
+/// A file as the rules see it after the checks every command shares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Candidate {
+    /// Text without the rules' needle: nothing in it can match, so it is never parsed.
+    NoNeedle { len: u64 },
+    /// Text to analyze: the exact bytes on disk (a byte-order mark included).
+    Text(Vec<u8>),
+    /// Not source dash should touch, and why.
+    Skipped(Skip),
+}
+
+/// Reads `path` for the rules: the size limit (checked before reading), binary content,
+/// UTF-8, the prefilter `needle`, and minified bundles, in that order. `scan` and `fix`
+/// both load files through here so they agree on what is analyzed.
+pub fn read_candidate(path: &Path, limit: u64, needle: &[u8]) -> std::io::Result<Candidate> {
     let mut file = std::fs::File::open(path)?;
     let size = file.metadata()?.len();
     if size > limit {
-        return Ok(Err(Skip::TooLarge { size, limit }));
+        return Ok(Candidate::Skipped(Skip::TooLarge { size, limit }));
     }
     let mut bytes = Vec::with_capacity(size as usize + 1);
     // `take` guards against a file that grew since its size was read.
     file.by_ref().take(limit + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
-        return Ok(Err(Skip::TooLarge {
+        return Ok(Candidate::Skipped(Skip::TooLarge {
             size: bytes.len() as u64,
             limit,
         }));
     }
-    Ok(check(bytes))
+    if let Err(skip) = classify(&bytes) {
+        return Ok(Candidate::Skipped(skip));
+    }
+    if memchr::memmem::find(&bytes, needle).is_none() {
+        return Ok(Candidate::NoNeedle {
+            len: bytes.len() as u64,
+        });
+    }
+    if looks_minified(&bytes) {
+        return Ok(Candidate::Skipped(Skip::Minified));
+    }
+    Ok(Candidate::Text(bytes))
 }
 
-/// Classifies bytes already in memory (also used for staged blobs and tests).
-pub fn check(mut bytes: Vec<u8>) -> Result<SourceText, Skip> {
+/// Whether bytes are text dash may analyze: no NUL in the first 8000 bytes, valid UTF-8.
+pub fn classify(bytes: &[u8]) -> Result<(), Skip> {
     if memchr::memchr(0, &bytes[..bytes.len().min(BINARY_PROBE)]).is_some() {
         return Err(Skip::Binary);
     }
-    if let Err(err) = std::str::from_utf8(&bytes) {
-        return Err(Skip::NotUtf8 {
+    std::str::from_utf8(bytes)
+        .map(|_| ())
+        .map_err(|err| Skip::NotUtf8 {
             offset: err.valid_up_to(),
-        });
-    }
-    let bom = bytes.starts_with(b"\xEF\xBB\xBF");
-    if bom {
-        bytes.drain(..3);
-    }
-    Ok(SourceText { bytes, bom })
+        })
+}
+
+/// The text after a UTF-8 byte-order mark: positions are counted from there, as editors do.
+pub fn without_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
 
 /// Generated bundles are not worth reporting: a file of at least 4 KiB whose lines
@@ -102,33 +118,53 @@ mod tests {
 
     #[test]
     fn classifies_content() {
-        assert!(matches!(
-            check(b"const a = 1;\n".to_vec()),
-            Ok(SourceText { bom: false, .. })
-        ));
-        let with_bom = check(b"\xEF\xBB\xBFconst a = 1;".to_vec()).unwrap();
-        assert!(with_bom.bom);
-        assert_eq!(with_bom.bytes, b"const a = 1;");
-        assert_eq!(check(b"\x7fELF\0\0\0".to_vec()).unwrap_err(), Skip::Binary);
+        assert_eq!(classify(b"const a = 1;\n"), Ok(()));
+        assert_eq!(classify(b"\x7fELF\0\0\0"), Err(Skip::Binary));
         assert_eq!(
-            check(b"const s = '\xff';".to_vec()).unwrap_err(),
-            Skip::NotUtf8 { offset: 11 }
+            classify(b"const s = '\xff';"),
+            Err(Skip::NotUtf8 { offset: 11 })
         );
+        assert_eq!(without_bom(b"\xEF\xBB\xBFconst a = 1;"), b"const a = 1;");
     }
 
     #[test]
-    fn size_limit_is_checked_before_reading() {
+    fn candidates_in_order_of_the_checks() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("big.ts");
-        std::fs::write(&path, vec![b'a'; 100]).unwrap();
+        let write = |name: &str, bytes: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            path
+        };
+        let big = write("big.ts", &[b'a'; 100]);
         assert_eq!(
-            load(&path, 50).unwrap().unwrap_err(),
-            Skip::TooLarge {
+            read_candidate(&big, 50, b"console").unwrap(),
+            Candidate::Skipped(Skip::TooLarge {
                 size: 100,
                 limit: 50
-            }
+            })
         );
-        assert!(load(&path, 100).unwrap().is_ok());
+        assert_eq!(
+            read_candidate(&big, 100, b"console").unwrap(),
+            Candidate::NoNeedle { len: 100 }
+        );
+        let binary = write("x.ts", b"console\0");
+        assert_eq!(
+            read_candidate(&binary, 100, b"console").unwrap(),
+            Candidate::Skipped(Skip::Binary)
+        );
+        let minified = write(
+            "m.js",
+            format!("console.log(1);{}", "x".repeat(5000)).as_bytes(),
+        );
+        assert_eq!(
+            read_candidate(&minified, 10_000, b"console").unwrap(),
+            Candidate::Skipped(Skip::Minified)
+        );
+        let text = write("t.ts", b"\xEF\xBB\xBFconsole.log(1);\n");
+        assert_eq!(
+            read_candidate(&text, 100, b"console").unwrap(),
+            Candidate::Text(b"\xEF\xBB\xBFconsole.log(1);\n".to_vec())
+        );
     }
 
     #[test]
