@@ -9,7 +9,7 @@
 # coverage, *.d.ts, *.min.*) are passed to the others as globs, and ast-grep runs once per
 # grammar (ts, tsx, js) to cover the same extensions dash parses.
 set -euo pipefail
-tree=$(cd "${1:-bench-corpus}" && pwd)
+tree=$(cd "${1:-bench-corpus}" && pwd -P)
 root=$(cd "$(dirname "$0")/.." && pwd)
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
 dash="$root/target/release/dash"
@@ -21,6 +21,7 @@ rg_cmd="rg --count-matches 'console\.' ${excludes[*]@Q} -g '*.{ts,tsx,mts,cts,js
 sg_globs="--globs '!**/node_modules/**' --globs '!**/dist/**' --globs '!**/build/**' --globs '!**/coverage/**' --globs '!*.d.ts' --globs '!*.d.mts' --globs '!*.d.cts' --globs '!*.min.*'"
 sg_cmd="for l in ts tsx js; do $sg run -p 'console.\$M(\$\$\$A)' -l \$l $sg_globs . >/dev/null; done; true"
 
+scratch_json=$(mktemp)
 cd "$tree"
 echo "## counts on $(basename "$tree")"
 echo "dash scan (global console calls):   $("$dash" scan -q --format json . | python3 -c 'import json,sys; print(json.load(sys.stdin)["totals"]["findings"])')"
@@ -30,22 +31,34 @@ echo
 echo "## peak memory (GNU time, max RSS)"
 /usr/bin/time -f "dash scan: %M KiB" "$dash" scan -q . >/dev/null
 echo
-echo "## wall time (hyperfine, warm cache)"
-hyperfine --warmup 3 --runs "${RUNS:-20}" \
+medians() {
+  python3 - "$1" <<'PY'
+import json, statistics, sys
+results = json.load(open(sys.argv[1]))["results"]
+base = statistics.median(results[0]["times"])
+for r in results:
+    m = statistics.median(r["times"])
+    print(f"  median {m * 1000:9.1f} ms  {m / base:6.2f}x  {r['command']}")
+PY
+}
+echo "## wall time (hyperfine, warm cache; medians, ratio to the first)"
+hyperfine --warmup 3 --runs "${RUNS:-20}" --style basic --export-json "$scratch_json" \
   -n 'dash scan' "$dash scan -q ." \
   -n 'ripgrep' "$rg_cmd" \
   -n 'ast-grep (ts+tsx+js)' "$sg_cmd" \
-  -n 'dash scan --exact' "$dash scan -q --exact ."
+  -n 'dash scan --exact' "$dash scan -q --exact ." >/dev/null
+medians "$scratch_json"
 
 # ---- dash fix --write against ast-grep's rewrite, on a scratch copy --------------------
 # hyperfine's --prepare restores the copy before every run, outside the measured time.
 scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-reset="rm -rf '$scratch/tree' && cp -r '$tree' '$scratch/tree'"
+trap 'rm -rf "$scratch" "$scratch_json"' EXIT
+reset="rm -rf '$scratch/tree' && cp -R '$tree/.' '$scratch/tree'"
 sg_fix="cd '$scratch/tree' && for l in ts tsx js; do $sg run -p 'console.log(\$\$\$A)' -r 'logger.info(\$\$\$A)' -U -l \$l $sg_globs . >/dev/null; done; true"
 echo
-echo "## dash fix --write vs ast-grep -U (wall time, warm cache, copy reset excluded)"
-hyperfine --warmup 1 --runs "${FIX_RUNS:-10}" --prepare "$reset" \
+echo "## dash fix --write vs ast-grep -U (warm cache, copy reset excluded; medians)"
+hyperfine --warmup 1 --runs "${FIX_RUNS:-10}" --prepare "$reset" --style basic --export-json "$scratch_json" \
   -n 'dash fix --write' "cd '$scratch/tree' && $dash fix --write -q . >/dev/null" \
   -n 'ast-grep -U (ts+tsx+js)' "$sg_fix" \
-  -n 'dash scan (same copy)' "cd '$scratch/tree' && $dash scan -q . >/dev/null"
+  -n 'dash scan (same copy)' "cd '$scratch/tree' && $dash scan -q . >/dev/null" >/dev/null
+medians "$scratch_json"
