@@ -21,5 +21,5 @@ mod write;
 
 pub use changeset::{Applied, Changeset, Edit};
 pub use text::{FileText, LineEnding};
-pub use validate::{ParseRegression, check_parse};
+pub use validate::{ParseRegression, check_parse, check_parse_edited};
 pub use write::{WriteError, create_new, write_if_unchanged};

@@ -6,6 +6,9 @@
 //! in the original. Comparing counts rather than requiring zero lets dash fix files
 //! that already had a syntax error somewhere else.
 
+use tree_sitter::{InputEdit, Point, Tree};
+
+use super::Edit;
 use crate::syntax::{self, Lang};
 
 /// The edited text parses worse than the original; the change must not be written.
@@ -54,9 +57,111 @@ pub fn check_parse(lang: Lang, old: &str, new: &str) -> Result<(), ParseRegressi
     }
 }
 
+/// [`check_parse`] for a change made by `edits` (applied in one pass, in text order) to
+/// `old`, whose tree the caller already has: the new text is parsed incrementally from
+/// it, so only the edited regions cost parsing time.
+pub fn check_parse_edited(
+    lang: Lang,
+    old: &str,
+    old_tree: &Tree,
+    edits: &[Edit],
+    new: &str,
+) -> Result<(), ParseRegression> {
+    let mut tree = old_tree.clone();
+    // Points of every edit in the old text, found in one forward pass.
+    let mut row = 0;
+    let mut line_start = 0;
+    let mut cursor = 0;
+    let mut point_at = |offset: usize| {
+        for newline in memchr::memchr_iter(b'\n', &old.as_bytes()[cursor..offset]) {
+            row += 1;
+            line_start = cursor + newline + 1;
+        }
+        cursor = offset;
+        Point {
+            row,
+            column: offset - line_start,
+        }
+    };
+    let points: Vec<(Point, Point)> = edits
+        .iter()
+        .map(|e| (point_at(e.range.start), point_at(e.range.end)))
+        .collect();
+    // Applied last to first, each edit's old coordinates are still those of the tree.
+    for (edit, (start, old_end)) in edits.iter().zip(points).rev() {
+        tree.edit(&InputEdit {
+            start_byte: edit.range.start,
+            old_end_byte: edit.range.end,
+            new_end_byte: edit.range.start + edit.replacement.len(),
+            start_position: start,
+            old_end_position: old_end,
+            new_end_position: advance(start, &edit.replacement),
+        });
+    }
+    let after = syntax::reparse(lang, new.as_bytes(), &tree)
+        .map_or(usize::MAX, |t| syntax::error_count(&t));
+    if after == 0 {
+        return Ok(());
+    }
+    let before = syntax::error_count(old_tree);
+    if after > before {
+        Err(ParseRegression { before, after })
+    } else {
+        Ok(())
+    }
+}
+
+/// Where a point ends up after `text` is inserted at it.
+fn advance(start: Point, text: &str) -> Point {
+    match text.rfind('\n') {
+        Some(last) => Point {
+            row: start.row + text.matches('\n').count(),
+            column: text.len() - last - 1,
+        },
+        None => Point {
+            row: start.row,
+            column: start.column + text.len(),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn incremental_check_agrees_with_a_fresh_parse() {
+        let old = "import { a } from 'a';\n\nconsole.log(a);\nfoo(1, 2);\n";
+        let tree = syntax::parse(Lang::TypeScript, old.as_bytes()).unwrap();
+        let start = old.find("console").unwrap();
+        let good = vec![
+            Edit::insert(
+                old.find("\n\n").unwrap() + 1,
+                "import { logger } from './logger';\n",
+                "t",
+            ),
+            Edit::replace(start..start + 11, "logger.info", "t"),
+        ];
+        let new = crate::edit::Changeset::from_iter(good.clone())
+            .apply(old)
+            .text;
+        assert_eq!(
+            check_parse_edited(Lang::TypeScript, old, &tree, &good, &new),
+            Ok(())
+        );
+        let bad = vec![Edit::delete(
+            old.find("2)").unwrap() + 1..old.find("2)").unwrap() + 2,
+            "t",
+        )];
+        let new = crate::edit::Changeset::from_iter(bad.clone())
+            .apply(old)
+            .text;
+        assert_eq!(
+            check_parse_edited(Lang::TypeScript, old, &tree, &bad, &new),
+            check_parse(Lang::TypeScript, old, &new)
+        );
+        assert!(check_parse_edited(Lang::TypeScript, old, &tree, &bad, &new).is_err());
+    }
 
     #[test]
     fn valid_edit_passes() {

@@ -266,7 +266,13 @@ pub fn fix_file(input: &FileInput, ctx: &FixContext) -> FileFix {
     }
 
     // Nothing lost: the result must parse no worse than the input.
-    if let Err(regression) = crate::edit::check_parse(input.lang, original, &text) {
+    // When every edit went in with one pass, the first tree is reused (an incremental
+    // parse of the edited regions); otherwise the result is parsed afresh.
+    let validation = match history.as_slice() {
+        [single] => crate::edit::check_parse_edited(input.lang, original, &tree0, single, &text),
+        _ => crate::edit::check_parse(input.lang, original, &text),
+    };
+    if let Err(regression) = validation {
         let mut refused = FileFix::unchanged(original);
         refused.refused = Some(Refusal::ParseRegression {
             before: regression.before,

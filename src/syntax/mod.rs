@@ -22,6 +22,17 @@ thread_local! {
 /// Returns `None` only if tree-sitter gave up (it does not for ordinary input: syntax
 /// errors become ERROR nodes inside a tree, they do not fail the parse).
 pub fn parse(lang: Lang, source: &[u8]) -> Option<Tree> {
+    parse_with(lang, source, None)
+}
+
+/// Parses `source` reusing `old`, a tree of the previous text already adjusted with
+/// `Tree::edit` for every change: only the changed regions are parsed again, and the
+/// result is the tree a fresh parse would give.
+pub fn reparse(lang: Lang, source: &[u8], old: &Tree) -> Option<Tree> {
+    parse_with(lang, source, Some(old))
+}
+
+fn parse_with(lang: Lang, source: &[u8], old: Option<&Tree>) -> Option<Tree> {
     PARSERS.with(|cell| {
         let mut parsers = cell.borrow_mut();
         let parser = parsers[lang as usize].get_or_insert_with(|| {
@@ -31,7 +42,7 @@ pub fn parse(lang: Lang, source: &[u8]) -> Option<Tree> {
                 .expect("bundled grammars are ABI-compatible with the tree-sitter runtime");
             parser
         });
-        parser.parse(source, None)
+        parser.parse(source, old)
     })
 }
 
