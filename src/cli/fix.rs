@@ -17,7 +17,7 @@ use crate::review::{self, FileChange};
 use crate::rules::console;
 use crate::rules::console::fix::Action;
 use crate::workspace::source::{self, Candidate, Skip};
-use crate::workspace::{SourceFile, WalkOptions, Workspace, display_path, git};
+use crate::workspace::{SourceFile, Workspace, display_path, git};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -56,15 +56,8 @@ pub struct FixArgs {
     /// Include the repository's other worktrees when a worktree's top is named.
     #[arg(long)]
     pub worktrees: bool,
-    /// Include hidden files and folders.
-    #[arg(long)]
-    pub hidden: bool,
-    /// Do not honour .gitignore, .ignore and git's exclude files.
-    #[arg(long)]
-    pub no_ignore: bool,
-    /// Follow symbolic links.
-    #[arg(short = 'L', long)]
-    pub follow: bool,
+    #[command(flatten)]
+    pub walk: super::WalkArgs,
 }
 
 #[derive(Debug, Error, Diagnostic)]
@@ -105,20 +98,13 @@ struct FileResult<'w> {
 }
 
 pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
+    let (config, workspace) =
+        super::load_workspace(&args.paths, &args.walk, args.worktrees, global)?;
     let start = args
         .paths
         .first()
         .cloned()
         .unwrap_or_else(|| PathBuf::from("."));
-    let config = Config::load(global.config.as_deref(), &start)?;
-    let options = WalkOptions {
-        hidden: args.hidden,
-        no_ignore: args.no_ignore,
-        follow_links: args.follow,
-        worktrees: args.worktrees,
-        threads: global.threads,
-    };
-    let workspace = Workspace::discover(&args.paths, &config, &options)?;
     let root = fix::logger::project_root(&config, &start);
     let logger = fix::logger::discover(&config, &root);
     let ctx = FixContext {

@@ -47,6 +47,44 @@ pub struct GlobalArgs {
     pub verbose: bool,
 }
 
+/// How the files of a command are found; shared by every command that walks a tree.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WalkArgs {
+    /// Include hidden files and folders.
+    #[arg(long)]
+    pub hidden: bool,
+    /// Do not honour .gitignore, .ignore and git's exclude files.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Follow symbolic links (loops are detected and reported).
+    #[arg(short = 'L', long)]
+    pub follow: bool,
+}
+
+/// Loads the configuration (discovered from the first path unless `--config`) and
+/// finds the workspace the paths name.
+pub fn load_workspace(
+    paths: &[std::path::PathBuf],
+    walk: &WalkArgs,
+    worktrees: bool,
+    global: &GlobalArgs,
+) -> miette::Result<(crate::config::Config, crate::workspace::Workspace)> {
+    let start = paths
+        .first()
+        .cloned()
+        .unwrap_or_else(|| std::path::PathBuf::from("."));
+    let config = crate::config::Config::load(global.config.as_deref(), &start)?;
+    let options = crate::workspace::WalkOptions {
+        hidden: walk.hidden,
+        no_ignore: walk.no_ignore,
+        follow_links: walk.follow,
+        worktrees,
+        threads: global.threads,
+    };
+    let workspace = crate::workspace::Workspace::discover(paths, &config, &options)?;
+    Ok((config, workspace))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorChoice {
     Auto,

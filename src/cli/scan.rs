@@ -5,9 +5,7 @@ use std::path::PathBuf;
 
 use super::{Exit, GlobalArgs};
 use crate::analysis::{self, AnalysisOptions};
-use crate::config::Config;
 use crate::report::{self, Limits, ScanReport};
-use crate::workspace::{WalkOptions, Workspace};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -37,15 +35,8 @@ pub struct ScanArgs {
     /// Exit 1 when there are more console calls than this in production code (default: [verify] max-production).
     #[arg(long, value_name = "N")]
     pub max_production: Option<u64>,
-    /// Search hidden files and folders too.
-    #[arg(long)]
-    pub hidden: bool,
-    /// Do not honour .gitignore, .ignore and git's exclude files.
-    #[arg(long)]
-    pub no_ignore: bool,
-    /// Follow symbolic links (loops are detected and reported).
-    #[arg(short = 'L', long)]
-    pub follow: bool,
+    #[command(flatten)]
+    pub walk: super::WalkArgs,
     /// Scan only the given paths, not the repository's other worktrees.
     #[arg(long)]
     pub no_worktrees: bool,
@@ -56,20 +47,8 @@ pub struct ScanArgs {
 }
 
 pub fn run(args: &ScanArgs, global: &GlobalArgs) -> miette::Result<Exit> {
-    let start = args
-        .paths
-        .first()
-        .cloned()
-        .unwrap_or_else(|| PathBuf::from("."));
-    let config = Config::load(global.config.as_deref(), &start)?;
-    let options = WalkOptions {
-        hidden: args.hidden,
-        no_ignore: args.no_ignore,
-        follow_links: args.follow,
-        worktrees: !args.no_worktrees,
-        threads: global.threads,
-    };
-    let workspace = Workspace::discover(&args.paths, &config, &options)?;
+    let (config, workspace) =
+        super::load_workspace(&args.paths, &args.walk, !args.no_worktrees, global)?;
     let analysis = super::with_threads(global.threads, || {
         analysis::analyze(&workspace, &config, AnalysisOptions { exact: args.exact })
     });

@@ -117,29 +117,17 @@ fn classify_access(node: Node, source: &[u8]) -> Option<ConsoleUse> {
 
 /// The key of `console["log"]` or ``console[`log`]``; `None` when computed at run time.
 fn literal_key(index: Node, source: &[u8]) -> Option<String> {
-    match index.kind() {
-        "string" => {
-            let mut cursor = index.walk();
-            let children: Vec<Node> = index.named_children(&mut cursor).collect();
-            match children.as_slice() {
-                [] => Some(String::new()),
-                [fragment] if fragment.kind() == "string_fragment" => {
-                    Some(String::from_utf8_lossy(text(*fragment, source)).into_owned())
-                }
-                _ => None, // escape sequences: leave to judgement
-            }
+    if !matches!(index.kind(), "string" | "template_string") {
+        return None;
+    }
+    let mut cursor = index.walk();
+    let children: Vec<Node> = index.named_children(&mut cursor).collect();
+    match children.as_slice() {
+        [] => Some(String::new()),
+        [fragment] if fragment.kind() == "string_fragment" => {
+            Some(String::from_utf8_lossy(text(*fragment, source)).into_owned())
         }
-        "template_string" => {
-            let mut cursor = index.walk();
-            let children: Vec<Node> = index.named_children(&mut cursor).collect();
-            match children.as_slice() {
-                [] => Some(String::new()),
-                [fragment] if fragment.kind() == "string_fragment" => {
-                    Some(String::from_utf8_lossy(text(*fragment, source)).into_owned())
-                }
-                _ => None,
-            }
-        }
+        // Escape sequences or substitutions: leave to judgement.
         _ => None,
     }
 }
