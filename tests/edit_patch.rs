@@ -5,37 +5,13 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
 
 use dash::edit::{self, Changeset, Edit, FileText};
 use dash::review::{self, FileChange};
 use dash::syntax::Lang;
 
-fn git(dir: &Path, args: &[&str]) -> Output {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "-c",
-            "init.defaultBranch=main",
-            // No line-ending conversion: the test is about bytes.
-            "-c",
-            "core.autocrlf=false",
-        ])
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(
-        output.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
+mod support;
+use support::git;
 
 /// The files of the repo before dash runs: every shape the patch must get right.
 fn originals() -> Vec<(&'static str, Vec<u8>)> {
@@ -168,7 +144,6 @@ fn git_apply_reproduces_the_new_contents_byte_for_byte() {
     git(repo, &["apply", "-R", "--check", patch_arg]);
     git(repo, &["apply", "-R", patch_arg]);
     let status = git(repo, &["status", "--porcelain", "--untracked-files=all"]);
-    let status = String::from_utf8(status.stdout).unwrap();
     assert_eq!(status, "?? dash.patch\n");
 }
 
