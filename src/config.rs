@@ -91,6 +91,17 @@ pub struct Config {
     pub logger: LoggerConfig,
     pub verify: VerifyConfig,
     pub limits: LimitsConfig,
+    pub rules: RulesConfig,
+}
+
+/// `[rules]`: which rules run (ids are checked against the registry when a run selects
+/// its rules, with the span of the offending id).
+#[derive(Debug, Clone, Default)]
+pub struct RulesConfig {
+    /// Only these rules (default: every rule).
+    pub enable: Option<Vec<String>>,
+    /// Never these rules.
+    pub disable: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -216,6 +227,7 @@ struct RawConfig {
     logger: Option<RawLogger>,
     verify: Option<RawVerify>,
     limits: Option<RawLimits>,
+    rules: Option<RawRules>,
     /// Read by the test commands of a later release; accepted so configs can carry them.
     #[expect(
         dead_code,
@@ -266,6 +278,13 @@ struct RawVerify {
     max_failing_tests: Option<u64>,
     #[expect(dead_code, reason = "accepted now, enforced by `dash verify`")]
     min_coverage: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRules {
+    enable: Option<Vec<Spanned<String>>>,
+    disable: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -381,6 +400,29 @@ impl Config {
             config.verify = VerifyConfig {
                 max_console: verify.max_console,
                 max_production: verify.max_production,
+            };
+        }
+        if let Some(rules) = raw.rules {
+            let ids = |list: Vec<Spanned<String>>| -> Result<Vec<String>, ConfigError> {
+                list.into_iter()
+                    .map(|id| {
+                        let span = id.span();
+                        let id = id.into_inner();
+                        if crate::rules::by_id(&id).is_none() {
+                            return Err(invalid(
+                                format!(
+                                    "unknown rule `{id}` in [rules]; `dash rules` lists every rule"
+                                ),
+                                Some(span),
+                            ));
+                        }
+                        Ok(id)
+                    })
+                    .collect()
+            };
+            config.rules = RulesConfig {
+                enable: rules.enable.map(ids).transpose()?,
+                disable: rules.disable.map(ids).transpose()?.unwrap_or_default(),
             };
         }
         if let Some(limits) = raw.limits

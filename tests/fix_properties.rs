@@ -6,7 +6,11 @@
 use std::path::{Path, PathBuf};
 
 use dash::config::{Config, ConsolePolicy, LoggerStyle};
-use dash::fix::{FileInput, FixContext, LoggerModule, LoggerTarget, fix_file};
+use dash::engine::Prepared;
+use dash::engine::fix::{FixOptions, Refusal, fix_file};
+use dash::rules::console::logger::{LoggerModule, LoggerTarget};
+use dash::rules::console::{Console, ConsoleFixer};
+use dash::rules::{FileCx, Rule};
 use dash::syntax::{self, Lang};
 use dash::workspace::Category;
 
@@ -105,29 +109,28 @@ fn check(lang: Lang, text: &str, failures: &mut Vec<String>) {
                 create: None,
                 origin: "test",
             };
-            let ctx = FixContext {
-                config: &config,
-                logger: &logger,
-                package_is_module: true,
-                requires_extension: false,
+            let console = Prepared {
+                meta: Console.meta(),
+                rule: Box::new(ConsoleFixer::with_logger(&config, logger, true, false)),
             };
             let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
             let path = Path::new("/p/src/file.ts");
             let run = |t: &str| {
                 fix_file(
-                    &FileInput {
+                    &FileCx {
                         path,
                         lang,
                         category: Category::Production,
                         text: t,
                         newline,
                     },
-                    &ctx,
+                    &[&console],
+                    &FixOptions::default(),
                 )
             };
             let once = run(text);
             // The pipeline refuses results that parse worse; a refusal is a dash bug.
-            if let Some(dash::fix::Refusal::ParseRegression { .. }) = once.refused {
+            if let Some(Refusal::ParseRegression { .. }) = once.refused {
                 failures.push(format!(
                     "{policy:?}/{style:?}: the fix was refused for parsing worse:\n{text}"
                 ));

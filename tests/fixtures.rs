@@ -1,41 +1,58 @@
-//! The codemod fixture harness: every `fixtures/<rule>/<case>.input.<ext>` is fixed in
-//! memory and compared with `<case>.output.<ext>` (no output file: the input must come
-//! out unchanged). An optional `<case>.toml` holds dash.toml settings plus a `[case]`
-//! table: `path` (where the file sits in the virtual project, default `src/<case>.<ext>`),
-//! `category` (default production), `package-type` (`module` or `commonjs`) and
-//! `module-resolution` (`nodenext` makes relative imports carry `.js`).
+//! The rule fixture harness, one for every rule in the registry: each
+//! `fixtures/<rule-id>/<case>.input.<ext>` is fixed in memory with that rule and compared
+//! with `<case>.output.<ext>` (no output file: the input must come out unchanged), and
+//! the findings of a scan plus what the fix did with each (fixed, needs judgement, not
+//! fixed) are compared with the insta snapshot `<case>.findings.snap` beside it.
 //!
-//! Every output must parse without errors, and fixing it again must change nothing.
-//! Set `DASH_BLESS=1` to write missing output files from the current behaviour (then
-//! review them like any other change).
+//! An optional `<case>.toml` holds dash.toml settings plus a `[case]` table: `path`
+//! (where the file sits in the project, default `src/<case>.<ext>`), `category` (default
+//! production), `package-type` (`module` or `commonjs`), `module-resolution` (`nodenext`
+//! makes relative imports carry `.js`), `unsafe-fixes` (apply unsafe fixes too), and for
+//! the runtime harness (`tests/rules_runtime.rs`) `runtime` and its criteria.
+//!
+//! Each case runs in a scratch project folder holding that package.json, tsconfig and
+//! dash.toml, through the same rule preparation as `dash fix` (logger discovery
+//! included). Every output must parse without errors, and fixing it again must change
+//! nothing. Set `DASH_BLESS=1` to write missing output files from the current behaviour,
+//! and `INSTA_UPDATE=always` for new snapshots (then review both like any other change).
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use dash::config::{Config, LoggerStyle};
-use dash::fix::{FileInput, FixContext, LoggerModule, LoggerTarget, fix_file};
+use dash::config::Config;
+use dash::engine::fix::{FileFix, FixOptions, fix_file};
+use dash::engine::{self, Engine};
+use dash::rules::{FileCx, Mode, RULES, RunCx};
 use dash::syntax::{self, Lang};
 use dash::workspace::Category;
 
-const PROJECT: &str = "/project";
-
 struct Case {
+    rule: &'static str,
     name: String,
     input: PathBuf,
     output: PathBuf,
     lang: Lang,
-    config: Config,
-    path: PathBuf,
+    /// dash.toml text (without `[case]`).
+    config: String,
+    path: String,
     category: Category,
-    package_is_module: bool,
-    requires_extension: bool,
+    package_type: Option<String>,
+    module_resolution: Option<String>,
+    unsafe_fixes: bool,
 }
 
-fn cases(rule: &str) -> Vec<Case> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+fn fixtures_dir(rule: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")
-        .join(rule);
+        .join(rule)
+}
+
+fn cases(rule: &'static str) -> Vec<Case> {
+    let dir = fixtures_dir(rule);
     let mut cases = Vec::new();
-    for entry in std::fs::read_dir(&dir).expect("fixture folder") {
+    let entries = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("rule {rule} has no fixtures folder {}: {e}", dir.display()));
+    for entry in entries {
         let input = entry.unwrap().path();
         let file = input.file_name().unwrap().to_string_lossy().into_owned();
         let Some((name, ext)) = file.split_once(".input.") else {
@@ -51,16 +68,11 @@ fn cases(rule: &str) -> Vec<Case> {
                     .remove("case")
                     .and_then(|c| c.as_table().cloned())
                     .unwrap_or_default();
-                let rest = toml::to_string(&table).unwrap();
-                let config = Config::parse(&rest, &PathBuf::from(PROJECT).join("dash.toml"))
-                    .unwrap_or_else(|e| panic!("{name}.toml: {e:?}"));
-                (config, case)
+                (toml::to_string(&table).unwrap(), case)
             }
-            Err(_) => (Config::default(), toml::Table::default()),
+            Err(_) => (String::new(), toml::Table::default()),
         };
         let get = |key: &str| case.get(key).and_then(|v| v.as_str()).map(str::to_owned);
-        let path =
-            PathBuf::from(PROJECT).join(get("path").unwrap_or_else(|| format!("src/{name}.{ext}")));
         let category = match get("category").as_deref() {
             None | Some("production") => Category::Production,
             Some("tests") => Category::Tests,
@@ -68,19 +80,21 @@ fn cases(rule: &str) -> Vec<Case> {
             Some("examples") => Category::Examples,
             Some(other) => panic!("{name}: unknown category {other}"),
         };
-        let package_is_module = get("package-type").as_deref() == Some("module");
-        let requires_extension =
-            get("module-resolution").is_some_and(|r| matches!(r.as_str(), "nodenext" | "node16"));
         cases.push(Case {
+            rule,
             output: dir.join(format!("{name}.output.{ext}")),
+            path: get("path").unwrap_or_else(|| format!("src/{name}.{ext}")),
             name: name.to_owned(),
             input,
             lang,
             config,
-            path,
             category,
-            package_is_module,
-            requires_extension,
+            package_type: get("package-type"),
+            module_resolution: get("module-resolution"),
+            unsafe_fixes: case
+                .get("unsafe-fixes")
+                .and_then(toml::Value::as_bool)
+                .unwrap_or(false),
         });
     }
     cases.sort_by(|a, b| a.name.cmp(&b.name));
@@ -88,85 +102,193 @@ fn cases(rule: &str) -> Vec<Case> {
     cases
 }
 
-/// The logger the case's config names (relative to the virtual project), or the default
-/// `src/utils/logger.ts` exporting `logger` in console style.
-fn logger_of(config: &Config) -> LoggerTarget {
-    let module = match config.logger.module.as_deref() {
-        Some(m) if m.starts_with('@') || !m.contains('.') => LoggerModule::Specifier(m.to_owned()),
-        Some(m) => LoggerModule::File(PathBuf::from(PROJECT).join(m)),
-        None => LoggerModule::File(PathBuf::from(PROJECT).join("src/utils/logger.ts")),
-    };
-    LoggerTarget {
-        module,
-        export: config
-            .logger
-            .export
-            .clone()
-            .unwrap_or_else(|| "logger".to_owned()),
-        style: config.logger.style.unwrap_or(LoggerStyle::Console),
-        create: None,
-        origin: "fixture",
+/// A scratch project for one case: package.json, tsconfig.json and dash.toml as the case
+/// says, so rules prepare exactly as `dash fix` would.
+struct Project {
+    dir: tempfile::TempDir,
+    config: Config,
+}
+
+impl Project {
+    fn new(case: &Case) -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let package = match &case.package_type {
+            Some(kind) => format!("{{ \"name\": \"p\", \"type\": \"{kind}\" }}\n"),
+            None => "{ \"name\": \"p\" }\n".to_owned(),
+        };
+        std::fs::write(root.join("package.json"), package).unwrap();
+        if let Some(resolution) = &case.module_resolution {
+            std::fs::write(
+                root.join("tsconfig.json"),
+                format!(
+                    "{{ \"compilerOptions\": {{ \"module\": \"{resolution}\", \"moduleResolution\": \"{resolution}\" }} }}\n"
+                ),
+            )
+            .unwrap();
+        }
+        let toml_path = root.join("dash.toml");
+        std::fs::write(&toml_path, &case.config).unwrap();
+        let config = Config::parse(&case.config, &toml_path)
+            .unwrap_or_else(|e| panic!("{}: {e:?}", case.name));
+        Project { dir, config }
+    }
+
+    fn engine(&self, case: &Case, mode: Mode) -> Engine {
+        let rules = engine::select(&self.config, Some(&[case.rule.to_owned()])).unwrap();
+        let root = std::fs::canonicalize(self.dir.path()).unwrap();
+        Engine::prepare(
+            &rules,
+            &RunCx {
+                config: &self.config,
+                mode,
+                root: &root,
+                exact: false,
+            },
+        )
+        .unwrap()
+    }
+
+    fn path(&self, case: &Case) -> PathBuf {
+        std::fs::canonicalize(self.dir.path())
+            .unwrap()
+            .join(&case.path)
     }
 }
 
-fn run(case: &Case, text: &str) -> String {
-    // As dash fix does: the byte-order mark is set aside and restored.
+/// Fixes `text` as `dash fix` does (the byte-order mark set aside and restored).
+fn run(case: &Case, project: &Project, engine: &Engine, text: &str) -> (String, FileFix) {
     if let Some(rest) = text.strip_prefix('\u{feff}') {
-        return format!("\u{feff}{}", run(case, rest));
+        let (fixed, fix) = run(case, project, engine, rest);
+        return (format!("\u{feff}{fixed}"), fix);
     }
-    let logger = logger_of(&case.config);
-    let ctx = FixContext {
-        config: &case.config,
-        logger: &logger,
-        package_is_module: case.package_is_module,
-        requires_extension: case.requires_extension,
-    };
-    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
-    let input = FileInput {
-        path: &case.path,
+    let path = project.path(case);
+    let cx = FileCx {
+        path: &path,
         lang: case.lang,
         category: case.category,
         text,
-        newline,
+        newline: if text.contains("\r\n") { "\r\n" } else { "\n" },
     };
-    fix_file(&input, &ctx).new_text
+    let hits = engine.probe(text.as_bytes(), engine.wanted(case.category, case.lang));
+    let rules = engine.applicable(hits, &cx);
+    let fix = fix_file(
+        &cx,
+        &rules,
+        &FixOptions {
+            unsafe_fixes: case.unsafe_fixes,
+        },
+    );
+    (fix.new_text.clone(), fix)
+}
+
+/// What the snapshot holds: the scan's findings, then what the fix did with each.
+fn describe(case: &Case, project: &Project, input: &str, fix: &FileFix) -> String {
+    let mut out = String::new();
+    let scanner = project.engine(case, Mode::Scan);
+    let text = input.strip_prefix('\u{feff}').unwrap_or(input);
+    let path = project.path(case);
+    let cx = FileCx {
+        path: &path,
+        lang: case.lang,
+        category: case.category,
+        text,
+        newline: "\n",
+    };
+    let hits = scanner.probe(text.as_bytes(), scanner.wanted(case.category, case.lang));
+    let rules = scanner.applicable(hits, &cx);
+    let found = if rules.is_empty() {
+        Vec::new()
+    } else {
+        dash::engine::scan::check_file(&cx, &rules, false)
+            .map(|(_, found)| found)
+            .unwrap_or_default()
+    };
+    let _ = writeln!(out, "findings:");
+    let mut lines = dash::rules::LineIndex::new(text.as_bytes());
+    for f in &found {
+        let at = lines.position(f.range.start);
+        let _ = writeln!(
+            out,
+            "  {}:{} {} [{}] {}",
+            at.line, at.column, f.rule, f.group, f.message
+        );
+    }
+    let _ = writeln!(out, "fix:");
+    for r in &fix.fixed {
+        let _ = writeln!(
+            out,
+            "  fixed {}:{} {} [{}] {} ({:?})",
+            r.position.line,
+            r.position.column,
+            r.rule,
+            r.group,
+            r.action.unwrap_or(""),
+            r.applicability.unwrap()
+        );
+    }
+    for (kind, records) in [("judgement", &fix.judgements), ("not fixed", &fix.unfixed)] {
+        for r in records {
+            let _ = writeln!(
+                out,
+                "  {kind} {}:{} {} [{}] {}",
+                r.position.line,
+                r.position.column,
+                r.rule,
+                r.group,
+                r.reason.as_deref().unwrap_or("")
+            );
+        }
+    }
+    if let Some(refusal) = &fix.refused {
+        let _ = writeln!(out, "  refused: {refusal}");
+    }
+    out
 }
 
 #[test]
-fn console_fixtures() {
+fn every_rule_has_fixtures_and_they_hold() {
     let bless = std::env::var_os("DASH_BLESS").is_some();
     let mut failures = Vec::new();
-    for case in cases("console") {
-        let input = std::fs::read_to_string(&case.input).unwrap();
-        let actual = run(&case, &input);
-        let expected = match std::fs::read_to_string(&case.output) {
-            Ok(text) => text,
-            Err(_) if bless && actual != input => {
-                std::fs::write(&case.output, &actual).unwrap();
-                actual.clone()
+    let mut snapshots = Vec::new();
+    for rule in RULES {
+        for case in cases(rule.meta().id) {
+            let project = Project::new(&case);
+            let engine = project.engine(&case, Mode::Fix);
+            let input = std::fs::read_to_string(&case.input).unwrap();
+            let (actual, fix) = run(&case, &project, &engine, &input);
+            snapshots.push((
+                case.rule,
+                format!("{}.findings", case.name),
+                describe(&case, &project, &input, &fix),
+            ));
+            let expected = match std::fs::read_to_string(&case.output) {
+                Ok(text) => text,
+                Err(_) if bless && actual != input => {
+                    std::fs::write(&case.output, &actual).unwrap();
+                    actual.clone()
+                }
+                Err(_) => input.clone(),
+            };
+            let id = format!("{}/{}", case.rule, case.name);
+            if actual != expected {
+                failures.push(format!(
+                    "{id}: output differs\n--- expected\n{expected}\n--- actual\n{actual}"
+                ));
+                continue;
             }
-            Err(_) => input.clone(),
-        };
-        if actual != expected {
-            failures.push(format!(
-                "{}: output differs\n--- expected\n{expected}\n--- actual\n{actual}",
-                case.name
-            ));
-            continue;
-        }
-        let tree = syntax::parse(case.lang, actual.as_bytes()).unwrap();
-        if syntax::error_count(&tree) > 0 {
-            failures.push(format!(
-                "{}: the output does not parse cleanly:\n{actual}",
-                case.name
-            ));
-        }
-        let again = run(&case, &actual);
-        if again != actual {
-            failures.push(format!(
-                "{}: a second fix changed the output again:\n{again}",
-                case.name
-            ));
+            let tree = syntax::parse(case.lang, actual.as_bytes()).unwrap();
+            if syntax::error_count(&tree) > 0 {
+                failures.push(format!(
+                    "{id}: the output does not parse cleanly:\n{actual}"
+                ));
+            }
+            let (again, _) = run(&case, &project, &engine, &actual);
+            if again != actual {
+                failures.push(format!(
+                    "{id}: a second fix changed the output again:\n{again}"
+                ));
+            }
         }
     }
     assert!(
@@ -175,4 +297,11 @@ fn console_fixtures() {
         failures.len(),
         failures.join("\n\n")
     );
+    for (rule, name, text) in snapshots {
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(fixtures_dir(rule));
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        settings.bind(|| insta::assert_snapshot!(name, text));
+    }
 }

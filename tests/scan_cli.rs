@@ -125,7 +125,9 @@ fn json_report_is_versioned_and_deterministic() {
     let text = redact(&String::from_utf8(first).unwrap(), &f);
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(doc["schema"], "dash.scan");
-    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["version"], 2);
+    assert_eq!(doc["findings"][0]["rule"], "console");
+    assert!(doc["findings"][0]["group"].is_string());
     // Commit ids change with the clock; everything else is fixed.
     insta::with_settings!({ filters => vec![(r"[0-9a-f]{40}", "[COMMIT]")] }, {
         insta::assert_snapshot!(text);

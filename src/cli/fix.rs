@@ -1,6 +1,8 @@
-//! `dash fix`: the console codemod over a workspace. A preview by default; `--write`
-//! applies, `--diff` prints a patch, `--check` only answers whether anything would change.
+//! `dash fix`: the fixes of every enabled rule over a workspace. A preview by default;
+//! `--write` applies, `--diff` prints a patch, `--check` only answers whether anything
+//! would change. Safe fixes only, unless `--unsafe-fixes`.
 
+use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -10,24 +12,20 @@ use serde::Serialize;
 use thiserror::Error;
 
 use super::{Exit, GlobalArgs};
-use crate::config::Config;
-use crate::edit::{self, FileText, WriteError};
-use crate::fix::{self, FileFix, FileInput, FixContext, LoggerModule, LoggerTarget};
-use crate::review::{self, FileChange};
-use crate::rules::console;
-use crate::rules::console::fix::Action;
-use crate::workspace::source::{self, Candidate, Skip};
+use crate::edit::{FileText, WriteError};
+use crate::engine::fix::{FileFix, FixOptions, Record};
+use crate::engine::{self, Engine};
+use crate::review::{self, Kind, Proposal, Session};
+use crate::rules::console::RULE_ID as CONSOLE;
+use crate::rules::console::logger::{self as console_logger, LoggerModule, LoggerTarget};
+use crate::rules::{Applicability, FileCx, Mode, RunCx};
+use crate::workspace::source::{Candidate, Skip};
 use crate::workspace::{SourceFile, Workspace, display_path, git};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Text,
     Json,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum RuleName {
-    Console,
 }
 
 #[derive(Debug, clap::Args)]
@@ -44,9 +42,12 @@ pub struct FixArgs {
     /// Write nothing; exit 1 if anything would change (for CI).
     #[arg(long)]
     pub check: bool,
-    /// Rules to run.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "console")]
-    pub rules: Vec<RuleName>,
+    /// Run only these rules (ids from `dash rules`; default: every enabled rule).
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    pub rules: Option<Vec<String>>,
+    /// Apply unsafe fixes too (they can change behaviour; the preview marks them).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
     /// Output format of the summary.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -77,7 +78,8 @@ enum Outcome {
     /// Nothing to change; `kept` calls left by a keep policy, and calls that need judgement.
     Unchanged {
         kept: usize,
-        judgements: Vec<fix::CallRecord>,
+        judgements: Vec<Record>,
+        unfixed: Vec<Record>,
     },
     Changed {
         original: Vec<u8>,
@@ -100,18 +102,23 @@ struct FileResult<'w> {
 pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
     let (config, workspace) =
         super::load_workspace(&args.paths, &args.walk, args.worktrees, global)?;
-    let start = args
-        .paths
-        .first()
-        .cloned()
-        .unwrap_or_else(|| PathBuf::from("."));
-    let root = fix::logger::project_root(&config, &start);
-    let logger = fix::logger::discover(&config, &root);
-    let ctx = FixContext {
-        config: &config,
-        logger: &logger,
-        package_is_module: fix::logger::package_is_module(&root),
-        requires_extension: fix::logger::project_requires_extensions(&root),
+    let selected = engine::select(&config, args.rules.as_deref())?;
+    let root = super::project_root(&config, &args.paths);
+    let engine = Engine::prepare(
+        &selected,
+        &RunCx {
+            config: &config,
+            mode: Mode::Fix,
+            root: &root,
+            exact: false,
+        },
+    )?;
+    let logger = selected
+        .iter()
+        .any(|r| r.meta().id == CONSOLE)
+        .then(|| console_logger::discover(&config, &root));
+    let options = FixOptions {
+        unsafe_fixes: args.unsafe_fixes,
     };
 
     let results: Vec<FileResult> = super::with_threads(global.threads, || {
@@ -120,7 +127,7 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
             .par_iter()
             .map(|file| FileResult {
                 file,
-                outcome: fix_one(file, &ctx, &config),
+                outcome: fix_one(file, &engine, config.limits.max_file_size, &options),
             })
             .collect()
     });
@@ -128,10 +135,13 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
     let cwd = std::env::current_dir()
         .ok()
         .and_then(|d| std::fs::canonicalize(d).ok());
-    let new_module = new_logger_module(&logger, &results, cwd.as_deref());
-    let summary = Summary::new(&results, &logger, new_module.as_ref(), cwd.as_deref());
-    // Diffs are built only where they are printed.
-    let changes = || file_changes(&results, new_module.as_ref());
+    let session = session(&results, &engine, cwd.as_deref());
+    let created = session
+        .proposals()
+        .iter()
+        .filter(|p| matches!(p.change, Kind::Create { .. }))
+        .count();
+    let summary = Summary::new(&results, logger.as_ref(), created > 0, cwd.as_deref());
     let color = super::color_enabled(global.color, std::io::stdout().is_terminal());
 
     let mut stdout = std::io::stdout().lock();
@@ -144,22 +154,26 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
         if !args.allow_dirty {
             refuse_dirty(&workspace, &results)?;
         }
-        let written = apply(&results, new_module.as_ref(), &mut exit);
+        let written = session.write();
+        for err in written.failed {
+            let err: WriteError = err;
+            eprintln!("{:?}", miette::Report::new(err));
+            exit = Exit::Partial;
+        }
         let mut summary = summary;
-        summary.written = Some(written);
+        summary.written = Some(written.files);
         print_summary(&mut stdout, &summary, args.format, color);
     } else if args.diff {
-        let _ = stdout.write_all(review::patch::render(&changes()).as_bytes());
+        let _ = stdout.write_all(review::patch::render(&session.changes()).as_bytes());
         print_summary(&mut std::io::stderr().lock(), &summary, args.format, false);
     } else if args.check {
         print_summary(&mut stdout, &summary, args.format, color);
-        let would_change = summary.files_changed > 0 || new_module.is_some();
-        if would_change && exit == Exit::Clean {
+        if !session.is_empty() && exit == Exit::Clean {
             exit = Exit::Findings;
         }
     } else {
         if args.format == Format::Text {
-            for change in &changes() {
+            for change in &session.changes() {
                 let _ = stdout.write_all(review::diff::render(change, color).as_bytes());
             }
         }
@@ -170,30 +184,42 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
 }
 
 /// Reads, fixes and classifies one file (pure except for the read).
-fn fix_one(file: &SourceFile, ctx: &FixContext, config: &Config) -> Outcome {
-    let original =
-        match source::read_candidate(&file.path, config.limits.max_file_size, console::NEEDLE) {
-            Ok(Candidate::Text(bytes)) => bytes,
-            Ok(Candidate::NoNeedle { .. }) => {
-                return Outcome::Unchanged {
-                    kept: 0,
-                    judgements: Vec::new(),
-                };
-            }
-            Ok(Candidate::Skipped(skip)) => return Outcome::Skipped(skip),
-            Err(err) => return Outcome::Failed(err.to_string()),
-        };
+fn fix_one(file: &SourceFile, engine: &Engine, limit: u64, options: &FixOptions) -> Outcome {
+    let unchanged = || Outcome::Unchanged {
+        kept: 0,
+        judgements: Vec::new(),
+        unfixed: Vec::new(),
+    };
+    let (original, hits) = match engine.load(file, limit) {
+        Ok(Candidate::Text { bytes, hits }) => (bytes, hits),
+        Ok(Candidate::NoNeedle { .. }) => return unchanged(),
+        Ok(Candidate::Skipped(skip)) => return Outcome::Skipped(skip),
+        Err(err) => return Outcome::Failed(err.to_string()),
+    };
     let Some(file_text) = FileText::from_bytes(&original) else {
         return Outcome::Skipped(Skip::NotUtf8 { offset: 0 });
     };
-    let input = FileInput {
+    let cx = FileCx {
         path: &file.path,
         lang: file.lang,
         category: file.category,
         text: &file_text.text,
         newline: file_text.ending.as_str(),
     };
-    let fix = fix::fix_file(&input, ctx);
+    let rules = engine.applicable(hits, &cx);
+    let kept = engine
+        .rules_in(hits)
+        .filter(|p| !p.rule.applies(&cx))
+        .map(|p| p.rule.kept(&cx))
+        .sum();
+    if rules.is_empty() {
+        return Outcome::Unchanged {
+            kept,
+            judgements: Vec::new(),
+            unfixed: Vec::new(),
+        };
+    }
+    let fix = engine::fix::fix_file(&cx, &rules, options);
     if let Some(refusal) = &fix.refused {
         return Outcome::Refused {
             reason: refusal.to_string(),
@@ -207,75 +233,54 @@ fn fix_one(file: &SourceFile, ctx: &FixContext, config: &Config) -> Outcome {
             fix,
         }
     } else {
-        let kept = if ctx.config.policy_for(file.category) == crate::config::ConsolePolicy::Keep {
-            console::scan(file.lang, file_text.text.as_bytes(), false)
-                .uses
-                .len()
-        } else {
-            0
-        };
         Outcome::Unchanged {
             kept,
             judgements: fix.judgements,
+            unfixed: fix.unfixed,
         }
     }
 }
 
-/// The logger module to create, when one is proposed and some change imports it.
-fn new_logger_module(
-    logger: &LoggerTarget,
-    results: &[FileResult],
-    cwd: Option<&Path>,
-) -> Option<(PathBuf, String, String)> {
-    let text = logger.create.as_ref()?;
-    let LoggerModule::File(path) = &logger.module else {
-        return None;
-    };
-    let needed = results.iter().any(|r| matches!(&r.outcome, Outcome::Changed { fix, .. } if fix.import_added || fix.fixed.iter().any(|c| c.action == Some(Action::Rewrite))));
-    needed.then(|| (path.clone(), display_path(path, cwd), text.clone()))
-}
-
-fn file_changes(
-    results: &[FileResult],
-    new_module: Option<&(PathBuf, String, String)>,
-) -> Vec<FileChange> {
-    let mut changes: Vec<FileChange> = results
-        .iter()
-        .filter_map(|r| match &r.outcome {
-            Outcome::Changed {
-                original,
-                file_text,
-                fix,
-            } => {
-                // The diff shows the bytes as they will be written (BOM and CRLF kept).
-                let old = String::from_utf8_lossy(original).into_owned();
-                let new = String::from_utf8_lossy(&file_text.to_bytes(&fix.new_text)).into_owned();
-                let bom = if file_text.bom { 3 } else { 0 };
-                let edits = fix
-                    .edits
-                    .iter()
-                    .map(|(range, rule)| (range.start + bom..range.end + bom, *rule))
-                    .collect();
-                Some(FileChange {
-                    path: r.file.display.clone(),
-                    old: Some(old),
-                    new,
-                    edits,
-                })
-            }
-            _ => None,
-        })
-        .collect();
-    if let Some((_, display, text)) = new_module {
-        changes.push(FileChange {
-            path: display.clone(),
-            old: None,
-            new: text.clone(),
-            edits: vec![],
-        });
-        changes.sort_by(|a, b| a.path.cmp(&b.path));
+/// Every change as a proposal: the changed files, and the files rules propose to create
+/// when some applied fix needs them (console: the logger module).
+fn session(results: &[FileResult], engine: &Engine, cwd: Option<&Path>) -> Session {
+    let mut session = Session::new();
+    for r in results {
+        if let Outcome::Changed {
+            original,
+            file_text,
+            fix,
+        } = &r.outcome
+        {
+            session.propose(Proposal {
+                path: r.file.path.clone(),
+                display: r.file.display.clone(),
+                change: Kind::Modify {
+                    original: original.clone(),
+                    file_text: file_text.clone(),
+                    new_text: fix.new_text.clone(),
+                    edits: fix.edits.clone(),
+                },
+            });
+        }
     }
-    changes
+    for prepared in &engine.rules {
+        let used = results.iter().any(|r| match &r.outcome {
+            Outcome::Changed { fix, .. } => fix
+                .fixed
+                .iter()
+                .any(|c| c.rule == prepared.meta.id && c.action != Some("remove")),
+            _ => false,
+        });
+        for (path, text) in prepared.rule.new_files(used) {
+            session.propose(Proposal {
+                display: display_path(&path, cwd),
+                path,
+                change: Kind::Create { text },
+            });
+        }
+    }
+    session
 }
 
 /// Files with uncommitted changes among those `--write` would change.
@@ -311,62 +316,20 @@ fn refuse_dirty(workspace: &Workspace, results: &[FileResult]) -> Result<(), Fix
     })
 }
 
-/// Writes every changed file (and the new logger module first); a file that changed on
-/// disk since it was read is skipped with a diagnostic, and the rest go on.
-fn apply(
-    results: &[FileResult],
-    new_module: Option<&(PathBuf, String, String)>,
-    exit: &mut Exit,
-) -> usize {
-    let mut written = 0;
-    if let Some((path, _, text)) = new_module {
-        match edit::create_new(path, text.as_bytes()) {
-            Ok(()) => written += 1,
-            Err(err) => {
-                eprintln!("{:?}", miette::Report::new(err));
-                *exit = Exit::Partial;
-                return written;
-            }
-        }
-    }
-    for result in results {
-        let Outcome::Changed {
-            original,
-            file_text,
-            fix,
-        } = &result.outcome
-        else {
-            continue;
-        };
-        match edit::write_if_unchanged(
-            &result.file.path,
-            original,
-            &file_text.to_bytes(&fix.new_text),
-        ) {
-            Ok(()) => written += 1,
-            Err(
-                err @ (WriteError::Changed { .. }
-                | WriteError::Exists { .. }
-                | WriteError::Io { .. }),
-            ) => {
-                eprintln!("{:?}", miette::Report::new(err));
-                *exit = Exit::Partial;
-            }
-        }
-    }
-    written
-}
-
 #[derive(Debug, Serialize)]
 struct Located {
     path: String,
     line: u32,
     column: u32,
+    rule: &'static str,
+    /// The finding's group (console: the method).
     method: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     action: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<&'static str>,
+    applicability: Option<Applicability>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<Cow<'static, str>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -389,16 +352,25 @@ struct LoggerSummary {
 struct Summary {
     schema: &'static str,
     version: u32,
-    logger: LoggerSummary,
+    /// The console rule's logger (absent when console does not run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logger: Option<LoggerSummary>,
     #[serde(rename = "filesChanged")]
     files_changed: usize,
+    /// Console calls rewritten to the logger.
     rewritten: usize,
+    /// Console calls removed.
     removed: usize,
     /// Calls left as they are by a `keep` policy.
     kept: usize,
+    /// Fixes of the other rules (the test rules).
+    #[serde(rename = "otherFixes")]
+    other_fixes: usize,
     changes: Vec<Located>,
     #[serde(rename = "needsJudgement")]
     needs_judgement: Vec<Located>,
+    /// Findings with an unsafe fix this run did not apply, and findings without a fix.
+    unfixed: Vec<Located>,
     refused: Vec<Problem>,
     skipped: Vec<Problem>,
     errors: Vec<Problem>,
@@ -411,70 +383,75 @@ struct Summary {
 impl Summary {
     fn new(
         results: &[FileResult],
-        logger: &LoggerTarget,
-        new_module: Option<&(PathBuf, String, String)>,
+        logger: Option<&LoggerTarget>,
+        created: bool,
         cwd: Option<&Path>,
     ) -> Summary {
-        let module = match &logger.module {
-            LoggerModule::File(path) => display_path(path, cwd),
-            LoggerModule::Specifier(s) => s.clone(),
-        };
+        let logger = logger.map(|logger| LoggerSummary {
+            module: match &logger.module {
+                LoggerModule::File(path) => display_path(path, cwd),
+                LoggerModule::Specifier(s) => s.clone(),
+            },
+            export: logger.export.clone(),
+            style: logger.style,
+            origin: logger.origin,
+            created,
+        });
         let mut s = Summary {
             schema: "dash.fix",
             version: 1,
-            logger: LoggerSummary {
-                module,
-                export: logger.export.clone(),
-                style: logger.style,
-                origin: logger.origin,
-                created: new_module.is_some(),
-            },
+            logger,
             files_changed: 0,
             rewritten: 0,
             removed: 0,
             kept: 0,
+            other_fixes: 0,
             changes: vec![],
             needs_judgement: vec![],
+            unfixed: vec![],
             refused: vec![],
             skipped: vec![],
             errors: vec![],
             failed: 0,
             written: None,
         };
-        let located = |path: &str, c: &fix::CallRecord| Located {
+        let located = |path: &str, c: &Record| Located {
             path: path.to_owned(),
             line: c.position.line,
             column: c.position.column,
-            method: c.method.clone(),
-            action: c.action.map(|a| {
-                if a == Action::Rewrite {
-                    "rewrite"
-                } else {
-                    "remove"
-                }
-            }),
-            reason: c.reason,
+            rule: c.rule,
+            method: c.group.clone(),
+            action: c.action,
+            applicability: c.applicability,
+            reason: c.reason.clone(),
         };
         for r in results {
             let path = &r.file.display;
             match &r.outcome {
-                Outcome::Unchanged { kept, judgements } => {
+                Outcome::Unchanged {
+                    kept,
+                    judgements,
+                    unfixed,
+                } => {
                     s.kept += kept;
                     s.needs_judgement
                         .extend(judgements.iter().map(|c| located(path, c)));
+                    s.unfixed.extend(unfixed.iter().map(|c| located(path, c)));
                 }
                 Outcome::Changed { fix, .. } => {
                     s.files_changed += 1;
                     for c in &fix.fixed {
-                        match c.action {
-                            Some(Action::Rewrite) => s.rewritten += 1,
-                            Some(Action::Remove) => s.removed += 1,
-                            None => {}
+                        match (c.rule, c.action) {
+                            (CONSOLE, Some("rewrite")) => s.rewritten += 1,
+                            (CONSOLE, Some("remove")) => s.removed += 1,
+                            _ => s.other_fixes += 1,
                         }
                         s.changes.push(located(path, c));
                     }
                     s.needs_judgement
                         .extend(fix.judgements.iter().map(|c| located(path, c)));
+                    s.unfixed
+                        .extend(fix.unfixed.iter().map(|c| located(path, c)));
                 }
                 Outcome::Refused { reason, fix } => {
                     s.refused.push(Problem {
@@ -498,6 +475,15 @@ impl Summary {
             }
         }
         s
+    }
+}
+
+/// How a record is named in the summary: `console.log`, or the rule id.
+fn label(c: &Located) -> String {
+    if c.rule == CONSOLE {
+        format!("console.{}", c.method)
+    } else {
+        c.rule.to_owned()
     }
 }
 
@@ -536,31 +522,60 @@ fn print_summary(out: &mut dyn Write, s: &Summary, format: Format, color: bool) 
             },
         ))
     );
-    let created = if s.logger.created {
-        if s.written.is_some() {
-            ", created"
+    if s.other_fixes > 0 {
+        let _ = writeln!(
+            out,
+            "{} test-rule fix{} {}",
+            s.other_fixes,
+            if s.other_fixes == 1 { "" } else { "es" },
+            if s.written.is_some() {
+                "applied"
+            } else {
+                "to apply"
+            }
+        );
+    }
+    if let Some(logger) = &s.logger {
+        let created = if logger.created {
+            if s.written.is_some() {
+                ", created"
+            } else {
+                ", to be created"
+            }
         } else {
-            ", to be created"
-        }
-    } else {
-        ""
-    };
-    let _ = writeln!(
-        out,
-        "logger: {{ {} }} from {} ({:?} style; {}{created})",
-        s.logger.export, s.logger.module, s.logger.style, s.logger.origin
-    );
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "logger: {{ {} }} from {} ({:?} style; {}{created})",
+            logger.export, logger.module, logger.style, logger.origin
+        );
+    }
     if !s.needs_judgement.is_empty() {
         let _ = writeln!(out, "\nneeds judgement (left as it is):");
         for j in &s.needs_judgement {
             let _ = writeln!(
                 out,
-                "  {}:{}:{} console.{}: {}",
+                "  {}:{}:{} {}: {}",
                 j.path,
                 j.line,
                 j.column,
-                j.method,
-                j.reason.unwrap_or("")
+                label(j),
+                j.reason.as_deref().unwrap_or("")
+            );
+        }
+    }
+    if !s.unfixed.is_empty() {
+        let _ = writeln!(out, "\nnot fixed:");
+        for u in &s.unfixed {
+            let _ = writeln!(
+                out,
+                "  {}:{}:{} {}: {}",
+                u.path,
+                u.line,
+                u.column,
+                label(u),
+                u.reason.as_deref().unwrap_or("")
             );
         }
     }

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod llm;
 mod models;
+mod rules;
 
 /// The exit codes shared by every command (DESIGN.md §1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +86,19 @@ pub fn load_workspace(
     Ok((config, workspace))
 }
 
+/// The project a run is about (where dash.toml is, else the nearest package.json above
+/// the first path): rules read its package.json, tsconfig and logger from there.
+pub fn project_root(
+    config: &crate::config::Config,
+    paths: &[std::path::PathBuf],
+) -> std::path::PathBuf {
+    let start = paths
+        .first()
+        .cloned()
+        .unwrap_or_else(|| std::path::PathBuf::from("."));
+    crate::rules::console::logger::project_root(config, &start)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorChoice {
     Auto,
@@ -109,8 +123,10 @@ pub struct Cli {
 pub enum Command {
     /// Rewrite console.* into the project's logger (a preview unless --write).
     Fix(fix::FixArgs),
-    /// Inventory of console.* calls per worktree, category and method.
+    /// Findings of every enabled rule (console calls, test hazards) per worktree and category.
     Scan(scan::ScanArgs),
+    /// List every rule, or explain one (`dash rules ID`).
+    Rules(rules::RulesArgs),
     /// Stream one reply from a model (any provider, any of the four wire formats).
     Llm(llm::LlmArgs),
     /// List the model registry.
@@ -137,6 +153,7 @@ pub fn main() -> ExitCode {
     let result: miette::Result<Exit> = match cli.command {
         Command::Fix(args) => fix::run(&args, &cli.global),
         Command::Scan(args) => scan::run(&args, &cli.global),
+        Command::Rules(args) => rules::run(&args, &cli.global),
         Command::Llm(args) => llm::run(&cli.global, args),
         Command::Models(args) => models::run(&cli.global, args),
     };

@@ -1,11 +1,12 @@
-//! `dash scan`: the console inventory across worktrees.
+//! `dash scan`: the findings of every enabled rule across worktrees.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use super::{Exit, GlobalArgs};
-use crate::analysis::{self, AnalysisOptions};
+use crate::engine::{self, Engine};
 use crate::report::{self, Limits, ScanReport};
+use crate::rules::{Mode, RunCx};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -23,6 +24,9 @@ pub struct ScanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Run only these rules (ids from `dash rules`; default: every enabled rule).
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    pub rules: Option<Vec<String>>,
     /// Also print one line per finding: `path:line:col method category`.
     #[arg(long)]
     pub list: bool,
@@ -49,14 +53,26 @@ pub struct ScanArgs {
 pub fn run(args: &ScanArgs, global: &GlobalArgs) -> miette::Result<Exit> {
     let (config, workspace) =
         super::load_workspace(&args.paths, &args.walk, !args.no_worktrees, global)?;
+    let selected = engine::select(&config, args.rules.as_deref())?;
+    let root = super::project_root(&config, &args.paths);
+    let engine = Engine::prepare(
+        &selected,
+        &RunCx {
+            config: &config,
+            mode: Mode::Scan,
+            root: &root,
+            exact: args.exact,
+        },
+    )?;
     let analysis = super::with_threads(global.threads, || {
-        analysis::analyze(&workspace, &config, AnalysisOptions { exact: args.exact })
+        engine::scan::analyze(&workspace, &engine, config.limits.max_file_size, args.exact)
     });
+    let rules = selected.iter().map(|r| r.meta().id).collect();
     let limits = Limits {
         max_console: args.max_console.or(config.verify.max_console),
         max_production: args.max_production.or(config.verify.max_production),
     };
-    let report = ScanReport::new(&workspace, analysis, limits);
+    let report = ScanReport::new(&workspace, rules, analysis, limits);
 
     let rendered = match args.format {
         Format::Text => report::text::render(

@@ -23,11 +23,11 @@ pub fn render(report: &ScanReport) -> String {
             f.end_line,
             f.end_column,
             escape_property(&format!("dash {}", f.rule)),
-            escape_data(&format!(
-                "console.{} in {} code; `dash fix` rewrites it per the [console] policy",
-                f.method,
-                f.category.name()
-            )),
+            escape_data(&match crate::rules::by_id(f.rule) {
+                Some(rule) if !rule.meta().help.is_empty() =>
+                    format!("{}; {}", f.message, rule.meta().help),
+                _ => f.message.clone(),
+            }),
         );
     }
     for e in &report.errors {

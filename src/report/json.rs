@@ -1,4 +1,6 @@
-//! `--format json`: the scan report as one JSON document, schema `dash.scan` version 1.
+//! `--format json`: the scan report as one JSON document, schema `dash.scan` version 2
+//! (version 2: findings of every rule, each with `rule`, `group` and `message`; counts per
+//! rule and group; the `rules` that ran).
 //!
 //! The schema is versioned: fields may be added within a version, never renamed or
 //! removed. README documents every field.
@@ -6,16 +8,17 @@
 use serde::Serialize;
 
 use super::{Count, FileError, Note, ScanReport, Threshold, WorktreeRow};
-use crate::analysis::{Finding, Stats};
+use crate::engine::scan::{Finding, Stats};
 
 pub const SCHEMA: &str = "dash.scan";
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 #[derive(Serialize)]
 struct Document<'a> {
     schema: &'static str,
     version: u32,
     tool: Tool,
+    rules: &'a [&'static str],
     worktrees: &'a [WorktreeRow],
     totals: Totals,
     counts: &'a [Count],
@@ -65,6 +68,7 @@ pub fn render(report: &ScanReport, stats: bool) -> String {
             name: "dash",
             version: env!("CARGO_PKG_VERSION"),
         },
+        rules: &report.rules,
         worktrees: &report.worktrees,
         totals: Totals {
             findings: report.findings.len(),

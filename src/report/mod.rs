@@ -1,4 +1,5 @@
-//! The scan report: findings aggregated per worktree × category × method, notes about
+//! The scan report: findings aggregated per worktree × category × rule and group (console:
+//! the method), notes about
 //! skipped files, errors, thresholds, and the formats they are printed in.
 
 pub mod github;
@@ -10,7 +11,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::analysis::{Analysis, Finding, Outcome, Stats};
+use crate::engine::scan::{Analysis, Finding, Outcome, Stats};
+use crate::rules::console::RULE_ID as CONSOLE;
 use crate::workspace::{Category, Workspace, Worktree};
 
 /// A file that was not analyzed, and why (not an error).
@@ -53,17 +55,21 @@ pub struct WorktreeRow {
     pub findings: usize,
 }
 
-/// Counts for one worktree and category, by method (methods sorted as [`method_order`]).
+/// Counts for one worktree, category and rule, by group (console's methods sorted as
+/// [`method_order`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct Count {
     pub worktree: usize,
     pub category: Category,
-    pub method: String,
+    pub rule: &'static str,
+    pub group: String,
     pub count: usize,
 }
 
 #[derive(Debug, Clone)]
 pub struct ScanReport {
+    /// The ids of the rules that ran, in registry order.
+    pub rules: Vec<&'static str>,
     pub worktrees: Vec<WorktreeRow>,
     pub findings: Vec<Finding>,
     pub counts: Vec<Count>,
@@ -96,7 +102,12 @@ pub struct Limits {
 }
 
 impl ScanReport {
-    pub fn new(workspace: &Workspace, analysis: Analysis, limits: Limits) -> ScanReport {
+    pub fn new(
+        workspace: &Workspace,
+        rules: Vec<&'static str>,
+        analysis: Analysis,
+        limits: Limits,
+    ) -> ScanReport {
         let mut findings = Vec::new();
         let mut notes = Vec::new();
         let mut errors: Vec<FileError> = workspace
@@ -139,19 +150,34 @@ impl ScanReport {
         }
         findings.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
 
-        let mut grouped: BTreeMap<(usize, Category, (usize, String)), usize> = BTreeMap::new();
+        // Rules in registry order, console's methods in the order people think of them.
+        let rule_rank = |id: &str| {
+            crate::rules::RULES
+                .iter()
+                .position(|r| r.meta().id == id)
+                .unwrap_or(usize::MAX)
+        };
+        let mut grouped: BTreeMap<(usize, Category, usize, &'static str, (usize, String)), usize> =
+            BTreeMap::new();
         for f in &findings {
-            let (rank, method) = method_order(&f.method);
+            let (rank, group) = method_order(&f.group);
             *grouped
-                .entry((f.worktree, f.category, (rank, method.to_owned())))
+                .entry((
+                    f.worktree,
+                    f.category,
+                    rule_rank(f.rule),
+                    f.rule,
+                    (rank, group.to_owned()),
+                ))
                 .or_default() += 1;
         }
         let counts = grouped
             .into_iter()
-            .map(|((worktree, category, (_, method)), count)| Count {
+            .map(|((worktree, category, _, rule, (_, group)), count)| Count {
                 worktree,
                 category,
-                method,
+                rule,
+                group,
                 count,
             })
             .collect();
@@ -167,10 +193,11 @@ impl ScanReport {
             })
             .collect();
 
-        let total = findings.len() as u64;
+        // The console thresholds count console calls only.
+        let total = findings.iter().filter(|f| f.rule == CONSOLE).count() as u64;
         let production = findings
             .iter()
-            .filter(|f| f.category == Category::Production)
+            .filter(|f| f.rule == CONSOLE && f.category == Category::Production)
             .count() as u64;
         let mut thresholds = Vec::new();
         for (name, limit, actual) in [
@@ -189,6 +216,7 @@ impl ScanReport {
         notes.sort_by(|a, b| a.path.cmp(&b.path));
         errors.sort_by(|a, b| a.path.cmp(&b.path));
         ScanReport {
+            rules,
             worktrees,
             findings,
             counts,
@@ -201,13 +229,26 @@ impl ScanReport {
         }
     }
 
+    /// How many findings of `rule` there are (in worktree `worktree`, when given).
+    pub fn count_of(&self, rule: &str, worktree: Option<usize>) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.rule == rule && worktree.is_none_or(|w| f.worktree == w))
+            .count()
+    }
+
     pub fn thresholds_exceeded(&self) -> bool {
         self.thresholds.iter().any(|t| t.exceeded)
     }
 
-    /// Every method that appears, in display order.
+    /// Every console method that appears, in display order.
     pub fn methods(&self) -> Vec<String> {
-        let mut methods: Vec<String> = self.counts.iter().map(|c| c.method.clone()).collect();
+        let mut methods: Vec<String> = self
+            .counts
+            .iter()
+            .filter(|c| c.rule == CONSOLE)
+            .map(|c| c.group.clone())
+            .collect();
         methods.sort_by(|a, b| method_order(a).cmp(&method_order(b)));
         methods.dedup();
         methods

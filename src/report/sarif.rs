@@ -13,7 +13,7 @@ pub fn render(report: &ScanReport) -> String {
             json!({
                 "ruleId": f.rule,
                 "level": if f.category == Category::Production { "warning" } else { "note" },
-                "message": { "text": format!("console.{} in {} code", f.method, f.category.name()) },
+                "message": { "text": f.message },
                 "locations": [{
                     "physicalLocation": {
                         "artifactLocation": { "uri": f.path },
@@ -25,7 +25,7 @@ pub fn render(report: &ScanReport) -> String {
                         }
                     }
                 }],
-                "properties": { "category": f.category.name(), "method": f.method },
+                "properties": { "category": f.category.name(), "group": f.group },
             })
         })
         .collect();
@@ -40,6 +40,23 @@ pub fn render(report: &ScanReport) -> String {
             })
         })
         .collect();
+    // The rules that ran, described from the registry.
+    let rules: Vec<Value> = report
+        .rules
+        .iter()
+        .filter_map(|id| crate::rules::by_id(id))
+        .map(|rule| {
+            let meta = rule.meta();
+            json!({
+                "id": meta.id,
+                "name": camel_case(meta.id),
+                "shortDescription": { "text": meta.summary },
+                "fullDescription": { "text": crate::rules::section(meta.explanation, "What it does") },
+                "help": { "text": meta.help, "markdown": meta.explanation },
+                "properties": { "fix": meta.fix, "categories": meta.categories },
+            })
+        })
+        .collect();
     let doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -48,13 +65,7 @@ pub fn render(report: &ScanReport) -> String {
                 "driver": {
                     "name": "dash",
                     "version": env!("CARGO_PKG_VERSION"),
-                    "rules": [{
-                        "id": "console",
-                        "name": "ConsoleCall",
-                        "shortDescription": { "text": "A call of the global console" },
-                        "fullDescription": { "text": "console.* calls in production code should go through the project's structured logger; tests should not print." },
-                        "help": { "text": "Run `dash fix` to rewrite them per the [console] policy of dash.toml." },
-                    }],
+                    "rules": rules,
                 }
             },
             "columnKind": "unicodeCodePoints",
@@ -68,4 +79,16 @@ pub fn render(report: &ScanReport) -> String {
     let mut text = serde_json::to_string_pretty(&doc).expect("SARIF serializes");
     text.push('\n');
     text
+}
+
+/// `await-async-expect` → `AwaitAsyncExpect` (SARIF rule names are identifiers).
+fn camel_case(id: &str) -> String {
+    id.split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map_or(String::new(), |first| {
+                first.to_uppercase().chain(chars).collect()
+            })
+        })
+        .collect()
 }

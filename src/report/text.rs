@@ -6,6 +6,7 @@ use std::fmt::Write;
 use owo_colors::OwoColorize;
 
 use super::ScanReport;
+use crate::rules::console::RULE_ID as CONSOLE;
 use crate::workspace::{Category, WorktreeKind};
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -34,7 +35,7 @@ pub fn render(report: &ScanReport, options: TextOptions) -> String {
                 f.path,
                 f.line,
                 f.column,
-                f.method,
+                if f.rule == CONSOLE { &f.group } else { f.rule },
                 f.category.name()
             );
         }
@@ -44,13 +45,14 @@ pub fn render(report: &ScanReport, options: TextOptions) -> String {
     }
 
     let files: usize = report.worktrees.iter().map(|w| w.files).sum();
+    let console_calls = report.count_of(CONSOLE, None);
     let _ = writeln!(
         out,
         "{}",
         bold(&format!(
             "{} console call{} in {} worktree{} ({} source file{})",
-            report.findings.len(),
-            plural(report.findings.len()),
+            console_calls,
+            plural(console_calls),
             report.worktrees.len(),
             plural(report.worktrees.len()),
             files,
@@ -88,7 +90,8 @@ pub fn render(report: &ScanReport, options: TextOptions) -> String {
             header = format!("{header} ({})", tags.join(", "));
         }
         let _ = writeln!(out, "{}", bold(&header));
-        if row.findings == 0 {
+        let worktree_calls = report.count_of(CONSOLE, Some(index));
+        if worktree_calls == 0 {
             let _ = writeln!(
                 out,
                 "  no console calls in {} file{}",
@@ -103,7 +106,7 @@ pub fn render(report: &ScanReport, options: TextOptions) -> String {
                 report
                     .counts
                     .iter()
-                    .any(|c| c.worktree == index && &c.method == *m)
+                    .any(|c| c.worktree == index && c.rule == CONSOLE && &c.group == *m)
             })
             .collect();
         let width = columns.iter().map(|m| m.len()).max().unwrap_or(0).max(5);
@@ -120,7 +123,12 @@ pub fn render(report: &ScanReport, options: TextOptions) -> String {
                     report
                         .counts
                         .iter()
-                        .find(|c| c.worktree == index && c.category == category && &c.method == *m)
+                        .find(|c| {
+                            c.worktree == index
+                                && c.category == category
+                                && c.rule == CONSOLE
+                                && &c.group == *m
+                        })
                         .map_or(0, |c| c.count)
                 })
                 .collect();
@@ -139,8 +147,10 @@ pub fn render(report: &ScanReport, options: TextOptions) -> String {
         for total in &column_totals {
             let _ = write!(out, " {total:>width$}");
         }
-        let _ = writeln!(out, " {:>width$}", row.findings);
+        let _ = writeln!(out, " {:>width$}", worktree_calls);
     }
+
+    render_other_rules(&mut out, report, &bold);
 
     if !report.thresholds.is_empty() {
         out.push('\n');
@@ -182,6 +192,42 @@ pub fn render(report: &ScanReport, options: TextOptions) -> String {
         );
     }
     out
+}
+
+/// The findings of every rule but console: one line per rule with its count, per
+/// worktree and category (nothing when there are none, so a console-only report reads as
+/// it always did).
+fn render_other_rules(out: &mut String, report: &ScanReport, bold: &dyn Fn(&str) -> String) {
+    let others: Vec<&super::Count> = report.counts.iter().filter(|c| c.rule != CONSOLE).collect();
+    if others.is_empty() {
+        return;
+    }
+    let total: usize = others.iter().map(|c| c.count).sum();
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "{}",
+        bold(&format!("{total} other finding{}", plural(total)))
+    );
+    let mut rows: Vec<(usize, &str, &str, usize)> = Vec::new();
+    for c in others {
+        match rows.iter_mut().find(|(w, cat, rule, _)| {
+            *w == c.worktree && *cat == c.category.name() && *rule == c.rule
+        }) {
+            Some(row) => row.3 += c.count,
+            None => rows.push((c.worktree, c.category.name(), c.rule, c.count)),
+        }
+    }
+    let width = rows.iter().map(|r| r.2.len()).max().unwrap_or(0);
+    for (worktree, category, rule, count) in rows {
+        let _ = writeln!(
+            out,
+            "  {:<w$}  {count:>5}  {category} in {}",
+            rule,
+            report.worktrees[worktree].worktree.path,
+            w = width
+        );
+    }
 }
 
 fn plural(n: usize) -> &'static str {

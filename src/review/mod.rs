@@ -7,6 +7,9 @@
 
 pub mod diff;
 pub mod patch;
+mod session;
+
+pub use session::{Kind, Proposal, Session, Written};
 
 use std::ops::Range;
 

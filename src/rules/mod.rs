@@ -1,79 +1,271 @@
-//! Rules turn source text into findings (and, for codemods, edits). Rules never read or
-//! write files and never print: they get bytes and return values.
+//! Rules turn source text into findings and fixes. Rules never read or write files and
+//! never print: they get a file's text (and its tree) and speak only through [`Emit`].
+//!
+//! A rule is a [`RuleMeta`] (what `dash rules` prints, what the prefilter looks for,
+//! which categories it applies to, its tree-sitter query) plus a [`Rule`] that prepares a
+//! per-run [`FileRule`] from the configuration. The engine (`crate::engine`) does
+//! everything rule-agnostic: the prefilter, parsing once per pass, suppression comments,
+//! the fix point, imports and validation. Adding a rule is one folder here, one line in
+//! [`RULES`], one query under `queries/` and its fixtures.
 
 pub mod console;
 pub mod suppress;
 
-use serde::Serialize;
+use std::borrow::Cow;
+use std::ops::Range;
+use std::path::Path;
 
-/// A position in a file: 1-based line and 1-based column counted in Unicode scalar values
-/// (what editors mean by "column"), plus the byte offset for tools.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Position {
-    pub line: u32,
-    pub column: u32,
-    #[serde(skip)]
-    pub offset: usize,
+use tree_sitter::Tree;
+
+use crate::config::{Config, ConfigError};
+use crate::edit::Edit;
+use crate::edit::imports::ImportSpec;
+use crate::syntax::Lang;
+use crate::workspace::Category;
+
+pub use crate::syntax::lines::{LineIndex, Position};
+
+/// Every rule dash knows, in the order `dash rules` lists them.
+pub static RULES: &[&dyn Rule] = &[&console::Console];
+
+/// The rule with this id.
+pub fn by_id(id: &str) -> Option<&'static dyn Rule> {
+    RULES.iter().copied().find(|r| r.meta().id == id)
 }
 
-/// Converts byte offsets to line/column positions in one forward pass.
-///
-/// Lines end at `\n` (a `\r` before it belongs to the line end and never shifts a
-/// column that precedes it). Offsets must be visited in non-decreasing order.
-pub struct LineIndex<'s> {
-    source: &'s [u8],
-    line: u32,
-    line_start: usize,
-    cursor: usize,
+/// Whether a rule's fix exists, as `dash rules` shows it (ruff's `FixAvailability`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FixAvailability {
+    /// Findings only.
+    None,
+    /// Some findings have a fix; the rest need judgement.
+    Sometimes,
+    /// Every finding has a fix.
+    Always,
 }
 
-impl<'s> LineIndex<'s> {
-    pub fn new(source: &'s [u8]) -> Self {
-        LineIndex {
-            source,
-            line: 1,
-            line_start: 0,
-            cursor: 0,
+/// What a rule needs besides source text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Needs {
+    /// Source text only: runs in `scan`, `fix` and the hook.
+    Source,
+    /// Observed test failures: runs under `dash test` only.
+    TestFailures,
+}
+
+/// Everything about a rule that does not depend on a run: what `dash rules` prints, the
+/// SARIF `rules` array, the prefilter needles, and the default scope.
+#[derive(Debug)]
+pub struct RuleMeta {
+    /// Kebab-case id: `--rules`, `dash-ignore: id`, `[rules]`, SARIF `ruleId`.
+    pub id: &'static str,
+    /// One line: `dash rules`, SARIF `shortDescription`.
+    pub summary: &'static str,
+    /// Markdown with the sections `## What it does`, `## Why it matters`,
+    /// `## Fix safety` and `## Example` (checked by a test).
+    pub explanation: &'static str,
+    /// A file containing none of these bytes cannot have a finding: it is never parsed.
+    pub needles: &'static [&'static str],
+    /// Grammars the rule runs on.
+    pub langs: &'static [Lang],
+    /// The categories it applies to unless `[rules]` says otherwise.
+    pub categories: &'static [Category],
+    /// The tree-sitter query (`queries/<id>.scm`), compiled once per language.
+    pub query: Option<&'static str>,
+    pub fix: FixAvailability,
+    pub needs: Needs,
+    /// What a finding's `group` names in reports ("method" for console, "shape" …).
+    pub group_label: &'static str,
+    /// What to do about a finding, in one line (GitHub annotations, SARIF `help`).
+    pub help: &'static str,
+}
+
+/// The body of the `## {title}` section of a rule's explanation (empty if absent).
+pub fn section<'e>(explanation: &'e str, title: &str) -> &'e str {
+    let heading = format!("## {title}\n");
+    let Some(at) = explanation.find(&heading) else {
+        return "";
+    };
+    let body = &explanation[at + heading.len()..];
+    body[..body.find("\n## ").unwrap_or(body.len())].trim()
+}
+
+/// Every grammar dash parses.
+pub const ALL_LANGS: &[Lang] = &[Lang::TypeScript, Lang::Tsx, Lang::JavaScript];
+
+/// Whether a run only reports (scan, hook) or also fixes (fix).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Scan,
+    Fix,
+}
+
+/// What a rule may look at when it prepares for a run.
+pub struct RunCx<'a> {
+    pub config: &'a Config,
+    pub mode: Mode,
+    /// The project the run is about: where package.json, tsconfig and dash.toml live.
+    pub root: &'a Path,
+    /// `scan --exact`: no byte-level shortcuts, every candidate file is parsed.
+    pub exact: bool,
+}
+
+/// A rule: its metadata, and how it prepares for a run.
+pub trait Rule: Sync {
+    fn meta(&self) -> &'static RuleMeta;
+    /// Once per run: reads the rule's options and the project facts it needs.
+    fn prepare(&self, cx: &RunCx<'_>) -> Result<Box<dyn FileRule>, ConfigError>;
+}
+
+/// One file as a rule sees it.
+pub struct FileCx<'a> {
+    /// Absolute path (imports are computed relative to it).
+    pub path: &'a Path,
+    pub lang: Lang,
+    pub category: Category,
+    /// The text after any byte-order mark (in a fix, the text of the current pass).
+    pub text: &'a str,
+    /// `"\n"` or `"\r\n"`: what inserted lines end with.
+    pub newline: &'a str,
+}
+
+/// The answer of a rule's byte-level fast path.
+pub enum Quick {
+    /// The findings, decided without a tree (in a fix: only an empty answer is trusted).
+    Decided(Vec<Finding>),
+    /// A tree is needed; optionally where and why the fast path declined (for `-v`).
+    NeedsTree(Option<(usize, &'static str)>),
+}
+
+/// A rule prepared for one run.
+pub trait FileRule: Send + Sync {
+    /// Whether the rule has anything to do in this file at all (a `keep` policy, the
+    /// logger module itself): files it declines cost nothing.
+    fn applies(&self, _file: &FileCx<'_>) -> bool {
+        true
+    }
+    /// How many findings the rule leaves as they are by policy in a file it does not
+    /// apply to (console's `keep`), for the summary.
+    fn kept(&self, _file: &FileCx<'_>) -> usize {
+        0
+    }
+    /// A byte-level fast path (console's token finder); by default a tree is needed.
+    fn quick(&self, _file: &FileCx<'_>) -> Quick {
+        Quick::NeedsTree(None)
+    }
+    /// Findings, fixes, judgements, imports or a refusal for one parsed file.
+    fn check(&self, file: &FileCx<'_>, tree: &Tree, out: &mut Emit);
+    /// Files the rule proposes to create, given whether any applied fix needs them
+    /// (console: the logger module): `(absolute path, text)`.
+    fn new_files(&self, _used: bool) -> Vec<(std::path::PathBuf, String)> {
+        Vec::new()
+    }
+}
+
+/// How sure a fix is (ruff's applicability): safe fixes are applied by `dash fix
+/// --write`; unsafe ones only with `--unsafe-fixes`, because they can change behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Applicability {
+    Unsafe,
+    Safe,
+}
+
+/// A fix: edits applied together or not at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    pub edits: Vec<Edit>,
+    pub applicability: Applicability,
+    /// What the fix does, as reports name it ("rewrite", "remove", "await", …).
+    pub action: &'static str,
+}
+
+impl Fix {
+    pub fn safe(action: &'static str, edits: Vec<Edit>) -> Fix {
+        Fix {
+            edits,
+            applicability: Applicability::Safe,
+            action,
         }
     }
 
-    pub fn position(&mut self, offset: usize) -> Position {
-        if offset < self.cursor {
-            // Out-of-order request: restart (correct, just slower; callers sort).
-            *self = LineIndex::new(self.source);
-        }
-        for newline in memchr::memchr_iter(b'\n', &self.source[self.cursor..offset]) {
-            self.line += 1;
-            self.line_start = self.cursor + newline + 1;
-        }
-        self.cursor = offset;
-        let prefix = &self.source[self.line_start..offset];
-        // Count characters, not bytes: UTF-8 continuation bytes are 0b10xxxxxx.
-        let column = prefix.iter().filter(|&&b| (b as i8) >= -0x40).count() as u32 + 1;
-        Position {
-            line: self.line,
-            column,
-            offset,
+    pub fn unsafe_(action: &'static str, edits: Vec<Edit>) -> Fix {
+        Fix {
+            edits,
+            applicability: Applicability::Unsafe,
+            action,
         }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// What becomes of a finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    /// Reported only.
+    Report,
+    Fix(Fix),
+    /// Left as it is, with the reason a person (or the agent) must decide.
+    Judgement(Cow<'static, str>),
+}
 
-    #[test]
-    fn positions_count_characters_and_handle_crlf() {
-        let src = "a\r\nbé c\nx".as_bytes();
-        let mut index = LineIndex::new(src);
-        assert_eq!((index.position(0).line, index.position(0).column), (1, 1));
-        let c = src.iter().position(|&b| b == b'c').unwrap();
-        let p = index.position(c);
-        assert_eq!((p.line, p.column), (2, 4));
-        let x = src.len() - 1;
-        let p = index.position(x);
-        assert_eq!((p.line, p.column), (3, 1));
-        // Going backwards restarts instead of giving a wrong answer.
-        assert_eq!(index.position(0).line, 1);
+/// One finding in a file's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: &'static str,
+    /// The finding's kind within its rule (console: the method).
+    pub group: Cow<'static, str>,
+    /// Where it is; its start decides the line (suppressions, reports).
+    pub range: Range<usize>,
+    pub message: Cow<'static, str>,
+    pub resolution: Resolution,
+}
+
+/// The only way a rule speaks: findings (with their fixes or judgements), the imports its
+/// fixes need, and a refusal of the whole file.
+#[derive(Debug, Default)]
+pub struct Emit {
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) imports: Vec<ImportRequest>,
+    pub(crate) refusal: Option<String>,
+}
+
+/// An import a fix needs, and the module system decision's inputs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRequest {
+    pub spec: ImportSpec,
+    /// The package is `"type": "module"` (decides `import` vs `require` in `.js` files
+    /// without either).
+    pub package_is_module: bool,
+}
+
+impl Emit {
+    pub fn new() -> Emit {
+        Emit::default()
+    }
+
+    pub fn finding(&mut self, finding: Finding) {
+        self.findings.push(finding);
+    }
+
+    /// The file must get `request` (once, merged with the file's own imports).
+    pub fn import(&mut self, request: ImportRequest) {
+        if !self.imports.contains(&request) {
+            self.imports.push(request);
+        }
+    }
+
+    /// Nothing in this file may be changed, for `reason`.
+    pub fn refuse(&mut self, reason: impl Into<String>) {
+        self.refusal.get_or_insert_with(|| reason.into());
+    }
+
+    pub fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
+
+    pub fn into_findings(self) -> Vec<Finding> {
+        self.findings
     }
 }

@@ -3,6 +3,12 @@
 //! `// dash-ignore-file` anywhere in a comment skips the whole file. An optional rule
 //! list narrows either: `// dash-ignore: console`.
 
+use memchr::memmem;
+use tree_sitter::Node;
+
+use crate::syntax::lines::LineIndex;
+use crate::syntax::text;
+
 /// The text that marks a suppression comment; also the prefilter needle for them.
 pub const MARKER: &[u8] = b"dash-ignore";
 
@@ -67,6 +73,36 @@ pub fn covered_lines(
         lines.push(end_line + 1);
     }
     lines
+}
+
+/// Every `dash-ignore` comment of the file, located. Found from the byte occurrences of
+/// the marker, so files without one pay nothing.
+pub fn in_tree(root: Node, source: &[u8]) -> Vec<Suppression> {
+    let mut found = Vec::new();
+    let mut last_comment = None;
+    let mut lines = LineIndex::new(source);
+    for at in memmem::find_iter(source, MARKER) {
+        let Some(node) = root.descendant_for_byte_range(at, at + MARKER.len()) else {
+            continue;
+        };
+        if node.kind() != "comment" || last_comment == Some(node.id()) {
+            continue;
+        }
+        last_comment = Some(node.id());
+        let Some((whole_file, rules)) = parse_comment(&String::from_utf8_lossy(text(node, source)))
+        else {
+            continue;
+        };
+        let start = lines.position(node.start_byte()).line;
+        let end = lines.position(node.end_byte()).line;
+        let lines = covered_lines(source, node.start_byte(), start, end);
+        found.push(Suppression {
+            lines,
+            whole_file,
+            rules,
+        });
+    }
+    found
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 //! `tree_sitter::Parser` and loading a grammar costs more than parsing a small file).
 
 mod lang;
+pub mod lines;
+pub mod query;
 
 pub use lang::Lang;
 

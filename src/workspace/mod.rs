@@ -77,6 +77,8 @@ pub struct SourceFile {
     pub lang: Lang,
     pub worktree: usize,
     pub category: Category,
+    /// Where its bytes are read from (the working tree, or a staged blob).
+    pub source: source::Source,
 }
 
 /// A path the walk could not enter or read (permission denied, a symlink loop, a broken
@@ -246,6 +248,7 @@ impl Workspace {
                     lang,
                     worktree: index,
                     category,
+                    source: source::Source::Disk,
                 })
             })
             .collect();

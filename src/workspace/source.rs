@@ -42,29 +42,79 @@ impl std::fmt::Display for Skip {
 /// How many leading bytes are checked for a NUL (git checks 8000 the same way).
 const BINARY_PROBE: usize = 8000;
 
+/// Where the bytes of a file come from: the working tree, or a blob in git's index (the
+/// pre-commit hook checks exactly what is staged, never the working file).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Source {
+    #[default]
+    Disk,
+    /// The staged blob `oid`, read with `git cat-file` in the file's worktree.
+    StagedBlob { oid: String },
+}
+
+impl Source {
+    /// Reads at most `limit + 1` bytes of `path` from this source (one more than the
+    /// limit, so a file over it is recognised without reading all of it).
+    fn read(&self, path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+        match self {
+            Source::Disk => {
+                let mut file = std::fs::File::open(path)?;
+                let size = file.metadata()?.len();
+                let mut bytes = Vec::with_capacity(size.min(limit) as usize + 1);
+                // `take` guards against a file that grew since its size was read.
+                file.by_ref().take(limit + 1).read_to_end(&mut bytes)?;
+                Ok(bytes)
+            }
+            Source::StagedBlob { oid } => {
+                let dir = path.parent().unwrap_or(Path::new("."));
+                let output = std::process::Command::new("git")
+                    .args(["cat-file", "blob", oid])
+                    .current_dir(dir)
+                    .output()?;
+                if !output.status.success() {
+                    return Err(std::io::Error::other(format!(
+                        "git cat-file blob {oid} failed: {}",
+                        String::from_utf8_lossy(&output.stderr).trim()
+                    )));
+                }
+                let mut bytes = output.stdout;
+                bytes.truncate(limit as usize + 1);
+                Ok(bytes)
+            }
+        }
+    }
+}
+
 /// A file as the rules see it after the checks every command shares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Candidate {
-    /// Text without the rules' needle: nothing in it can match, so it is never parsed.
+    /// Text without any needle of the rules that apply: nothing in it can match, so it is
+    /// never parsed.
     NoNeedle { len: u64 },
-    /// Text to analyze: the exact bytes on disk (a byte-order mark included).
-    Text(Vec<u8>),
+    /// Text to analyze: the exact bytes (a byte-order mark included), and the prefilter's
+    /// answer (a bit per rule whose needle occurs; never 0).
+    Text { bytes: Vec<u8>, hits: u64 },
     /// Not source dash should touch, and why.
     Skipped(Skip),
 }
 
-/// Reads `path` for the rules: the size limit (checked before reading), binary content,
-/// UTF-8, the prefilter `needle`, and minified bundles, in that order. `scan` and `fix`
-/// both load files through here so they agree on what is analyzed.
-pub fn read_candidate(path: &Path, limit: u64, needle: &[u8]) -> std::io::Result<Candidate> {
-    let mut file = std::fs::File::open(path)?;
-    let size = file.metadata()?.len();
-    if size > limit {
-        return Ok(Candidate::Skipped(Skip::TooLarge { size, limit }));
+/// Reads `path` for the rules: the size limit, binary content, UTF-8, the prefilter
+/// `probe` (which rules' needles occur, as bits; 0 for none), and minified bundles, in
+/// that order. `scan`, `fix` and the hook all load files through here so they agree on
+/// what is analyzed.
+pub fn read_candidate(
+    path: &Path,
+    source: &Source,
+    limit: u64,
+    probe: impl FnOnce(&[u8]) -> u64,
+) -> std::io::Result<Candidate> {
+    if *source == Source::Disk {
+        let size = std::fs::metadata(path)?.len();
+        if size > limit {
+            return Ok(Candidate::Skipped(Skip::TooLarge { size, limit }));
+        }
     }
-    let mut bytes = Vec::with_capacity(size as usize + 1);
-    // `take` guards against a file that grew since its size was read.
-    file.by_ref().take(limit + 1).read_to_end(&mut bytes)?;
+    let bytes = source.read(path, limit)?;
     if bytes.len() as u64 > limit {
         return Ok(Candidate::Skipped(Skip::TooLarge {
             size: bytes.len() as u64,
@@ -74,7 +124,8 @@ pub fn read_candidate(path: &Path, limit: u64, needle: &[u8]) -> std::io::Result
     if let Err(skip) = classify(&bytes) {
         return Ok(Candidate::Skipped(skip));
     }
-    if memchr::memmem::find(&bytes, needle).is_none() {
+    let hits = probe(&bytes);
+    if hits == 0 {
         return Ok(Candidate::NoNeedle {
             len: bytes.len() as u64,
         });
@@ -82,7 +133,7 @@ pub fn read_candidate(path: &Path, limit: u64, needle: &[u8]) -> std::io::Result
     if looks_minified(&bytes) {
         return Ok(Candidate::Skipped(Skip::Minified));
     }
-    Ok(Candidate::Text(bytes))
+    Ok(Candidate::Text { bytes, hits })
 }
 
 /// Whether bytes are text dash may analyze: no NUL in the first 8000 bytes, valid UTF-8.
@@ -127,6 +178,10 @@ mod tests {
         assert_eq!(without_bom(b"\xEF\xBB\xBFconst a = 1;"), b"const a = 1;");
     }
 
+    fn console(bytes: &[u8]) -> u64 {
+        u64::from(memchr::memmem::find(bytes, b"console").is_some())
+    }
+
     #[test]
     fn candidates_in_order_of_the_checks() {
         let dir = tempfile::tempdir().unwrap();
@@ -137,19 +192,19 @@ mod tests {
         };
         let big = write("big.ts", &[b'a'; 100]);
         assert_eq!(
-            read_candidate(&big, 50, b"console").unwrap(),
+            read_candidate(&big, &Source::Disk, 50, console).unwrap(),
             Candidate::Skipped(Skip::TooLarge {
                 size: 100,
                 limit: 50
             })
         );
         assert_eq!(
-            read_candidate(&big, 100, b"console").unwrap(),
+            read_candidate(&big, &Source::Disk, 100, console).unwrap(),
             Candidate::NoNeedle { len: 100 }
         );
         let binary = write("x.ts", b"console\0");
         assert_eq!(
-            read_candidate(&binary, 100, b"console").unwrap(),
+            read_candidate(&binary, &Source::Disk, 100, console).unwrap(),
             Candidate::Skipped(Skip::Binary)
         );
         let minified = write(
@@ -157,13 +212,16 @@ mod tests {
             format!("console.log(1);{}", "x".repeat(5000)).as_bytes(),
         );
         assert_eq!(
-            read_candidate(&minified, 10_000, b"console").unwrap(),
+            read_candidate(&minified, &Source::Disk, 10_000, console).unwrap(),
             Candidate::Skipped(Skip::Minified)
         );
         let text = write("t.ts", b"\xEF\xBB\xBFconsole.log(1);\n");
         assert_eq!(
-            read_candidate(&text, 100, b"console").unwrap(),
-            Candidate::Text(b"\xEF\xBB\xBFconsole.log(1);\n".to_vec())
+            read_candidate(&text, &Source::Disk, 100, console).unwrap(),
+            Candidate::Text {
+                bytes: b"\xEF\xBB\xBFconsole.log(1);\n".to_vec(),
+                hits: 1
+            }
         );
     }
 

@@ -45,11 +45,12 @@ pub struct Fixed {
     pub offset: usize,
     pub method: String,
     pub action: Action,
+    /// The edits of this call, applied together or not at all.
+    pub edits: Vec<Edit>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct ConsoleFix {
-    pub edits: Vec<Edit>,
     pub fixed: Vec<Fixed>,
     pub judgements: Vec<Judgement>,
 }
@@ -110,8 +111,8 @@ pub fn fix(root: Node<'_>, source: &str, uses: &[ConsoleUse], options: &FixOptio
                     offset: u.start,
                     method,
                     action,
+                    edits,
                 });
-                out.edits.extend(edits);
             }
             Err(reason) => judge(&mut out, reason),
         }

@@ -15,7 +15,12 @@
 
 pub mod fix;
 pub mod lexical;
+pub mod logger;
+mod rule;
 pub mod tree;
+
+pub use rule::ConsoleFixer;
+pub use rule::{Console, policy_for};
 
 use serde::Serialize;
 

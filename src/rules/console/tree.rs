@@ -32,7 +32,7 @@ pub fn find_in_tree(tree: &tree_sitter::Tree, source: &[u8]) -> FileScan {
     let root = tree.root_node();
     let syntax_errors = Some(syntax::error_count(tree));
 
-    let suppressions = suppressions(root, source);
+    let suppressions = suppress::in_tree(root, source);
     if suppressions
         .iter()
         .any(|s| s.whole_file && s.applies_to(RULE_ID))
@@ -351,37 +351,6 @@ fn block_scope(node: Node) -> Node {
             ) || FUNCTION_SCOPES.contains(&n.kind())
         })
         .unwrap_or(node)
-}
-
-/// Every `dash-ignore` comment of the file, located. Found from the byte occurrences of
-/// the marker, so files without one pay nothing.
-fn suppressions(root: Node, source: &[u8]) -> Vec<Suppression> {
-    let mut found = Vec::new();
-    let mut last_comment = None;
-    let mut lines = LineIndex::new(source);
-    for at in memmem::find_iter(source, suppress::MARKER) {
-        let Some(node) = root.descendant_for_byte_range(at, at + suppress::MARKER.len()) else {
-            continue;
-        };
-        if node.kind() != "comment" || last_comment == Some(node.id()) {
-            continue;
-        }
-        last_comment = Some(node.id());
-        let Some((whole_file, rules)) =
-            suppress::parse_comment(&String::from_utf8_lossy(text(node, source)))
-        else {
-            continue;
-        };
-        let start = lines.position(node.start_byte()).line;
-        let end = lines.position(node.end_byte()).line;
-        let lines = suppress::covered_lines(source, node.start_byte(), start, end);
-        found.push(Suppression {
-            lines,
-            whole_file,
-            rules,
-        });
-    }
-    found
 }
 
 fn apply_suppressions(

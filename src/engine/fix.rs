@@ -1,0 +1,454 @@
+//! The per-file fix driver, the same for every rule: rules run to a fix point, their
+//! fixes are applied whole or not at all, the imports they ask for are added once in the
+//! file's own style, and the result must parse no worse than the input.
+//!
+//! Everything here is pure: text in, text and a record of what was done out. Reading,
+//! writing and printing belong to the callers, so the same driver serves previews,
+//! `--write`, `--check`, the fixture tests and staged blobs in the pre-commit hook.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+
+use super::Prepared;
+use super::scan::apply_suppressions;
+use crate::edit::imports;
+use crate::edit::{Changeset, Edit};
+use crate::rules::suppress;
+use crate::rules::{Applicability, Emit, FileCx, Fix, LineIndex, Position, Quick, Resolution};
+use crate::syntax;
+
+/// Rules re-run on their own output until nothing changes, at most this often (nested
+/// calls such as `console.log(console.log(x))` take a second pass).
+pub const MAX_PASSES: usize = 10;
+
+/// What a run lets the driver apply.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FixOptions {
+    /// Apply unsafe fixes too (`--unsafe-fixes`).
+    pub unsafe_fixes: bool,
+}
+
+/// Why a file that had something to fix was left unchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// A rule refused the file (console: the logger's name is taken).
+    Rule { rule: &'static str, reason: String },
+    /// The result had more ERROR/MISSING nodes than the input: a dash bug, never written.
+    ParseRegression { before: usize, after: usize },
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Rule { reason, .. } => f.write_str(reason),
+            Refusal::ParseRegression { before, after } => write!(
+                f,
+                "the fixed file would parse worse ({after} syntax errors instead of {before}); left unchanged (a dash bug: please report it)"
+            ),
+        }
+    }
+}
+
+/// A finding fixed, left for judgement or left with its fix unapplied, located in the
+/// original text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub rule: &'static str,
+    pub group: String,
+    pub position: Position,
+    /// For fixed findings: what the fix did.
+    pub action: Option<&'static str>,
+    pub applicability: Option<Applicability>,
+    /// For findings not fixed: why.
+    pub reason: Option<Cow<'static, str>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FileFix {
+    pub new_text: String,
+    pub fixed: Vec<Record>,
+    /// Findings whose fix needs a person (or the agent).
+    pub judgements: Vec<Record>,
+    /// Findings with an unsafe fix that this run did not apply (`--unsafe-fixes`), and
+    /// findings that are reported only.
+    pub unfixed: Vec<Record>,
+    /// Every applied edit as a range of the original text and its rule (for diffs).
+    pub edits: Vec<(Range<usize>, &'static str)>,
+    pub imports_added: usize,
+    pub refused: Option<Refusal>,
+    pub passes: usize,
+}
+
+impl FileFix {
+    fn unchanged(text: &str) -> FileFix {
+        FileFix {
+            new_text: text.to_owned(),
+            ..FileFix::default()
+        }
+    }
+
+    fn refused(text: &str, refusal: Refusal) -> FileFix {
+        FileFix {
+            refused: Some(refusal),
+            ..FileFix::unchanged(text)
+        }
+    }
+
+    pub fn changed(&self, original: &str) -> bool {
+        self.new_text != original
+    }
+}
+
+/// A record before it is located: (offset in the original, rule, group, action,
+/// applicability, reason).
+type Pending = (
+    usize,
+    &'static str,
+    String,
+    Option<&'static str>,
+    Option<Applicability>,
+    Option<Cow<'static, str>>,
+);
+
+/// Fixes one file with `rules` (those that apply to it and whose needles it contains).
+pub fn fix_file(file: &FileCx<'_>, rules: &[&Prepared], options: &FixOptions) -> FileFix {
+    let original = file.text;
+    // A fast path that proves a rule has nothing here spares the parse.
+    let rules: Vec<&Prepared> = rules
+        .iter()
+        .copied()
+        .filter(|p| !matches!(p.rule.quick(file), Quick::Decided(found) if found.is_empty()))
+        .collect();
+    if rules.is_empty() {
+        return FileFix::unchanged(original);
+    }
+    let Some(tree0) = syntax::parse(file.lang, original.as_bytes()) else {
+        return FileFix::unchanged(original);
+    };
+    let extension = file.path.extension().and_then(|e| e.to_str()).unwrap_or("");
+
+    let mut text = original.to_owned();
+    let mut history: Vec<Vec<Edit>> = Vec::new();
+    let mut fixed: Vec<Pending> = Vec::new();
+    let mut judgements: Vec<Pending> = Vec::new();
+    let mut unfixed: Vec<Pending> = Vec::new();
+    let mut imports_added = 0;
+    let mut passes = 0;
+
+    for _ in 0..MAX_PASSES {
+        let parsed = if passes == 0 {
+            Some(tree0.clone())
+        } else {
+            syntax::parse(file.lang, text.as_bytes())
+        };
+        let Some(tree) = parsed else { break };
+        let cx = FileCx {
+            text: &text,
+            ..*file
+        };
+        let mut emit = Emit::new();
+        for prepared in &rules {
+            prepared.rule.check(&cx, &tree, &mut emit);
+        }
+        passes += 1;
+        if let Some(reason) = emit.refusal.take() {
+            let rule = emit.findings.first().map_or("", |f| f.rule);
+            return FileFix::refused(original, Refusal::Rule { rule, reason });
+        }
+        let found = if memchr::memmem::find(text.as_bytes(), suppress::MARKER).is_some() {
+            let suppressions = suppress::in_tree(tree.root_node(), text.as_bytes());
+            apply_suppressions(text.as_bytes(), emit.findings, &suppressions)
+        } else {
+            emit.findings
+        };
+
+        // Judgements and unapplied fixes are those of the last pass.
+        judgements.clear();
+        unfixed.clear();
+        let mut fixes = Vec::new();
+        let rules_fixing = found
+            .iter()
+            .filter(|f| matches!(f.resolution, Resolution::Fix(_)))
+            .map(|f| f.rule)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        for f in found {
+            let at = map_back(f.range.start, &history);
+            match f.resolution {
+                Resolution::Fix(fix)
+                    if fix.applicability == Applicability::Safe || options.unsafe_fixes =>
+                {
+                    fixes.push((f.range.start, f.rule, f.group.into_owned(), fix));
+                }
+                Resolution::Fix(fix) => unfixed.push((
+                    at,
+                    f.rule,
+                    f.group.into_owned(),
+                    None,
+                    Some(fix.applicability),
+                    Some(Cow::Borrowed(
+                        "unsafe fix available: run with --unsafe-fixes",
+                    )),
+                )),
+                Resolution::Judgement(reason) => {
+                    judgements.push((at, f.rule, f.group.into_owned(), None, None, Some(reason)))
+                }
+                Resolution::Report => unfixed.push((
+                    at,
+                    f.rule,
+                    f.group.into_owned(),
+                    None,
+                    None,
+                    Some(f.message),
+                )),
+            }
+        }
+
+        let (accepted, deferred_fixes) = accept_whole(fixes);
+        let mut changeset: Changeset = accepted
+            .iter()
+            .flat_map(|(_, _, _, fix)| fix.edits.iter().cloned())
+            .collect();
+        // At most one import per module and pass: a second name from the same module is
+        // merged into the first one's statement on the next pass.
+        let mut modules = BTreeMap::new();
+        let mut deferred_imports = false;
+        for request in &emit.imports {
+            let root = tree.root_node();
+            if imports::existing_local(root, text.as_bytes(), &request.spec).is_some() {
+                continue;
+            }
+            if modules.contains_key(&request.spec.source) {
+                deferred_imports = true;
+                continue;
+            }
+            let system =
+                imports::module_system(root, text.as_bytes(), extension, request.package_is_module);
+            if let Some(edit) = imports::ensure(root, &text, &request.spec, system, file.newline) {
+                modules.insert(request.spec.source.clone(), edit.clone());
+                changeset.push(edit);
+            }
+        }
+        if changeset.is_empty() {
+            break;
+        }
+        let applied = changeset.apply(&text);
+        imports_added += modules
+            .values()
+            .filter(|edit| applied.applied.contains(edit))
+            .count();
+        for (start, rule, group, fix) in accepted {
+            if fix.edits.iter().all(|e| !applied.dropped.contains(e)) {
+                fixed.push((
+                    map_back(start, &history),
+                    rule,
+                    group,
+                    Some(fix.action),
+                    Some(fix.applicability),
+                    None,
+                ));
+            }
+        }
+        // When nothing was deferred and one rule fixed, no finding is left that a further
+        // pass would fix (fixes only touch their findings); with several rules, one's fix
+        // may create work for another, so the next pass confirms the fix point.
+        let fixed_point = applied.dropped.is_empty()
+            && !deferred_fixes
+            && !deferred_imports
+            && rules_fixing <= 1
+            && rules.len() == 1;
+        text = applied.text;
+        history.push(applied.applied);
+        if fixed_point {
+            break;
+        }
+    }
+
+    if history.is_empty() {
+        let mut unchanged = FileFix::unchanged(original);
+        unchanged.passes = passes;
+        unchanged.judgements = locate(original, judgements);
+        unchanged.unfixed = locate(original, unfixed);
+        return unchanged;
+    }
+    // Nothing lost: the result must parse no worse than the input. When every edit went
+    // in with one pass, the first tree is reused (an incremental parse of the edited
+    // regions); otherwise the result is parsed afresh.
+    let validation = match history.as_slice() {
+        [single] => crate::edit::check_parse_edited(file.lang, original, &tree0, single, &text),
+        _ => crate::edit::check_parse(file.lang, original, &text),
+    };
+    if let Err(regression) = validation {
+        return FileFix::refused(
+            original,
+            Refusal::ParseRegression {
+                before: regression.before,
+                after: regression.after,
+            },
+        );
+    }
+
+    let edits = history
+        .iter()
+        .enumerate()
+        .flat_map(|(pass, edits)| {
+            let earlier = &history[..pass];
+            edits.iter().map(move |e| {
+                let start = map_back(e.range.start, earlier);
+                let end = map_back(e.range.end, earlier).max(start);
+                (start..end, e.rule)
+            })
+        })
+        .collect();
+    FileFix {
+        new_text: text,
+        fixed: locate(original, fixed),
+        judgements: locate(original, judgements),
+        unfixed: locate(original, unfixed),
+        edits,
+        imports_added,
+        refused: None,
+        passes,
+    }
+}
+
+/// A fix is applied whole or not at all: fixes are taken in order of their first edit,
+/// and one that overlaps an edit already taken waits for the next pass (when the text
+/// has changed under it). Returns the accepted fixes and whether any waits.
+#[allow(clippy::type_complexity)]
+fn accept_whole(
+    mut fixes: Vec<(usize, &'static str, String, Fix)>,
+) -> (Vec<(usize, &'static str, String, Fix)>, bool) {
+    fixes.sort_by_key(|(_, _, _, fix)| fix.edits.iter().map(|e| e.range.start).min());
+    let mut taken: BTreeSet<(usize, usize)> = BTreeSet::new();
+    let mut accepted = Vec::with_capacity(fixes.len());
+    let mut deferred = false;
+    for fix in fixes {
+        if fix.3.edits.iter().any(|e| clashes(&taken, &e.range)) {
+            deferred = true;
+            continue;
+        }
+        taken.extend(fix.3.edits.iter().map(|e| (e.range.start, e.range.end)));
+        accepted.push(fix);
+    }
+    (accepted, deferred)
+}
+
+/// Whether `r` clashes with a taken range: two replacements that overlap, or an
+/// insertion strictly inside a replacement. Insertions at a replacement's boundary, and
+/// several insertions at one point, do not clash (the changeset applies them in order).
+fn clashes(taken: &BTreeSet<(usize, usize)>, r: &Range<usize>) -> bool {
+    let clash = |t: &Range<usize>| match (r.is_empty(), t.is_empty()) {
+        (true, true) => false,
+        (true, false) => t.start < r.start && r.start < t.end,
+        (false, true) => r.start < t.start && t.start < r.end,
+        (false, false) => r.start < t.end && t.start < r.end,
+    };
+    // Taken replacements are disjoint, so walking down from the last range that starts
+    // before `r` ends, the first replacement that starts before `r` decides the rest.
+    for &(start, end) in taken.range(..(r.end.max(r.start + 1), 0)).rev() {
+        let t = start..end;
+        if clash(&t) {
+            return true;
+        }
+        if start < r.start && !t.is_empty() {
+            return false;
+        }
+    }
+    false
+}
+
+fn locate(original: &str, mut records: Vec<Pending>) -> Vec<Record> {
+    records.sort_by_key(|r| r.0);
+    let mut lines = LineIndex::new(original.as_bytes());
+    records
+        .into_iter()
+        .map(
+            |(offset, rule, group, action, applicability, reason)| Record {
+                rule,
+                group,
+                position: lines.position(offset),
+                action,
+                applicability,
+                reason,
+            },
+        )
+        .collect()
+}
+
+/// Maps an offset in the text after the passes in `history` back to the original text.
+/// An offset inside replaced text maps to the start of what it replaced.
+fn map_back(mut offset: usize, history: &[Vec<Edit>]) -> usize {
+    for edits in history.iter().rev() {
+        let mut shift: isize = 0;
+        let mut mapped = None;
+        for e in edits {
+            let new_start = (e.range.start as isize + shift) as usize;
+            if offset < new_start {
+                break;
+            }
+            if offset < new_start + e.replacement.len() {
+                mapped = Some(e.range.start);
+                break;
+            }
+            shift += e.replacement.len() as isize - e.range.len() as isize;
+        }
+        offset = mapped.unwrap_or((offset as isize - shift) as usize);
+    }
+    offset
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_map_back_through_passes() {
+        let pass1 = vec![
+            Edit::replace(0..7, "logger", "x"),
+            Edit::insert(10, "abc", "x"),
+        ];
+        // original: "console.x(1)..." → "logger.x(1" + "abc" ...
+        assert_eq!(map_back(0, std::slice::from_ref(&pass1)), 0);
+        assert_eq!(map_back(6, std::slice::from_ref(&pass1)), 7); // just past the replacement
+        assert_eq!(map_back(3, std::slice::from_ref(&pass1)), 0); // inside it
+        assert_eq!(map_back(9, std::slice::from_ref(&pass1)), 9 + 1); // inside the insertion → 10
+        assert_eq!(map_back(12, std::slice::from_ref(&pass1)), 10);
+        assert_eq!(map_back(13, std::slice::from_ref(&pass1)), 11);
+    }
+
+    fn fix(edits: &[(Range<usize>, &str)]) -> (usize, &'static str, String, Fix) {
+        let edits = edits
+            .iter()
+            .map(|(r, t)| Edit::replace(r.clone(), *t, "t"))
+            .collect();
+        (0, "t", String::new(), Fix::safe("t", edits))
+    }
+
+    #[test]
+    fn fixes_are_taken_whole_or_deferred() {
+        // The second fix's later edit overlaps the first: the whole second fix waits.
+        let (accepted, deferred) = accept_whole(vec![
+            fix(&[(0..5, "a")]),
+            fix(&[(10..12, "b"), (3..4, "c")]),
+            fix(&[(20..20, "d"), (21..22, "e")]),
+        ]);
+        assert!(deferred);
+        assert_eq!(accepted.len(), 2);
+        // Insertions at the boundaries of a replacement, and two insertions at one point,
+        // do not clash.
+        let (accepted, deferred) = accept_whole(vec![
+            fix(&[(5..5, "x")]),
+            fix(&[(5..9, "y")]),
+            fix(&[(9..9, "z")]),
+            fix(&[(9..9, "w")]),
+        ]);
+        assert!(!deferred);
+        assert_eq!(accepted.len(), 4);
+        // An insertion strictly inside a replacement clashes.
+        let (accepted, deferred) = accept_whole(vec![fix(&[(0..10, "y")]), fix(&[(4..4, "x")])]);
+        assert!(deferred);
+        assert_eq!(accepted.len(), 1);
+    }
+}

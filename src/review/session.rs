@@ -1,0 +1,211 @@
+//! The one path every change takes, whoever proposed it (rules today; the agent and the
+//! pre-commit hook next): a [`Proposal`] per file, collected in a [`Session`] that
+//! previews them as diffs, renders them as one patch, and writes them through
+//! [`crate::edit`] (atomically, and never over a file that changed since it was read).
+
+use std::path::PathBuf;
+
+use super::FileChange;
+use crate::edit::{self, FileText, WriteError};
+
+/// A proposed change to one file.
+#[derive(Debug, Clone)]
+pub struct Proposal {
+    /// Absolute path.
+    pub path: PathBuf,
+    /// As printed: repository- or working-directory-relative, `/`-separated.
+    pub display: String,
+    pub change: Kind,
+}
+
+/// What the proposal does to its file.
+#[derive(Debug, Clone)]
+pub enum Kind {
+    /// An existing file: the bytes as read, their text, the text after the edits, and
+    /// each edit as a range of the original text with the rule that made it.
+    Modify {
+        original: Vec<u8>,
+        file_text: FileText,
+        new_text: String,
+        edits: Vec<(std::ops::Range<usize>, &'static str)>,
+    },
+    /// A file that does not exist yet (such as a logger module).
+    Create { text: String },
+}
+
+impl Proposal {
+    /// The change as a preview and a patch show it: the bytes as they will be written
+    /// (BOM and CRLF kept), edits shifted past a BOM.
+    pub fn file_change(&self) -> FileChange {
+        match &self.change {
+            Kind::Modify {
+                original,
+                file_text,
+                new_text,
+                edits,
+            } => {
+                let bom = if file_text.bom { 3 } else { 0 };
+                FileChange {
+                    path: self.display.clone(),
+                    old: Some(String::from_utf8_lossy(original).into_owned()),
+                    new: String::from_utf8_lossy(&file_text.to_bytes(new_text)).into_owned(),
+                    edits: edits
+                        .iter()
+                        .map(|(range, rule)| (range.start + bom..range.end + bom, *rule))
+                        .collect(),
+                }
+            }
+            Kind::Create { text } => FileChange::created(self.display.clone(), text.clone()),
+        }
+    }
+}
+
+/// The proposals of one run, in display order.
+#[derive(Debug, Default)]
+pub struct Session {
+    proposals: Vec<Proposal>,
+}
+
+/// What writing a session did.
+#[derive(Debug, Default)]
+pub struct Written {
+    pub files: usize,
+    /// Files left as they were, and why (changed on disk since read, already exists, I/O).
+    pub failed: Vec<WriteError>,
+}
+
+impl Session {
+    pub fn new() -> Session {
+        Session::default()
+    }
+
+    pub fn propose(&mut self, proposal: Proposal) {
+        let at = self
+            .proposals
+            .partition_point(|p| p.display <= proposal.display);
+        self.proposals.insert(at, proposal);
+    }
+
+    pub fn proposals(&self) -> &[Proposal] {
+        &self.proposals
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.proposals.is_empty()
+    }
+
+    /// Every proposal as a reviewable change, in display order.
+    pub fn changes(&self) -> Vec<FileChange> {
+        self.proposals.iter().map(Proposal::file_change).collect()
+    }
+
+    /// Writes every proposal: new files first (a modified file may import one), then
+    /// the modified files, each atomically and only if unchanged since it was read. A
+    /// failure is recorded and the rest go on; a new file that cannot be created stops
+    /// the run before anything that might depend on it is written.
+    pub fn write(&self) -> Written {
+        let mut written = Written::default();
+        for proposal in &self.proposals {
+            if let Kind::Create { text } = &proposal.change {
+                match edit::create_new(&proposal.path, text.as_bytes()) {
+                    Ok(()) => written.files += 1,
+                    Err(err) => {
+                        written.failed.push(err);
+                        return written;
+                    }
+                }
+            }
+        }
+        for proposal in &self.proposals {
+            if let Kind::Modify {
+                original,
+                file_text,
+                new_text,
+                ..
+            } = &proposal.change
+            {
+                match edit::write_if_unchanged(
+                    &proposal.path,
+                    original,
+                    &file_text.to_bytes(new_text),
+                ) {
+                    Ok(()) => written.files += 1,
+                    Err(err) => written.failed.push(err),
+                }
+            }
+        }
+        written
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn modify(dir: &std::path::Path, name: &str, old: &str, new: &str) -> Proposal {
+        let path = dir.join(name);
+        std::fs::write(&path, old).unwrap();
+        let original = old.as_bytes().to_vec();
+        Proposal {
+            display: name.to_owned(),
+            change: Kind::Modify {
+                file_text: FileText::from_bytes(&original).unwrap(),
+                original,
+                new_text: new.to_owned(),
+                edits: vec![(0..old.len(), "t")],
+            },
+            path,
+        }
+    }
+
+    #[test]
+    fn proposals_are_kept_in_display_order_and_written_new_files_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut session = Session::new();
+        session.propose(modify(dir.path(), "b.ts", "b\r\n", "bb\n"));
+        session.propose(Proposal {
+            path: dir.path().join("a.ts"),
+            display: "a.ts".into(),
+            change: Kind::Create { text: "a\n".into() },
+        });
+        let order: Vec<&str> = session
+            .proposals()
+            .iter()
+            .map(|p| p.display.as_str())
+            .collect();
+        assert_eq!(order, ["a.ts", "b.ts"]);
+        // The preview shows the bytes as written: CRLF kept.
+        assert_eq!(session.changes()[1].new, "bb\r\n");
+        let written = session.write();
+        assert_eq!(written.files, 2);
+        assert!(written.failed.is_empty());
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("a.ts")).unwrap(),
+            "a\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("b.ts")).unwrap(),
+            "bb\r\n"
+        );
+    }
+
+    #[test]
+    fn a_file_changed_since_read_is_refused_and_the_rest_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut session = Session::new();
+        session.propose(modify(dir.path(), "a.ts", "a\n", "x\n"));
+        session.propose(modify(dir.path(), "b.ts", "b\n", "y\n"));
+        std::fs::write(dir.path().join("a.ts"), "edited\n").unwrap();
+        let written = session.write();
+        assert_eq!(written.files, 1);
+        assert!(matches!(written.failed[..], [WriteError::Changed { .. }]));
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("a.ts")).unwrap(),
+            "edited\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("b.ts")).unwrap(),
+            "y\n"
+        );
+    }
+}
