@@ -10,6 +10,9 @@
 
 pub mod console;
 pub mod suppress;
+pub mod testing;
+
+mod focused_test;
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -26,7 +29,7 @@ use crate::workspace::Category;
 pub use crate::syntax::lines::{LineIndex, Position};
 
 /// Every rule dash knows, in the order `dash rules` lists them.
-pub static RULES: &[&dyn Rule] = &[&console::Console];
+pub static RULES: &[&dyn Rule] = &[&console::Console, &focused_test::FocusedTest];
 
 /// The rule with this id.
 pub fn by_id(id: &str) -> Option<&'static dyn Rule> {
@@ -269,3 +272,6 @@ impl Emit {
         self.findings
     }
 }
+
+#[cfg(test)]
+mod registry_tests;
