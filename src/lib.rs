@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod edit;
 pub mod engine;
+pub mod exit;
 pub mod llm;
 pub mod report;
 pub mod review;

@@ -73,6 +73,16 @@ pub enum FixError {
     Dirty { count: usize, list: String },
 }
 
+impl crate::exit::HasExit for FixError {
+    /// A refusal to write into uncommitted work: the run did nothing, like a usage error
+    /// (README documents 2); the user decides (commit, stash or `--allow-dirty`).
+    fn exit(&self) -> Exit {
+        match self {
+            FixError::Dirty { .. } => Exit::Usage,
+        }
+    }
+}
+
 /// What happened to one file.
 enum Outcome {
     /// Nothing to change; `kept` calls left by a keep policy, and calls that need judgement.

@@ -9,24 +9,8 @@ mod llm;
 mod models;
 mod rules;
 
-/// The exit codes shared by every command (DESIGN.md §1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
-    /// Clean, or done.
-    Clean = 0,
-    /// Findings or policy violations (thresholds exceeded, `--check` would change files).
-    Findings = 1,
-    /// Usage or configuration error.
-    Usage = 2,
-    /// Some files could not be processed; the rest were.
-    Partial = 3,
-}
-
-impl From<Exit> for ExitCode {
-    fn from(exit: Exit) -> Self {
-        ExitCode::from(exit as u8)
-    }
-}
+pub use crate::exit::Exit;
+pub use fix::FixError;
 
 /// Flags every command understands.
 #[derive(Debug, Clone, clap::Args)]
@@ -161,7 +145,7 @@ pub fn main() -> ExitCode {
         Ok(exit) => exit.into(),
         Err(report) => {
             eprintln!("{report:?}");
-            Exit::Usage.into()
+            crate::exit::of(&report).into()
         }
     }
 }

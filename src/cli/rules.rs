@@ -30,6 +30,8 @@ struct RuleRow {
     summary: &'static str,
     categories: Vec<&'static str>,
     fix: FixAvailability,
+    /// The prefilter: a file containing none of these is never parsed for this rule.
+    needles: &'static [&'static str],
     #[serde(skip_serializing_if = "Option::is_none")]
     explanation: Option<&'static str>,
 }
@@ -40,6 +42,7 @@ fn row(meta: &'static RuleMeta, explain: bool) -> RuleRow {
         summary: meta.summary,
         categories: meta.categories.iter().map(|c| c.name()).collect(),
         fix: meta.fix,
+        needles: meta.needles,
         explanation: explain.then_some(meta.explanation),
     }
 }

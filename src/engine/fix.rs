@@ -176,9 +176,15 @@ pub fn fix_file(file: &FileCx<'_>, rules: &[&Prepared], options: &FixOptions) ->
         for f in found {
             let at = map_back(f.range.start, &history);
             match f.resolution {
-                Resolution::Fix(fix)
-                    if fix.applicability == Applicability::Safe || options.unsafe_fixes =>
-                {
+                Resolution::Fix(fix) if fix.applicability == Applicability::Safe => {
+                    fixes.push((f.range.start, f.rule, f.group.into_owned(), fix));
+                }
+                Resolution::Fix(mut fix) if options.unsafe_fixes => {
+                    // The preview names the rule of each hunk; an unsafe fix says so.
+                    let label = unsafe_label(f.rule);
+                    for edit in &mut fix.edits {
+                        edit.rule = label;
+                    }
                     fixes.push((f.range.start, f.rule, f.group.into_owned(), fix));
                 }
                 Resolution::Fix(fix) => unfixed.push((
@@ -311,6 +317,17 @@ pub fn fix_file(file: &FileCx<'_>, rules: &[&Prepared], options: &FixOptions) ->
         refused: None,
         passes,
     }
+}
+
+/// `"<rule> (unsafe)"`, the label of an unsafe fix's edits in previews; one string per
+/// rule for the life of the process.
+fn unsafe_label(rule: &'static str) -> &'static str {
+    static LABELS: std::sync::Mutex<BTreeMap<&'static str, &'static str>> =
+        std::sync::Mutex::new(BTreeMap::new());
+    let mut labels = LABELS.lock().expect("labels");
+    labels
+        .entry(rule)
+        .or_insert_with(|| Box::leak(format!("{rule} (unsafe)").into_boxed_str()))
 }
 
 /// A fix is applied whole or not at all: fixes are taken in order of their first edit,
