@@ -88,6 +88,10 @@ pub struct Engine {
 
 impl Engine {
     /// Prepares `rules` for one run (each reads its options and the project facts).
+    #[allow(
+        clippy::result_large_err,
+        reason = "configuration errors carry the file's text to point into it; once per run"
+    )]
     pub fn prepare(rules: &[&'static dyn Rule], cx: &RunCx<'_>) -> Result<Engine, ConfigError> {
         assert!(
             rules.len() <= MAX_RULES,

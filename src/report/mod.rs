@@ -95,6 +95,9 @@ pub fn method_order(method: &str) -> (usize, &str) {
     )
 }
 
+/// Counts are grouped by worktree, category, rule (rank, id) and group (rank, name).
+type GroupKey = (usize, Category, usize, &'static str, (usize, String));
+
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Limits {
     pub max_console: Option<u64>,
@@ -157,8 +160,7 @@ impl ScanReport {
                 .position(|r| r.meta().id == id)
                 .unwrap_or(usize::MAX)
         };
-        let mut grouped: BTreeMap<(usize, Category, usize, &'static str, (usize, String)), usize> =
-            BTreeMap::new();
+        let mut grouped: BTreeMap<GroupKey, usize> = BTreeMap::new();
         for f in &findings {
             let (rank, group) = method_order(&f.group);
             *grouped

@@ -119,6 +119,10 @@ pub struct RunCx<'a> {
 pub trait Rule: Sync {
     fn meta(&self) -> &'static RuleMeta;
     /// Once per run: reads the rule's options and the project facts it needs.
+    #[allow(
+        clippy::result_large_err,
+        reason = "configuration errors carry the file's text to point into it; once per run"
+    )]
     fn prepare(&self, cx: &RunCx<'_>) -> Result<Box<dyn FileRule>, ConfigError>;
 }
 

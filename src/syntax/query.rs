@@ -33,11 +33,9 @@ pub fn compiled(id: &'static str, source: &'static str, lang: Lang) -> &'static 
     }
     let query = compile(source, lang).unwrap_or_else(|err| panic!("query of rule {id}: {err}"));
     let query: &'static Query = Box::leak(Box::new(query));
-    *cache()
-        .lock()
-        .expect("query cache")
-        .entry((id, lang))
-        .or_insert(query)
+    let mut cache = cache().lock().expect("query cache");
+    let kept: &'static Query = cache.entry((id, lang)).or_insert(query);
+    kept
 }
 
 /// Compiles `source` for `lang` (the registry test's check).
