@@ -131,7 +131,18 @@ fn vitest_finding(
     Some(match binding {
         Binding::Single {
             keyword,
+            declarator: _,
+            exported: true,
+        } => finding(
+            tdz(keyword),
+            judgement(format!(
+                "`{name}` is exported, and vitest refuses to hoist an exported declaration (\"Cannot export hoisted variable\"); declare it with `vi.hoisted(() => …)` without `export` (export it separately if it must be)"
+            )),
+        ),
+        Binding::Single {
+            keyword,
             declarator,
+            exported: false,
         } => {
             let Some(init) = declarator.child_by_field_name("value") else {
                 return Some(finding(
@@ -254,6 +265,8 @@ enum Binding<'t> {
     Single {
         keyword: &'static str,
         declarator: Node<'t>,
+        /// `export const x = …`: vitest refuses to hoist an exported declaration.
+        exported: bool,
     },
     Var,
     /// One of several declarators of a `const`/`let` statement.
@@ -291,7 +304,8 @@ impl<'t> TopLevel<'t> {
                 },
                 _ => statement,
             };
-            top.declaration(declaration, statement.start_byte(), source);
+            let exported = declaration != statement;
+            top.declaration(declaration, statement.start_byte(), exported, source);
         }
         top
     }
@@ -301,7 +315,7 @@ impl<'t> TopLevel<'t> {
         self.starts.insert(name.to_owned(), start);
     }
 
-    fn declaration(&mut self, node: Node<'t>, start: usize, source: &[u8]) {
+    fn declaration(&mut self, node: Node<'t>, start: usize, exported: bool, source: &[u8]) {
         let name_of = |n: Node| String::from_utf8_lossy(text(n, source)).into_owned();
         match node.kind() {
             "import_statement" => {
@@ -353,6 +367,7 @@ impl<'t> TopLevel<'t> {
                             Binding::Single {
                                 keyword,
                                 declarator,
+                                exported,
                             }
                         };
                         self.bind(&n, binding, start);
