@@ -53,17 +53,20 @@ pub enum Source {
 }
 
 impl Source {
-    /// Reads at most `limit + 1` bytes of `path` from this source (one more than the
-    /// limit, so a file over it is recognised without reading all of it).
-    fn read(&self, path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    /// Reads `path` from this source: its bytes, or its size when that is over `limit`
+    /// (a file on disk is then not read at all).
+    fn read(&self, path: &Path, limit: u64) -> std::io::Result<Result<Vec<u8>, u64>> {
         match self {
             Source::Disk => {
                 let mut file = std::fs::File::open(path)?;
                 let size = file.metadata()?.len();
-                let mut bytes = Vec::with_capacity(size.min(limit) as usize + 1);
+                if size > limit {
+                    return Ok(Err(size));
+                }
+                let mut bytes = Vec::with_capacity(size as usize + 1);
                 // `take` guards against a file that grew since its size was read.
                 file.by_ref().take(limit + 1).read_to_end(&mut bytes)?;
-                Ok(bytes)
+                Ok(Ok(bytes))
             }
             Source::StagedBlob { oid } => {
                 let dir = path.parent().unwrap_or(Path::new("."));
@@ -77,9 +80,7 @@ impl Source {
                         String::from_utf8_lossy(&output.stderr).trim()
                     )));
                 }
-                let mut bytes = output.stdout;
-                bytes.truncate(limit as usize + 1);
-                Ok(bytes)
+                Ok(Ok(output.stdout))
             }
         }
     }
@@ -108,13 +109,10 @@ pub fn read_candidate(
     limit: u64,
     probe: impl FnOnce(&[u8]) -> u64,
 ) -> std::io::Result<Candidate> {
-    if *source == Source::Disk {
-        let size = std::fs::metadata(path)?.len();
-        if size > limit {
-            return Ok(Candidate::Skipped(Skip::TooLarge { size, limit }));
-        }
-    }
-    let bytes = source.read(path, limit)?;
+    let bytes = match source.read(path, limit)? {
+        Ok(bytes) => bytes,
+        Err(size) => return Ok(Candidate::Skipped(Skip::TooLarge { size, limit })),
+    };
     if bytes.len() as u64 > limit {
         return Ok(Candidate::Skipped(Skip::TooLarge {
             size: bytes.len() as u64,
