@@ -12,6 +12,7 @@ pub mod console;
 pub mod suppress;
 pub mod testing;
 
+mod await_async_expect;
 mod focused_test;
 
 use std::borrow::Cow;
@@ -29,7 +30,11 @@ use crate::workspace::Category;
 pub use crate::syntax::lines::{LineIndex, Position};
 
 /// Every rule dash knows, in the order `dash rules` lists them.
-pub static RULES: &[&dyn Rule] = &[&console::Console, &focused_test::FocusedTest];
+pub static RULES: &[&dyn Rule] = &[
+    &console::Console,
+    &await_async_expect::AwaitAsyncExpect,
+    &focused_test::FocusedTest,
+];
 
 /// The rule with this id.
 pub fn by_id(id: &str) -> Option<&'static dyn Rule> {
