@@ -13,6 +13,7 @@ pub mod suppress;
 pub mod testing;
 
 mod await_async_expect;
+mod done_callback;
 mod focused_test;
 
 use std::borrow::Cow;
@@ -33,6 +34,7 @@ pub use crate::syntax::lines::{LineIndex, Position};
 pub static RULES: &[&dyn Rule] = &[
     &console::Console,
     &await_async_expect::AwaitAsyncExpect,
+    &done_callback::DoneCallback,
     &focused_test::FocusedTest,
 ];
 
