@@ -8,12 +8,8 @@
 //! the fix point, imports and validation. Adding a rule is one folder here, one line in
 //! [`RULES`], one query under `queries/` and its fixtures.
 
-pub mod console;
 pub mod suppress;
 pub mod testing;
-
-mod focused_test;
-mod mock_factory_hoisting;
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -29,12 +25,23 @@ use crate::workspace::Category;
 
 pub use crate::syntax::lines::{LineIndex, Position};
 
-/// Every rule dash knows, in the order `dash rules` lists them.
-pub static RULES: &[&dyn Rule] = &[
-    &console::Console,
-    &mock_factory_hoisting::MockFactoryHoisting,
-    &focused_test::FocusedTest,
-];
+/// Declares each rule's module and lists it in [`RULES`]: a rule is one line here.
+macro_rules! registry {
+    ($($vis:vis $module:ident :: $rule:ident,)*) => {
+        $($vis mod $module;)*
+
+        /// Every rule dash knows, in the order `dash rules` lists them.
+        pub static RULES: &[&dyn Rule] = &[$(&$module::$rule),*];
+    };
+}
+
+registry! {
+    pub console::Console,
+    await_async_expect::AwaitAsyncExpect,
+    done_callback::DoneCallback,
+    mock_factory_hoisting::MockFactoryHoisting,
+    focused_test::FocusedTest,
+}
 
 /// The rule with this id.
 pub fn by_id(id: &str) -> Option<&'static dyn Rule> {
