@@ -13,6 +13,7 @@ pub mod suppress;
 pub mod testing;
 
 mod focused_test;
+mod restore_spies;
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -29,7 +30,11 @@ use crate::workspace::Category;
 pub use crate::syntax::lines::{LineIndex, Position};
 
 /// Every rule dash knows, in the order `dash rules` lists them.
-pub static RULES: &[&dyn Rule] = &[&console::Console, &focused_test::FocusedTest];
+pub static RULES: &[&dyn Rule] = &[
+    &console::Console,
+    &restore_spies::RestoreSpies,
+    &focused_test::FocusedTest,
+];
 
 /// The rule with this id.
 pub fn by_id(id: &str) -> Option<&'static dyn Rule> {
