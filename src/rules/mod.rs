@@ -13,6 +13,7 @@ pub mod suppress;
 pub mod testing;
 
 mod focused_test;
+mod prefer_spy_on;
 mod restore_spies;
 
 use std::borrow::Cow;
@@ -33,6 +34,7 @@ pub use crate::syntax::lines::{LineIndex, Position};
 pub static RULES: &[&dyn Rule] = &[
     &console::Console,
     &restore_spies::RestoreSpies,
+    &prefer_spy_on::PreferSpyOn,
     &focused_test::FocusedTest,
 ];
 
