@@ -39,6 +39,8 @@ registry! {
     pub console::Console,
     await_async_expect::AwaitAsyncExpect,
     done_callback::DoneCallback,
+    restore_spies::RestoreSpies,
+    prefer_spy_on::PreferSpyOn,
     mock_factory_hoisting::MockFactoryHoisting,
     focused_test::FocusedTest,
 }

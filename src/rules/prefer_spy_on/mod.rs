@@ -1,0 +1,328 @@
+//! `prefer-spy-on`: `obj.method = jest.fn(…)` in a test file replaces a method for good;
+//! `jest.spyOn(obj, 'method').mockImplementation(…)` can be restored.
+
+use std::borrow::Cow;
+
+use tree_sitter::{Node, Tree};
+
+use crate::config::ConfigError;
+use crate::edit::Edit;
+use crate::rules::restore_spies::place;
+use crate::rules::testing::TestProject;
+use crate::rules::{
+    ALL_LANGS, Emit, FileCx, FileRule, Finding, Fix, FixAvailability, Needs, Resolution, Rule,
+    RuleMeta, RunCx,
+};
+use crate::syntax::{query, text};
+use crate::workspace::Category;
+
+pub struct PreferSpyOn;
+
+static META: RuleMeta = RuleMeta {
+    id: "prefer-spy-on",
+    summary: "a method replaced by assigning `jest.fn()` cannot be restored: use `jest.spyOn`",
+    explanation: include_str!("explanation.md"),
+    needles: &["jest.fn", "vi.fn"],
+    langs: ALL_LANGS,
+    categories: &[Category::Tests],
+    query: Some(include_str!("../../../queries/prefer-spy-on.scm")),
+    fix: FixAvailability::Sometimes,
+    needs: Needs::Source,
+    group_label: "shape",
+    help: "replace `obj.method = jest.fn(impl)` with `jest.spyOn(obj, 'method').mockImplementation(impl)` (`dash fix --unsafe-fixes` does)",
+};
+
+/// Objects whose properties are often absent or not configurable in the test
+/// environment (`window.matchMedia` in jsdom, `global.fetch` on old Node): `spyOn` throws
+/// there, which is why tests assign them.
+const GLOBALS: &[&str] = &[
+    "global",
+    "globalThis",
+    "window",
+    "self",
+    "document",
+    "navigator",
+];
+
+impl Rule for PreferSpyOn {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn prepare(&self, cx: &RunCx<'_>) -> Result<Box<dyn FileRule>, ConfigError> {
+        Ok(Box::new(Prepared {
+            restore_mocks: TestProject::detect(cx.root).restore_mocks,
+        }))
+    }
+}
+
+struct Prepared {
+    /// `restoreMocks: true` in the runner's configuration.
+    restore_mocks: bool,
+}
+
+/// `jest.fn(…)` at the root of an assigned value, and what follows it.
+struct MockFn<'t> {
+    /// `jest` or `vi`.
+    object: &'static str,
+    call: Node<'t>,
+    /// The implementation passed to it, if any.
+    implementation: Option<Node<'t>>,
+}
+
+impl FileRule for Prepared {
+    fn check(&self, file: &FileCx<'_>, tree: &Tree, out: &mut Emit) {
+        let source = file.text.as_bytes();
+        let query = query::compiled(META.id, META.query.unwrap_or_default(), file.lang);
+        let mut quote = None;
+        for m in query::matches(query, tree, source) {
+            let (Some(assignment), Some(left), Some(right)) =
+                (m.get("assignment"), m.get("left"), m.get("right"))
+            else {
+                continue;
+            };
+            let Some(mock) = mock_fn(right, source) else {
+                continue;
+            };
+            let Some((object, property)) = target(left) else {
+                continue;
+            };
+            let object_text = String::from_utf8_lossy(text(object, source)).into_owned();
+            if object_text == "module"
+                || object_text == "exports"
+                || object_text == "module.exports"
+                || property.kind() == "private_property_identifier"
+            {
+                continue;
+            }
+            let resolution = match self.why_not(assignment, object, property, &mock, source) {
+                Some(reason) => Resolution::Judgement(Cow::Owned(reason)),
+                None => {
+                    let quote = *quote.get_or_insert_with(|| prevailing_quote(tree, source));
+                    Resolution::Fix(Fix::unsafe_(
+                        "spy-on",
+                        vec![rewrite(left, object, property, &mock, quote, source)],
+                    ))
+                }
+            };
+            let left_text = String::from_utf8_lossy(text(left, source)).into_owned();
+            out.finding(Finding {
+                rule: META.id,
+                group: Cow::Borrowed("assign-fn"),
+                range: assignment.byte_range(),
+                message: Cow::Owned(format!(
+                    "`{left_text} = {}.fn(…)` replaces the method for good (`restoreAllMocks` cannot put it back): use `{}.spyOn`",
+                    mock.object, mock.object
+                )),
+                resolution,
+            });
+        }
+    }
+}
+
+impl Prepared {
+    /// Why the rewrite is not certain enough to offer, if it is not.
+    fn why_not(
+        &self,
+        assignment: Node,
+        object: Node,
+        property: Node,
+        mock: &MockFn,
+        source: &[u8],
+    ) -> Option<String> {
+        let root = root_name(object, source);
+        if let Some(global) = GLOBALS.iter().find(|g| Some(**g) == root.as_deref()) {
+            return Some(format!(
+                "`{global}` properties are often absent or not configurable in the test environment (jsdom, older Node): `spyOn` throws there; {}",
+                if mock.object == "vi" {
+                    "use `vi.stubGlobal` with `unstubGlobals: true`, or save and restore the original in an `afterEach`"
+                } else {
+                    "save and restore the original in an `afterEach`"
+                }
+            ));
+        }
+        if let Some(implementation) = mock.implementation {
+            let name = property_name(property, source);
+            if !name.is_empty()
+                && memchr::memmem::find(text(implementation, source), name.as_bytes()).is_some()
+            {
+                return Some(format!(
+                    "the implementation mentions `{name}`: after `spyOn` that name is the spy itself, and calling it from the implementation would recurse"
+                ));
+            }
+        }
+        let restores = self.restore_mocks
+            || [&b"restoreAllMocks"[..], b"mockRestore", b"restoreMocks"]
+                .iter()
+                .any(|n| memchr::memmem::find(source, n).is_some());
+        if restores && let Err(place) = place(assignment, source) {
+            return Some(format!(
+                "the method is replaced {place} and this file restores spies after each test: a spy would be restored after the first test while the assignment lasts for all of them"
+            ));
+        }
+        None
+    }
+}
+
+/// The `jest.fn(…)` / `vi.fn(…)` call at the root of `value`, through `.mock…(…)`
+/// calls only.
+fn mock_fn<'t>(value: Node<'t>, source: &[u8]) -> Option<MockFn<'t>> {
+    let mut call = value;
+    loop {
+        if call.kind() != "call_expression" {
+            return None;
+        }
+        let function = call.child_by_field_name("function")?;
+        if function.kind() != "member_expression" {
+            return None;
+        }
+        let object = function.child_by_field_name("object")?;
+        let property = text(function.child_by_field_name("property")?, source);
+        if object.kind() == "identifier" && property == b"fn" {
+            let object = match text(object, source) {
+                b"jest" => "jest",
+                b"vi" => "vi",
+                _ => return None,
+            };
+            let arguments = call.child_by_field_name("arguments")?;
+            if arguments.kind() != "arguments" || arguments.named_child_count() > 1 {
+                return None;
+            }
+            let implementation = arguments.named_child(0);
+            if implementation.is_some_and(|a| matches!(a.kind(), "spread_element" | "comment")) {
+                return None;
+            }
+            return Some(MockFn {
+                object,
+                call,
+                implementation,
+            });
+        }
+        if !property.starts_with(b"mock") {
+            return None;
+        }
+        call = object;
+    }
+}
+
+/// The object and property of an assignment's left side: `obj.m`, `obj['m']`.
+fn target(left: Node) -> Option<(Node, Node)> {
+    let (object, property) = match left.kind() {
+        "member_expression" => (
+            left.child_by_field_name("object")?,
+            left.child_by_field_name("property")?,
+        ),
+        "subscript_expression" => (
+            left.child_by_field_name("object")?,
+            left.child_by_field_name("index")?,
+        ),
+        _ => return None,
+    };
+    if object.kind() == "super" {
+        return None;
+    }
+    Some((unparenthesized(object), property))
+}
+
+fn unparenthesized(mut node: Node) -> Node {
+    while node.kind() == "parenthesized_expression" && node.named_child_count() == 1 {
+        match node.named_child(0) {
+            Some(inner) => node = inner,
+            None => break,
+        }
+    }
+    node
+}
+
+/// The identifier at the root of `obj.a.b` (`obj`), or `this`.
+fn root_name(object: Node, source: &[u8]) -> Option<String> {
+    let mut node = object;
+    loop {
+        match node.kind() {
+            "identifier" | "this" => {
+                return Some(String::from_utf8_lossy(text(node, source)).into_owned());
+            }
+            "member_expression" | "subscript_expression" => {
+                node = unparenthesized(node.child_by_field_name("object")?)
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// `m` for `obj.m` and `obj['m']`; empty for a computed key.
+fn property_name(property: Node, source: &[u8]) -> String {
+    let raw = String::from_utf8_lossy(text(property, source));
+    match property.kind() {
+        "property_identifier" => raw.into_owned(),
+        "string" => raw.trim_matches(['\'', '"']).to_owned(),
+        _ => String::new(),
+    }
+}
+
+/// `obj.m = jest.fn(impl).mockReturnValue(x)` →
+/// `jest.spyOn(obj, 'm').mockImplementation(impl).mockReturnValue(x)` (eslint's
+/// `jest/prefer-spy-on` output). Without an implementation, jest's `.mockImplementation()`
+/// makes the spy return `undefined` like `jest.fn()`; vitest's would call the original
+/// method, so vitest gets `.mockImplementation(() => {})`.
+fn rewrite(
+    left: Node,
+    object: Node,
+    property: Node,
+    mock: &MockFn,
+    quote: char,
+    source: &[u8],
+) -> Edit {
+    let object_text = String::from_utf8_lossy(text(object, source));
+    let key = match property.kind() {
+        "property_identifier" => format!(
+            "{quote}{}{quote}",
+            String::from_utf8_lossy(text(property, source))
+        ),
+        _ => String::from_utf8_lossy(text(property, source)).into_owned(),
+    };
+    let implementation = match (mock.implementation, mock.object) {
+        (Some(implementation), _) => {
+            String::from_utf8_lossy(text(implementation, source)).into_owned()
+        }
+        (None, "vi") => "() => {}".to_owned(),
+        (None, _) => String::new(),
+    };
+    Edit::replace(
+        left.start_byte()..mock.call.end_byte(),
+        format!(
+            "{}.spyOn({object_text}, {key}).mockImplementation({implementation})",
+            mock.object
+        ),
+        META.id,
+    )
+}
+
+/// The quote most of the file's string literals use (single on a tie).
+fn prevailing_quote(tree: &Tree, source: &[u8]) -> char {
+    let (mut single, mut double) = (0usize, 0usize);
+    let mut cursor = tree.walk();
+    let mut visited_children = false;
+    loop {
+        if !visited_children {
+            let node = cursor.node();
+            if node.kind() == "string" {
+                match source.get(node.start_byte()) {
+                    Some(b'\'') => single += 1,
+                    Some(b'"') => double += 1,
+                    _ => {}
+                }
+            } else if cursor.goto_first_child() {
+                continue;
+            }
+        }
+        if cursor.goto_next_sibling() {
+            visited_children = false;
+        } else if cursor.goto_parent() {
+            visited_children = true;
+        } else {
+            break;
+        }
+    }
+    if double > single { '"' } else { '\'' }
+}
