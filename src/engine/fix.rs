@@ -15,7 +15,9 @@ use super::scan::apply_suppressions;
 use crate::edit::imports;
 use crate::edit::{Changeset, Edit};
 use crate::rules::suppress;
-use crate::rules::{Applicability, Emit, FileCx, Fix, LineIndex, Position, Quick, Resolution};
+use crate::rules::{
+    Applicability, Emit, FileCx, Fix, ImportRequest, LineIndex, Position, Quick, Resolution,
+};
 use crate::syntax;
 
 /// Rules re-run on their own output until nothing changes, at most this often (nested
@@ -135,6 +137,8 @@ pub fn fix_file(file: &FileCx<'_>, rules: &[&Prepared], options: &FixOptions) ->
     let mut unfixed: Vec<Pending> = Vec::new();
     let mut imports_added = 0;
     let mut passes = 0;
+    // Imports that applied fixes need and that are not in the text yet.
+    let mut pending_imports: Vec<ImportRequest> = Vec::new();
 
     for _ in 0..MAX_PASSES {
         let parsed = if passes == 0 {
@@ -216,34 +220,44 @@ pub fn fix_file(file: &FileCx<'_>, rules: &[&Prepared], options: &FixOptions) ->
             .iter()
             .flat_map(|(_, _, _, fix)| fix.edits.iter().cloned())
             .collect();
-        // At most one import per module and pass: a second name from the same module is
-        // merged into the first one's statement on the next pass.
+        // The imports of the accepted fixes, each once. At most one per module and pass:
+        // a second name from the same module is merged into the first one's statement on
+        // the next pass.
+        let mut requests: Vec<ImportRequest> = std::mem::take(&mut pending_imports);
+        for request in accepted.iter().flat_map(|(_, _, _, fix)| &fix.imports) {
+            if !requests.contains(request) {
+                requests.push(request.clone());
+            }
+        }
         let mut modules = BTreeMap::new();
-        let mut deferred_imports = false;
-        for request in &emit.imports {
+        for request in requests {
             let root = tree.root_node();
             if imports::existing_local(root, text.as_bytes(), &request.spec).is_some() {
                 continue;
             }
             if modules.contains_key(&request.spec.source) {
-                deferred_imports = true;
+                pending_imports.push(request);
                 continue;
             }
             let system =
                 imports::module_system(root, text.as_bytes(), extension, request.package_is_module);
             if let Some(edit) = imports::ensure(root, &text, &request.spec, system, file.newline) {
-                modules.insert(request.spec.source.clone(), edit.clone());
-                changeset.push(edit);
+                changeset.push(edit.clone());
+                modules.insert(request.spec.source.clone(), (request, edit));
             }
         }
         if changeset.is_empty() {
             break;
         }
         let applied = changeset.apply(&text);
-        imports_added += modules
-            .values()
-            .filter(|edit| applied.applied.contains(edit))
-            .count();
+        for (request, edit) in modules.values() {
+            if applied.applied.contains(edit) {
+                imports_added += 1;
+            } else {
+                // Dropped (it overlapped a fix's edit): placed again on the next text.
+                pending_imports.push(request.clone());
+            }
+        }
         for (start, rule, group, fix) in accepted {
             if fix.edits.iter().all(|e| !applied.dropped.contains(e)) {
                 fixed.push((
@@ -261,7 +275,7 @@ pub fn fix_file(file: &FileCx<'_>, rules: &[&Prepared], options: &FixOptions) ->
         // may create work for another, so the next pass confirms the fix point.
         let fixed_point = applied.dropped.is_empty()
             && !deferred_fixes
-            && !deferred_imports
+            && pending_imports.is_empty()
             && rules_fixing <= 1
             && rules.len() == 1;
         text = applied.text;
@@ -271,6 +285,23 @@ pub fn fix_file(file: &FileCx<'_>, rules: &[&Prepared], options: &FixOptions) ->
         }
     }
 
+    if !pending_imports.is_empty() {
+        // A fix went in but a name it uses could not be imported: never written.
+        let names: Vec<&str> = pending_imports
+            .iter()
+            .map(|r| r.spec.local.as_str())
+            .collect();
+        return FileFix::refused(
+            original,
+            Refusal::Rule {
+                rule: "import",
+                reason: format!(
+                    "the import of {} could not be placed within {MAX_PASSES} passes; left unchanged (a dash bug: please report it)",
+                    names.join(", ")
+                ),
+            },
+        );
+    }
     if history.is_empty() {
         let mut unchanged = FileFix::unchanged(original);
         unchanged.passes = passes;
@@ -433,6 +464,75 @@ mod tests {
         assert_eq!(map_back(9, std::slice::from_ref(&pass1)), 9 + 1); // inside the insertion → 10
         assert_eq!(map_back(12, std::slice::from_ref(&pass1)), 10);
         assert_eq!(map_back(13, std::slice::from_ref(&pass1)), 11);
+    }
+
+    /// A rule for the driver's own tests: `needsA()` becomes `a()` and needs `a` from
+    /// `lib`, likewise `needsB()`.
+    struct NeedsImports;
+
+    static NEEDS_META: crate::rules::RuleMeta = crate::rules::RuleMeta {
+        id: "needs-imports",
+        summary: "",
+        explanation: "",
+        needles: &["needs"],
+        langs: crate::rules::ALL_LANGS,
+        categories: &crate::workspace::Category::ALL,
+        query: None,
+        fix: crate::rules::FixAvailability::Always,
+        needs: crate::rules::Needs::Source,
+        group_label: "",
+        help: "",
+    };
+
+    impl crate::rules::FileRule for NeedsImports {
+        fn check(&self, file: &FileCx<'_>, _tree: &tree_sitter::Tree, out: &mut Emit) {
+            for (at, _) in file.text.match_indices("needs") {
+                let name = &file.text[at + 5..at + 6].to_lowercase();
+                let request = ImportRequest {
+                    spec: crate::edit::imports::ImportSpec {
+                        source: "lib".into(),
+                        export: name.clone(),
+                        local: name.clone(),
+                    },
+                    package_is_module: true,
+                };
+                out.finding(crate::rules::Finding {
+                    rule: "needs-imports",
+                    group: Cow::Borrowed(""),
+                    range: at..at + 6,
+                    message: Cow::Borrowed(""),
+                    resolution: Resolution::Fix(
+                        Fix::safe("x", vec![Edit::replace(at..at + 6, name.as_str(), "t")])
+                            .with_import(Some(request)),
+                    ),
+                });
+            }
+        }
+    }
+
+    #[test]
+    fn imports_of_applied_fixes_are_all_placed_and_merged() {
+        let prepared = Prepared {
+            meta: &NEEDS_META,
+            rule: Box::new(NeedsImports),
+        };
+        let text = "import { z } from 'lib';\n\nneedsA();\nneedsB();\n";
+        let path = std::path::Path::new("/p/src/x.ts");
+        let file = FileCx {
+            path,
+            lang: crate::syntax::Lang::TypeScript,
+            category: crate::workspace::Category::Production,
+            text,
+            newline: "\n",
+        };
+        let fix = fix_file(&file, &[&prepared], &FixOptions::default());
+        assert_eq!(fix.refused, None);
+        assert_eq!(
+            fix.new_text,
+            "import { z, a, b } from 'lib';\n\na();\nb();\n"
+        );
+        assert_eq!(fix.imports_added, 2);
+        assert_eq!(fix.fixed.len(), 2);
     }
 
     fn fix(edits: &[(Range<usize>, &str)]) -> (usize, &'static str, String, Fix) {

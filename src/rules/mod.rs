@@ -194,13 +194,15 @@ pub enum Applicability {
     Safe,
 }
 
-/// A fix: edits applied together or not at all.
+/// A fix: edits applied together or not at all, and the imports they need (added only
+/// when the fix is applied, once per file, merged with the file's own imports).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fix {
     pub edits: Vec<Edit>,
     pub applicability: Applicability,
     /// What the fix does, as reports name it ("rewrite", "remove", "await", …).
     pub action: &'static str,
+    pub imports: Vec<ImportRequest>,
 }
 
 impl Fix {
@@ -209,6 +211,7 @@ impl Fix {
             edits,
             applicability: Applicability::Safe,
             action,
+            imports: Vec::new(),
         }
     }
 
@@ -217,7 +220,14 @@ impl Fix {
             edits,
             applicability: Applicability::Unsafe,
             action,
+            imports: Vec::new(),
         }
+    }
+
+    /// The fix also needs `request` (when given) in the file.
+    pub fn with_import(mut self, request: Option<ImportRequest>) -> Fix {
+        self.imports.extend(request);
+        self
     }
 }
 
@@ -243,12 +253,11 @@ pub struct Finding {
     pub resolution: Resolution,
 }
 
-/// The only way a rule speaks: findings (with their fixes or judgements), the imports its
-/// fixes need, and a refusal of the whole file.
+/// The only way a rule speaks: findings (with their fixes, which carry the imports they
+/// need, or judgements) and a refusal of the whole file.
 #[derive(Debug, Default)]
 pub struct Emit {
     pub(crate) findings: Vec<Finding>,
-    pub(crate) imports: Vec<ImportRequest>,
     pub(crate) refusal: Option<String>,
 }
 
@@ -268,13 +277,6 @@ impl Emit {
 
     pub fn finding(&mut self, finding: Finding) {
         self.findings.push(finding);
-    }
-
-    /// The file must get `request` (once, merged with the file's own imports).
-    pub fn import(&mut self, request: ImportRequest) {
-        if !self.imports.contains(&request) {
-            self.imports.push(request);
-        }
     }
 
     /// Nothing in this file may be changed, for `reason`.

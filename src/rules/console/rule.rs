@@ -203,24 +203,23 @@ impl FileRule for ConsoleFixer {
                 ));
                 return;
             }
-            if existing.is_none() {
-                out.import(ImportRequest {
-                    spec,
-                    package_is_module: self.package_is_module,
-                });
-            }
         }
+        // Rewritten calls need the logger's import (unless the file has it already).
+        let import = existing.is_none().then(|| ImportRequest {
+            spec,
+            package_is_module: self.package_is_module,
+        });
         for fixed in result.fixed {
-            let action = match fixed.action {
-                Action::Rewrite => "rewrite",
-                Action::Remove => "remove",
+            let (action, import) = match fixed.action {
+                Action::Rewrite => ("rewrite", import.clone()),
+                Action::Remove => ("remove", None),
             };
             out.finding(Finding {
                 rule: RULE_ID,
                 group: Cow::Owned(fixed.method),
                 range: fixed.offset..fixed.offset + super::NEEDLE.len(),
                 message: Cow::Borrowed(""),
-                resolution: Resolution::Fix(Fix::safe(action, fixed.edits)),
+                resolution: Resolution::Fix(Fix::safe(action, fixed.edits).with_import(import)),
             });
         }
         for judgement in result.judgements {

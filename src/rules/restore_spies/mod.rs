@@ -89,17 +89,19 @@ impl FileRule for Prepared {
         };
         let resolution = match why_not_safe(&spies, &configured, runner, source) {
             Some(reason) => Resolution::Judgement(Cow::Owned(reason)),
-            None => {
-                if let Some(request) =
-                    testing::import_for(root, source, runner, "afterEach", self.package_is_module)
-                {
-                    out.import(request);
-                }
-                Resolution::Fix(Fix::safe(
+            None => Resolution::Fix(
+                Fix::safe(
                     "restore",
                     vec![restore_hook(root, file.text, file.newline, object)],
-                ))
-            }
+                )
+                .with_import(testing::import_for(
+                    root,
+                    source,
+                    runner,
+                    "afterEach",
+                    self.package_is_module,
+                )),
+            ),
         };
         let callee = first.child_by_field_name("function").unwrap_or(first);
         out.finding(Finding {
