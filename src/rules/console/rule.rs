@@ -205,7 +205,7 @@ impl FileRule for ConsoleFixer {
             }
         }
         // Rewritten calls need the logger's import (unless the file has it already).
-        let import = existing.is_none().then(|| ImportRequest {
+        let import = existing.is_none().then_some(ImportRequest {
             spec,
             package_is_module: self.package_is_module,
         });
