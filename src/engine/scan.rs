@@ -72,8 +72,12 @@ pub struct Stats {
     pub skipped: usize,
     pub failed: usize,
     pub bytes: u64,
+    /// The analysis (read, prefilter, rules) of every file.
     #[serde(skip)]
     pub elapsed: Duration,
+    /// Finding the files: worktrees, the walk, categories (set by the caller).
+    #[serde(skip)]
+    pub walk: Duration,
 }
 
 pub struct Analysis {

@@ -54,6 +54,8 @@ struct JsonStats {
     stats: Stats,
     #[serde(rename = "elapsedMs")]
     elapsed_ms: f64,
+    #[serde(rename = "walkMs")]
+    walk_ms: f64,
 }
 
 /// Renders the document; `stats` adds run statistics (which include a time, so they are
@@ -87,6 +89,7 @@ pub fn render(report: &ScanReport, stats: bool) -> String {
         stats: stats.then_some(JsonStats {
             stats: report.stats,
             elapsed_ms: report.stats.elapsed.as_secs_f64() * 1000.0,
+            walk_ms: report.stats.walk.as_secs_f64() * 1000.0,
         }),
     };
     let mut text = serde_json::to_string_pretty(&doc).expect("the report serializes");

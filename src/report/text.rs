@@ -187,6 +187,11 @@ pub fn render(report: &ScanReport, options: TextOptions) -> String {
         let _ = writeln!(out, "bytes read        {}", s.bytes);
         let _ = writeln!(
             out,
+            "walk time         {:.1} ms",
+            s.walk.as_secs_f64() * 1000.0
+        );
+        let _ = writeln!(
+            out,
             "analysis time     {:.1} ms",
             s.elapsed.as_secs_f64() * 1000.0
         );
