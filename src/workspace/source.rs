@@ -152,15 +152,34 @@ pub fn without_bom(bytes: &[u8]) -> &[u8] {
 }
 
 /// Generated bundles are not worth reporting: a file of at least 4 KiB whose lines
-/// average over 300 bytes is treated as minified.
+/// average over 300 bytes of *code* is treated as minified. Long string literals (a
+/// data-URI image, an embedded certificate) are not code: a line whose statement
+/// punctuation (`;`, `{`, `}`, `(`, `)`, `,`) is rarer than one byte in 100 counts with
+/// its punctuation only, so a short module with one long string is analyzed.
 pub fn looks_minified(bytes: &[u8]) -> bool {
     if bytes.len() < 4096 {
         return false;
     }
-    let lines = memchr::memchr_iter(b'\n', bytes).count() + 1;
-    bytes.len() / lines > 300
+    let mut lines = 0usize;
+    let mut code_bytes = 0usize;
+    for line in bytes.split(|&b| b == b'\n') {
+        lines += 1;
+        if line.len() <= 300 {
+            code_bytes += line.len();
+            continue;
+        }
+        let punctuation = line
+            .iter()
+            .filter(|b| matches!(b, b';' | b'{' | b'}' | b'(' | b')' | b','))
+            .count();
+        code_bytes += if punctuation * 100 >= line.len() {
+            line.len()
+        } else {
+            punctuation
+        };
+    }
+    code_bytes / lines > 300
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,7 +226,9 @@ mod tests {
         );
         let minified = write(
             "m.js",
-            format!("console.log(1);{}", "x".repeat(5000)).as_bytes(),
+            "console.log(1);function a(b){return b+1};"
+                .repeat(150)
+                .as_bytes(),
         );
         assert_eq!(
             read_candidate(&minified, &Source::Disk, 10_000, console).unwrap(),
@@ -226,7 +247,14 @@ mod tests {
     #[test]
     fn minified_heuristic() {
         assert!(!looks_minified(b"short"));
-        assert!(looks_minified(&vec![b'x'; 5000]));
+        let bundle = "function a(b){return b+1};var c=a(1),d={e:c};".repeat(120);
+        assert!(looks_minified(bundle.as_bytes()));
+        // A short module holding one long data URI is source, not a bundle.
+        let data_uri = format!(
+            "import x from './x';\nexport const icon = 'data:image/png;base64,{}';\nconsole.log(icon);\n",
+            "iVBORw0KGgo".repeat(450)
+        );
+        assert!(!looks_minified(data_uri.as_bytes()));
         let normal: Vec<u8> = "const a = 1;\n".repeat(1000).into_bytes();
         assert!(!looks_minified(&normal));
     }

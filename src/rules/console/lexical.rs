@@ -597,9 +597,26 @@ fn decide_tokens(src: &[u8], tokens: &[Token]) -> Result<Vec<ConsoleUse>, (usize
         if token.kind != Kind::Ident || text(token) != NEEDLE {
             continue;
         }
+        // `declare const console: C` describes a value; whether it shadows the global is
+        // the tree's call (in a module it is the same global object at run time).
+        if i >= 2 && text(&tokens[i - 2]) == b"declare" {
+            return Err((token.start, "`declare`d `console`"));
+        }
         if let Some(scope) = block_binding_scope(src, tokens, i) {
             shadowed.push(scope);
             continue;
+        }
+        // `(console).log`, `(console as any).log`, `console!.log`: the tree sees through
+        // parentheses and assertions.
+        match kind_at(i + 1) {
+            Some(Kind::Punct(b'!')) => return Err((token.start, "`console!`")),
+            Some(Kind::Ident) if matches!(text(&tokens[i + 1]), b"as" | b"satisfies") => {
+                return Err((token.start, "`console as …`"));
+            }
+            Some(Kind::RParen) if i > 0 && tokens[i - 1].kind == Kind::LParen => {
+                return Err((token.start, "`(console)`"));
+            }
+            _ => {}
         }
         if i > 0 {
             match tokens[i - 1].kind {

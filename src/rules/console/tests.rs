@@ -338,3 +338,49 @@ fn block_scoped_bindings_are_decided_lexically() {
         &[(2, "log", Call)],
     );
 }
+
+#[test]
+fn class_expressions_namespaces_and_enums_named_console_shadow_it() {
+    // A class expression's name is visible in its own body only.
+    check(
+        Lang::TypeScript,
+        "const C = class console {\n  static log(x: number) { return x; }\n  m() { console.log(1); }\n};\nconsole.log(2);\n",
+        &[(5, "log", Call)],
+    );
+    check(
+        Lang::JavaScript,
+        "const C = class console { m() { console.log(1); } };\n",
+        &[],
+    );
+    // A namespace or enum declares a binding in its enclosing block.
+    check(
+        Lang::TypeScript,
+        "namespace console {\n  export function log(x: number) {}\n  console.log(2);\n}\nconsole.log(3);\n",
+        &[],
+    );
+    check(
+        Lang::TypeScript,
+        "function f() {\n  enum console { log }\n  return console.log;\n}\nconsole.log(1);\n",
+        &[(5, "log", Call)],
+    );
+}
+
+#[test]
+fn the_global_seen_through_parentheses_and_assertions() {
+    check(
+        Lang::TypeScript,
+        "(console as any).log(1);\nconsole!.log(2);\n(console).log(3);\n(console satisfies Console).warn(4);\n",
+        &[(1, "log", Call), (2, "log", Call), (3, "log", Call), (4, "warn", Call)],
+    );
+    check(Lang::JavaScript, "(console).error(e);\n", &[(1, "error", Call)]);
+}
+
+#[test]
+fn a_declared_console_is_the_global_at_run_time() {
+    // `declare` emits nothing: `console` is still the global object when the code runs.
+    check(
+        Lang::TypeScript,
+        "export {};\ndeclare const console: { log(x: number): void };\nconsole.log(1);\n",
+        &[(3, "log", Call)],
+    );
+}

@@ -84,8 +84,23 @@ pub fn find_in_tree(tree: &tree_sitter::Tree, source: &[u8]) -> FileScan {
 /// `console.m`, `console?.m`, `console["m"]`, `console[expr]`, and how that member
 /// expression is used.
 fn classify_access(node: Node, source: &[u8]) -> Option<ConsoleUse> {
-    let parent = node.parent()?;
-    if parent.child_by_field_name("object") != Some(node) {
+    // `(console).log`, `(console as any).log`, `console!.log`: the object is the global
+    // console seen through parentheses, a type assertion or a non-null assertion.
+    let mut object = node;
+    while let Some(wrapper) = object.parent().filter(|p| {
+        matches!(
+            p.kind(),
+            "parenthesized_expression"
+                | "as_expression"
+                | "satisfies_expression"
+                | "non_null_expression"
+                | "type_assertion"
+        ) && p.named_child(0) == Some(object)
+    }) {
+        object = wrapper;
+    }
+    let parent = object.parent()?;
+    if parent.child_by_field_name("object") != Some(object) {
         return None;
     }
     let method: Method = match parent.kind() {
@@ -252,9 +267,15 @@ fn binding_scope(node: Node) -> Option<Range<usize>> {
                 .is_some_and(|k| k.kind() == "var");
             if is_var { function_scope(owner) } else { owner }
         }
-        "function_declaration" | "generator_function_declaration" | "class_declaration" => {
-            block_scope(owner.parent()?)
-        }
+        "function_declaration"
+        | "generator_function_declaration"
+        | "class_declaration"
+        | "abstract_class_declaration"
+        | "enum_declaration"
+        | "internal_module"
+        | "module" => block_scope(owner.parent()?),
+        // `class console {}` as an expression: the name is visible in its own body only.
+        "class" => owner,
         "import_specifier" | "import_clause" | "namespace_import" | "import_require_clause" => {
             ancestors(owner).last()?
         }
@@ -287,7 +308,12 @@ fn declares(node: Node) -> Option<bool> {
         | "generator_function_declaration"
         | "function_expression"
         | "generator_function"
-        | "class_declaration" => field_is("name"),
+        | "class_declaration"
+        | "abstract_class_declaration"
+        | "class"
+        | "enum_declaration"
+        | "internal_module"
+        | "module" => field_is("name"),
         "catch_clause" => field_is("parameter"),
         "for_in_statement" => field_is("left") && parent.child_by_field_name("kind").is_some(),
         _ => false,
