@@ -105,12 +105,18 @@ pub fn same_module(a: &str, b: &str) -> bool {
 }
 
 /// The edit that brings `spec` into the file (`None` if it is already there).
+///
+/// `first_use` is the offset of the first code that uses the name. An ES import is
+/// hoisted, so it may go anywhere among the imports; a `require` runs where it stands, so
+/// it is placed before the top-level statement holding the first use (`const logger =
+/// require(…)` after a use is a ReferenceError at load time).
 pub fn ensure(
     root: Node,
     source: &str,
     spec: &ImportSpec,
     system: ModuleSystem,
     newline: &str,
+    first_use: Option<usize>,
 ) -> Option<Edit> {
     let bytes = source.as_bytes();
     let mut cursor = root.walk();
@@ -181,8 +187,18 @@ pub fn ensure(
                     spec.source
                 )
             };
-            Some(insert_statement(
-                &top,
+            // Only the requires that end before the statement of the first use count: the
+            // new one goes after the last of them (or at the top).
+            let limit = first_use
+                .and_then(|at| top.iter().find(|s| s.end_byte() > at))
+                .map_or(usize::MAX, |s| s.start_byte());
+            let before_use: Vec<Node> = top
+                .iter()
+                .copied()
+                .filter(|s| s.start_byte() < limit)
+                .collect();
+            let mut edit = insert_statement(
+                &before_use,
                 source,
                 statement,
                 |s| {
@@ -190,9 +206,23 @@ pub fn ensure(
                         && require_source(*s, bytes).is_some()
                 },
                 newline,
-            ))
+            );
+            if semicolon.is_empty() && continues_previous_line(&source[edit.range.start..]) {
+                // Semicolon-free code: a next line starting with `(`, `[`, `` ` ``, `+`,
+                // `-` or `/` would continue the new statement (`require(…)(…)`).
+                let at = edit.replacement.rfind(')').map_or(0, |i| i + 1);
+                edit.replacement.insert(at, ';');
+            }
+            Some(edit)
         }
     }
+}
+
+/// Whether code starting with `rest` (after blank lines) would continue the expression
+/// of the line before it when no semicolon ends that line.
+fn continues_previous_line(rest: &str) -> bool {
+    rest.trim_start()
+        .starts_with(['(', '[', '`', '+', '-', '/'])
 }
 
 fn specifier(spec: &ImportSpec) -> String {
@@ -381,13 +411,17 @@ fn merge_cjs(statement: Node, _source: &[u8], spec: &ImportSpec) -> Option<Edit>
         format!("{}: {}", spec.export, spec.local)
     };
     let mut cursor = pattern.walk();
-    let last = pattern
+    let entries: Vec<Node> = pattern
         .named_children(&mut cursor)
         .filter(|n| n.kind() != "comment")
-        .last();
-    Some(match last {
-        Some(last) => Edit::insert(last.end_byte(), format!(", {entry}"), RULE_ID),
-        None => Edit::replace(pattern.byte_range(), format!("{{ {entry} }}"), RULE_ID),
+        .collect();
+    Some(match entries.as_slice() {
+        // A rest element must stay last: `{ a, ...rest }` → `{ a, logger, ...rest }`.
+        [.., rest] if rest.kind() == "rest_pattern" => {
+            Edit::insert(rest.start_byte(), format!("{entry}, "), RULE_ID)
+        }
+        [.., last] => Edit::insert(last.end_byte(), format!(", {entry}"), RULE_ID),
+        [] => Edit::replace(pattern.byte_range(), format!("{{ {entry} }}"), RULE_ID),
     })
 }
 
@@ -400,8 +434,20 @@ fn insert_statement(
     is_import: impl Fn(&Node) -> bool,
     newline: &str,
 ) -> Edit {
-    if let Some(last) = top.iter().filter(|s| is_import(s)).last() {
+    if let Some((index, last)) = top.iter().enumerate().filter(|(_, s)| is_import(s)).last() {
         let at = line_end(source, last.end_byte());
+        // Something else starts on the import's line (a block comment or a template
+        // literal that may run over several lines, a statement): the new statement goes
+        // right after the import, on a line of its own, never inside that code.
+        let shares_line = top
+            .get(index + 1)
+            .is_some_and(|next| next.start_byte() < at)
+            || source[last.end_byte()..at]
+                .trim_start()
+                .starts_with(['/', '`']);
+        if shares_line {
+            return Edit::insert(last.end_byte(), format!("{newline}{statement}"), RULE_ID);
+        }
         // The last import ends the file without a line break: start a new line.
         let text = if at == source.len() && !source.ends_with('\n') {
             format!("{newline}{statement}")

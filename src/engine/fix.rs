@@ -223,14 +223,28 @@ pub fn fix_file(file: &FileCx<'_>, rules: &[&Prepared], options: &FixOptions) ->
         // The imports of the accepted fixes, each once. At most one per module and pass:
         // a second name from the same module is merged into the first one's statement on
         // the next pass.
-        let mut requests: Vec<ImportRequest> = std::mem::take(&mut pending_imports);
-        for request in accepted.iter().flat_map(|(_, _, _, fix)| &fix.imports) {
-            if !requests.contains(request) {
-                requests.push(request.clone());
+        // Each import with the first offset that uses it (a `require` must come before).
+        let mut requests: Vec<(ImportRequest, Option<usize>)> =
+            std::mem::take(&mut pending_imports)
+                .into_iter()
+                .map(|r| (r, None))
+                .collect();
+        for (_, _, _, fix) in &accepted {
+            let at = fix.edits.iter().map(|e| e.range.start).min();
+            for request in &fix.imports {
+                match requests.iter_mut().find(|(r, _)| r == request) {
+                    Some((_, first)) => {
+                        *first = match (*first, at) {
+                            (Some(a), Some(b)) => Some(a.min(b)),
+                            (a, b) => a.or(b),
+                        }
+                    }
+                    None => requests.push((request.clone(), at)),
+                }
             }
         }
         let mut modules = BTreeMap::new();
-        for request in requests {
+        for (request, first_use) in requests {
             let root = tree.root_node();
             if imports::existing_local(root, text.as_bytes(), &request.spec).is_some() {
                 continue;
@@ -241,7 +255,9 @@ pub fn fix_file(file: &FileCx<'_>, rules: &[&Prepared], options: &FixOptions) ->
             }
             let system =
                 imports::module_system(root, text.as_bytes(), extension, request.package_is_module);
-            if let Some(edit) = imports::ensure(root, &text, &request.spec, system, file.newline) {
+            if let Some(edit) =
+                imports::ensure(root, &text, &request.spec, system, file.newline, first_use)
+            {
                 changeset.push(edit.clone());
                 modules.insert(request.spec.source.clone(), (request, edit));
             }

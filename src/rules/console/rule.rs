@@ -192,15 +192,28 @@ impl FileRule for ConsoleFixer {
         };
         let result = console_fix::fix(root, file.text, &scan.uses, &options);
         if result.uses_logger() {
-            let taken = tree::bindings_of(root, source, &name).into_iter().any(|b| {
-                !(b.import_source
+            // The name may only be bound by a value import of the logger's own export
+            // (the one this fix adds, on a later pass): a default import of the same
+            // module (`import logger from …` while the export is named), a type-only
+            // import, a namespace or enum or `declare` of that name would all clash.
+            let clash = tree::bindings_of(root, source, &name).into_iter().find(|b| {
+                let ours = b
+                    .import_source
                     .as_deref()
-                    .is_some_and(|s| imports::same_module(s, &spec.source)))
+                    .is_some_and(|s| imports::same_module(s, &spec.source))
+                    && b.imported.as_deref() == Some(spec.export.as_str());
+                !ours || b.type_only
             });
-            if taken {
-                out.refuse(format!(
-                    "`{name}` is already bound to something else in this file; set [logger] in dash.toml or rename it"
-                ));
+            if let Some(binding) = clash {
+                out.refuse(if binding.type_only {
+                    format!(
+                        "`{name}` is imported with `import type` here, so it has no value at run time; import it as a value (or set [logger] in dash.toml)"
+                    )
+                } else {
+                    format!(
+                        "`{name}` is already bound to something else in this file; set [logger] in dash.toml or rename it"
+                    )
+                });
                 return;
             }
         }

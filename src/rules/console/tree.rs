@@ -183,6 +183,8 @@ pub struct Binding {
     pub import_source: Option<String>,
     /// For imports: the name exported by that module (`default`, `*` for a namespace).
     pub imported: Option<String>,
+    /// For imports: `import type { … }` or `import { type x }` (no value at run time).
+    pub type_only: bool,
 }
 
 /// Every declaration of `name` in the file (imports, variables, parameters, functions,
@@ -202,14 +204,22 @@ pub fn bindings_of(root: Node<'_>, source: &[u8], name: &str) -> Vec<Binding> {
         ) {
             continue;
         }
-        let Some(scope) = binding_scope(node) else {
+        // An ambient `declare const logger` still claims the name for the type checker.
+        let Some(scope) = binding_scope(node).or_else(|| ambient_scope(node)) else {
             continue;
         };
         let (import_source, imported) = import_of(node, source);
+        let type_only = ancestors(node)
+            .take_while(|a| a.kind() != "program")
+            .any(|a| {
+                (a.kind() == "import_statement" && text(a, source).starts_with(b"import type"))
+                    || (a.kind() == "import_specifier" && text(a, source).starts_with(b"type "))
+            });
         found.push(Binding {
             scope,
             import_source,
             imported,
+            type_only,
         });
     }
     found
@@ -236,6 +246,15 @@ fn import_of(node: Node, source: &[u8]) -> (Option<String>, Option<String>) {
         _ => None,
     };
     (module, imported)
+}
+
+/// The scope of a name declared inside `declare …` (ambient): the enclosing block.
+fn ambient_scope(node: Node) -> Option<Range<usize>> {
+    let ambient = ancestors(node).find(|a| a.kind() == "ambient_declaration")?;
+    if node.kind() != "shorthand_property_identifier_pattern" && !declares(node)? {
+        return None;
+    }
+    Some(block_scope(ambient.parent()?).byte_range())
 }
 
 /// If `node` declares a binding named `console`, the byte range where that binding is
