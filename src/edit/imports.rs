@@ -151,13 +151,16 @@ pub fn ensure(
                     spec.source
                 )
             };
-            Some(insert_statement(
+            let statement_text = statement.clone();
+            let mut edit = insert_statement(
                 &top,
                 source,
                 statement,
                 |s| s.kind() == "import_statement",
                 newline,
-            ))
+            );
+            terminate(&mut edit, &statement_text, source, semicolon);
+            Some(edit)
         }
         ModuleSystem::CommonJs => {
             for statement in top
@@ -197,6 +200,7 @@ pub fn ensure(
                 .copied()
                 .filter(|s| s.start_byte() < limit)
                 .collect();
+            let statement_text = statement.clone();
             let mut edit = insert_statement(
                 &before_use,
                 source,
@@ -207,14 +211,20 @@ pub fn ensure(
                 },
                 newline,
             );
-            if semicolon.is_empty() && continues_previous_line(&source[edit.range.start..]) {
-                // Semicolon-free code: a next line starting with `(`, `[`, `` ` ``, `+`,
-                // `-` or `/` would continue the new statement (`require(…)(…)`).
-                let at = edit.replacement.rfind(')').map_or(0, |i| i + 1);
-                edit.replacement.insert(at, ';');
-            }
+            terminate(&mut edit, &statement_text, source, semicolon);
             Some(edit)
         }
+    }
+}
+
+/// In semicolon-free code, a new statement followed by a line starting with `(`, `[`,
+/// `` ` ``, `+`, `-` or `/` would be continued by it (`require(…)(…)`): it gets a `;`.
+fn terminate(edit: &mut Edit, statement: &str, source: &str, semicolon: &str) {
+    if semicolon.is_empty()
+        && continues_previous_line(&source[edit.range.end..])
+        && let Some(at) = edit.replacement.find(statement)
+    {
+        edit.replacement.insert(at + statement.len(), ';');
     }
 }
 
