@@ -134,3 +134,26 @@ fn unsafe_fixes_are_applied_only_when_asked() {
         "it('a', () => {});\nit('b', () => {});\n"
     );
 }
+
+#[test]
+fn a_refused_file_exits_3_for_preview_check_and_write() {
+    let dir = project();
+    let root = dir.path();
+    // `logger` is taken by something else: the console rule refuses the file.
+    write(
+        &root.join("src/taken.ts"),
+        "const logger = 1;\nconsole.log(logger);\n",
+    );
+    git(root, &["add", "."]);
+    git(root, &["commit", "-qm", "taken"]);
+    for args in [&["fix"][..], &["fix", "--check"], &["fix", "--write"]] {
+        dash(root)
+            .args(args)
+            .args(["--rules", "console"])
+            .assert()
+            .code(3)
+            .stdout(predicate::str::contains(
+                "src/taken.ts: `logger` is already bound",
+            ));
+    }
+}

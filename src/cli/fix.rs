@@ -155,7 +155,9 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
     let color = super::color_enabled(global.color, std::io::stdout().is_terminal());
 
     let mut stdout = std::io::stdout().lock();
-    let mut exit = if summary.failed > 0 {
+    // A file refused by a check (a rule's refusal, a parse regression) could not be
+    // processed: exit 3 for the preview, `--check` and `--write` alike (DESIGN §1).
+    let mut exit = if summary.failed > 0 || !summary.refused.is_empty() {
         Exit::Partial
     } else {
         Exit::Clean

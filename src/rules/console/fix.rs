@@ -249,12 +249,29 @@ const SINGLE_STATEMENT_BODIES: &[&str] = &[
 /// line when nothing else is on it), an arrow function's body (→ `{}`), a JSX child.
 fn remove(call: Node, source: &str) -> Result<Vec<Edit>, &'static str> {
     let parent = call.parent().ok_or("unusual call shape")?;
+    if let Some(arguments) = call.child_by_field_name("arguments")
+        && has_side_effects(arguments, source)
+    {
+        return Err(
+            "an argument has side effects (a call, `await`, `++`, an assignment): removing the call would drop them",
+        );
+    }
     match parent.kind() {
         "expression_statement" => {
             let statement = parent;
             let holder = statement.parent().map(|p| p.kind()).unwrap_or_default();
             if SINGLE_STATEMENT_BODIES.contains(&holder) {
                 return Ok(vec![Edit::replace(statement.byte_range(), "{}", RULE_ID)]);
+            }
+            if makes_a_directive(statement, source) {
+                return Err(
+                    "removing it would make the string statement after it a directive (`'use strict'`)",
+                );
+            }
+            if joins_neighbours(statement, source) {
+                // Semicolon-free code: the line before and the line after would become
+                // one expression (`f` ⏎ `(x)` is a call); an empty statement keeps them apart.
+                return Ok(vec![Edit::replace(statement.byte_range(), ";", RULE_ID)]);
             }
             Ok(vec![Edit::delete(
                 whole_lines(source, statement.byte_range()),
@@ -276,6 +293,107 @@ fn remove(call: Node, source: &str) -> Result<Vec<Edit>, &'static str> {
         }
         _ => Err("the call is part of an expression: removing it would change a value"),
     }
+}
+
+/// Whether evaluating `node` can change state: a call, `new`, `await`, `yield`, `++`/`--`,
+/// an assignment or `delete` anywhere in it (function bodies written there are not run).
+fn has_side_effects(node: Node, source: &str) -> bool {
+    let mut cursor = node.walk();
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        // A nested console call only prints, which is what is being removed; its own
+        // arguments still count.
+        if n.kind() == "call_expression"
+            && n.child_by_field_name("function").is_some_and(|f| {
+                matches!(f.kind(), "member_expression" | "subscript_expression")
+                    && f.child_by_field_name("object")
+                        .is_some_and(|o| text(o, source.as_bytes()) == b"console")
+            })
+        {
+            stack.extend(n.child_by_field_name("arguments"));
+            continue;
+        }
+        match n.kind() {
+            "call_expression" | "new_expression" | "await_expression" | "yield_expression"
+            | "update_expression" | "assignment_expression"
+            | "augmented_assignment_expression" => return true,
+            "unary_expression"
+                if n.child_by_field_name("operator")
+                    .is_some_and(|o| o.kind() == "delete") =>
+            {
+                return true;
+            }
+            "arrow_function" | "function_expression" | "function" | "generator_function"
+            | "class" => continue,
+            _ => {}
+        }
+        stack.extend(n.children(&mut cursor));
+    }
+    false
+}
+
+/// Whether `statement` is in a directive prologue and a string statement follows it:
+/// removing it would turn that string into a directive (`'use strict'` would apply).
+fn makes_a_directive(statement: Node, source: &str) -> bool {
+    let is_string_statement = |n: Node| {
+        n.kind() == "expression_statement"
+            && n.named_child(0).is_some_and(|e| e.kind() == "string")
+    };
+    let Some(body) = statement.parent() else {
+        return false;
+    };
+    if !matches!(body.kind(), "program" | "statement_block")
+        || (body.kind() == "statement_block"
+            && !body.parent().is_some_and(|f| {
+                matches!(
+                    f.kind(),
+                    "function_declaration"
+                        | "function_expression"
+                        | "arrow_function"
+                        | "method_definition"
+                        | "generator_function"
+                        | "generator_function_declaration"
+                )
+            }))
+    {
+        return false;
+    }
+    let mut cursor = body.walk();
+    let statements: Vec<Node> = body
+        .named_children(&mut cursor)
+        .filter(|n| !matches!(n.kind(), "comment" | "hash_bang_line"))
+        .collect();
+    let Some(index) = statements.iter().position(|n| *n == statement) else {
+        return false;
+    };
+    let _ = source;
+    statements[..index].iter().all(|n| is_string_statement(*n))
+        && statements.get(index + 1).is_some_and(|n| is_string_statement(*n))
+}
+
+/// Whether deleting `statement` would let the code before it run into the code after it:
+/// the statement before relies on automatic semicolon insertion and the one after starts
+/// with `(`, `[`, `` ` ``, `+`, `-` or `/`.
+fn joins_neighbours(statement: Node, source: &str) -> bool {
+    let code = |n: &Node| !matches!(n.kind(), "comment" | "hash_bang_line");
+    let mut previous = statement.prev_named_sibling();
+    while let Some(p) = previous.filter(|p| !code(p)) {
+        previous = p.prev_named_sibling();
+    }
+    let mut next = statement.next_named_sibling();
+    while let Some(n) = next.filter(|n| !code(n)) {
+        next = n.next_named_sibling();
+    }
+    let (Some(previous), Some(next)) = (previous, next) else {
+        return false;
+    };
+    // A declaration or expression without its `;` can be continued (even one ending in
+    // `}`: `const f = function () {}` ⏎ `(x)` calls it); a block statement cannot.
+    let ends_open = matches!(
+        previous.kind(),
+        "expression_statement" | "lexical_declaration" | "variable_declaration" | "export_statement"
+    ) && !source[previous.byte_range()].trim_end().ends_with(';');
+    ends_open && source[next.byte_range()].starts_with(['(', '[', '`', '+', '-', '/'])
 }
 
 /// Widens `range` to its whole lines (and their line break) when nothing but white space
