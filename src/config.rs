@@ -152,7 +152,9 @@ pub struct ConsoleConfig {
     pub tests: ConsolePolicy,
     pub scripts: ConsolePolicy,
     pub examples: ConsolePolicy,
-    /// console method → logger method; methods absent here need judgement.
+    /// console method → logger method; methods absent here need judgement. `trace` is
+    /// absent by default: `console.trace` prints whatever the level, `logger.trace` is
+    /// below every logger's default level.
     pub methods: Vec<(String, String)>,
 }
 
@@ -169,7 +171,6 @@ impl Default for ConsoleConfig {
                 ("warn", "warn"),
                 ("error", "error"),
                 ("debug", "debug"),
-                ("trace", "trace"),
             ]
             .into_iter()
             .map(|(a, b)| (a.to_owned(), b.to_owned()))

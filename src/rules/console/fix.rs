@@ -131,6 +131,13 @@ fn rewrite(
         return Err("computed console method: which logger level is meant is not certain");
     };
     let Some((_, level)) = options.methods.iter().find(|(from, _)| from == method) else {
+        if method == "trace" {
+            // console.trace prints a stack whatever the level; logger.trace is below the
+            // default level, so an error handler using it would go silent.
+            return Err(
+                "console.trace always prints a stack; logger.trace is below the default level and would be silent: map it in [console] methods (e.g. trace = \"error\") if that is what you want",
+            );
+        }
         return Err("no logger equivalent for this console method (see [console] methods)");
     };
     // Only the plain callee is replaced: `(console.log)(x)` and `console.log!(x)` keep
