@@ -265,8 +265,8 @@ struct RawConsole {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawLogger {
-    module: Option<String>,
-    export: Option<String>,
+    module: Option<Spanned<String>>,
+    export: Option<Spanned<String>>,
     style: Option<LoggerStyle>,
 }
 
@@ -292,6 +292,16 @@ struct RawRules {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawLimits {
     max_file_size: Option<Spanned<toml::Value>>,
+}
+
+/// A JavaScript identifier (ASCII letters, digits, `_` and `$`; not starting with a
+/// digit): what config values written into code as names must be.
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
 }
 
 /// Finds `dash.toml` in `start` or the nearest folder above it.
@@ -342,29 +352,38 @@ impl Config {
             ..Config::default()
         };
         if let Some(paths) = raw.paths {
-            let specs = |globs: Vec<Spanned<String>>| {
+            // An empty glob matches nothing useful and, as a category glob, nothing
+            // expected (`tests = [""]` must not make every file a test).
+            let specs = |globs: Vec<Spanned<String>>| -> Result<Vec<GlobSpec>, ConfigError> {
                 globs
                     .into_iter()
                     .map(|g| {
                         let span = g.span();
-                        GlobSpec {
-                            glob: g.into_inner(),
-                            span: Some(span),
+                        let glob = g.into_inner();
+                        if glob.trim().is_empty() {
+                            return Err(invalid(
+                                "an empty glob matches nothing".to_owned(),
+                                Some(span),
+                            ));
                         }
+                        Ok(GlobSpec {
+                            glob,
+                            span: Some(span),
+                        })
                     })
-                    .collect::<Vec<_>>()
+                    .collect()
             };
             if let Some(g) = paths.tests {
-                config.paths.tests = specs(g);
+                config.paths.tests = specs(g)?;
             }
             if let Some(g) = paths.scripts {
-                config.paths.scripts = specs(g);
+                config.paths.scripts = specs(g)?;
             }
             if let Some(g) = paths.examples {
-                config.paths.examples = specs(g);
+                config.paths.examples = specs(g)?;
             }
             if let Some(g) = paths.exclude {
-                config.paths.exclude = specs(g);
+                config.paths.exclude = specs(g)?;
             }
         }
         if let Some(console) = raw.console {
@@ -383,6 +402,14 @@ impl Config {
                             None,
                         ));
                     };
+                    if !is_identifier(&to) {
+                        return Err(invalid(
+                            format!(
+                                "console.methods.{from} = {to:?} is not a method name (an identifier such as \"info\")"
+                            ),
+                            None,
+                        ));
+                    }
                     match c.methods.iter_mut().find(|(f, _)| *f == from) {
                         Some(entry) => entry.1 = to,
                         None => c.methods.push((from, to)),
@@ -391,9 +418,34 @@ impl Config {
             }
         }
         if let Some(logger) = raw.logger {
+            // These values are written into source files: they must be a module specifier
+            // and an identifier, nothing that could become other code.
+            if let Some(module) = &logger.module {
+                let span = module.span();
+                let value = module.get_ref();
+                if value.trim().is_empty()
+                    || value
+                        .chars()
+                        .any(|c| c.is_control() || matches!(c, '\'' | '"' | '`' | '\\'))
+                {
+                    return Err(invalid(
+                        "logger.module must be a module specifier or a path in the repository (no quotes, backslashes or control characters)".to_owned(),
+                        Some(span),
+                    ));
+                }
+            }
+            if let Some(export) = &logger.export
+                && export.get_ref() != "default"
+                && !is_identifier(export.get_ref())
+            {
+                return Err(invalid(
+                    "logger.export must be an identifier or \"default\"".to_owned(),
+                    Some(export.span()),
+                ));
+            }
             config.logger = LoggerConfig {
-                module: logger.module,
-                export: logger.export,
+                module: logger.module.map(Spanned::into_inner),
+                export: logger.export.map(Spanned::into_inner),
                 style: logger.style,
             };
         }
@@ -492,6 +544,25 @@ mod tests {
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(text, Path::new("dash.toml"))
+    }
+
+    #[test]
+    fn values_written_into_code_are_validated() {
+        for bad in [
+            "[console]\nmethods = { log = \"x;alert(1)\" }",
+            "[console]\nmethods = { log = \"\" }",
+            "[logger]\nmodule = \"\"",
+            "[logger]\nmodule = \"./log'); evil('\"",
+            "[logger]\nexport = \"a b\"",
+            "[paths]\ntests = [\"\"]",
+        ] {
+            let err = parse(bad)
+                .err()
+                .unwrap_or_else(|| panic!("accepted: {bad}"));
+            assert!(matches!(err, ConfigError::Invalid { .. }), "{bad}: {err:?}");
+        }
+        let ok = parse("[console]\nmethods = { trace = \"error\" }\n[logger]\nmodule = \"@acme/log\"\nexport = \"default\"").unwrap();
+        assert_eq!(ok.logger.module.as_deref(), Some("@acme/log"));
     }
 
     #[test]
