@@ -488,7 +488,22 @@ fn insert_statement(
                 || source[..node.start_byte()]
                     .lines()
                     .all(|l| l.starts_with("#!") || l.trim().is_empty());
-            let header = opens_file && source[node.byte_range()].starts_with("/*");
+            let comment = &source[node.byte_range()];
+            // Pragmas must stay above every statement: `/// <reference …>`,
+            // `// @ts-nocheck`, `/** @jsx h */`, `// eslint-disable`, `// @flow`.
+            let pragma = comment.starts_with("///")
+                || [
+                    "@ts-nocheck",
+                    "@ts-check",
+                    "@jsx",
+                    "@flow",
+                    "eslint-disable",
+                    "@vitest-environment",
+                    "@jest-environment",
+                ]
+                .iter()
+                .any(|p| comment.contains(p));
+            let header = (opens_file && comment.starts_with("/*")) || pragma;
             let followed_by_blank = source[node.end_byte()..]
                 .trim_start_matches([' ', '\t'])
                 .trim_start_matches('\r')

@@ -161,6 +161,17 @@ fn rewrite(
     match reorder(&args, source, options.style)? {
         None => {}
         Some(new_args) => {
+            // Reordering rewrites the argument list: a comment in it (a `// @ts-ignore`,
+            // an explanation) would be lost.
+            let mut cursor = arguments.walk();
+            if arguments
+                .named_children(&mut cursor)
+                .any(|n| n.kind() == "comment")
+            {
+                return Err(
+                    "a comment inside the call would be lost by reordering its arguments for the logger",
+                );
+            }
             let inner = arguments.start_byte() + 1..arguments.end_byte() - 1;
             edits.push(Edit::replace(inner, new_args, RULE_ID));
         }
