@@ -60,7 +60,9 @@ pub fn run(args: &UndoArgs, global: &GlobalArgs) -> miette::Result<Exit> {
         let _ = stdout.flush();
         return Ok(Exit::Clean);
     }
-    let undone = journal::undo(&journal, args.id.as_deref())?;
+    let undone = super::with_threads(global.threads, || {
+        journal::undo(&journal, args.id.as_deref())
+    })?;
     print_undone(&mut stdout, &undone, args.format, global.quiet, color);
     let _ = stdout.flush();
     let failed = |pred: fn(&UndoOutcome) -> bool| undone.files.iter().any(|f| pred(&f.outcome));

@@ -49,12 +49,22 @@ const BLOB_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum JournalError {
-    #[error("cannot record the undo journal in {}", dir.display())]
+    #[error("cannot record this write in the undo journal in {}", dir.display())]
     #[diagnostic(
-        code(dash::journal::io),
+        code(dash::journal::unrecorded),
         help(
             "nothing was written: dash records every write so that `dash undo` can restore it; check the permissions and free space of that folder"
         )
+    )]
+    Unrecorded {
+        dir: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot read or update the undo journal in {}", dir.display())]
+    #[diagnostic(
+        code(dash::journal::io),
+        help("check the permissions and free space of that folder")
     )]
     Io {
         dir: PathBuf,
@@ -312,6 +322,27 @@ impl Journal {
             .fold(self.top.clone(), |p, c| p.join(c))
     }
 
+    /// The time of the newest entry's id, read from the file names only (a damaged
+    /// entry must not stop new writes from being recorded after it).
+    fn newest_micros(&self) -> Result<Option<u64>, JournalError> {
+        let listing = match fs::read_dir(self.entries_dir()) {
+            Ok(listing) => listing,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(err) => return Err(self.io(err)),
+        };
+        let mut newest = None;
+        for item in listing {
+            let item = item.map_err(|err| self.io(err))?;
+            let name = item.file_name();
+            let micros = name
+                .to_str()
+                .and_then(|n| n.strip_suffix(".json"))
+                .and_then(parse_id);
+            newest = newest.max(micros);
+        }
+        Ok(newest)
+    }
+
     /// Every entry, oldest first. A file in the entries folder that is not a readable
     /// entry is an error: skipping it could make `dash undo` undo out of order.
     pub fn entries(&self) -> Result<Vec<Entry>, JournalError> {
@@ -371,6 +402,11 @@ impl Journal {
         temp.persist(folder.join(blob_name(hash)))
             .map_err(|e| e.error)?;
         Ok(())
+    }
+
+    /// Makes the blobs' names durable (their content is synced as each is written).
+    fn sync_blobs(&self) {
+        sync_folder(&self.blobs_dir());
     }
 
     /// The bytes of a blob, checked against their hash.

@@ -6,9 +6,11 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use super::{
     Action, Entry, FileRecord, FileStatus, Journal, JournalError, KEEP, SCHEMA, State, Version,
-    created_mode, format_id, hash, id, mode_of, parse_id, rfc3339,
+    created_mode, format_id, hash, id, mode_of, rfc3339,
 };
 
 /// A file a session is about to write.
@@ -89,7 +91,10 @@ impl Recording {
             let record = group.and_then(|g| file_record(&groups[g].journal, file));
             match (group, record) {
                 (Some(g), Some(record)) => {
-                    let record = record.map_err(|err| groups[g].journal.io(err))?;
+                    let record = record.map_err(|source| JournalError::Unrecorded {
+                        dir: groups[g].journal.dir.clone(),
+                        source,
+                    })?;
                     groups[g].entry.files.push(record);
                     groups[g].planned.push(index);
                 }
@@ -103,7 +108,10 @@ impl Recording {
         };
         if let Err(err) = recording.save_pending(files, now) {
             recording.abandon();
-            return Err(err);
+            return Err(match err {
+                JournalError::Io { dir, source } => JournalError::Unrecorded { dir, source },
+                other => other,
+            });
         }
         Ok(recording)
     }
@@ -114,11 +122,7 @@ impl Recording {
     fn save_pending(&mut self, files: &[Planned<'_>], now: u64) -> Result<(), JournalError> {
         for group in &mut self.groups {
             let journal = &group.journal;
-            let newest = journal
-                .entries()?
-                .last()
-                .and_then(|e| parse_id(&e.id))
-                .map_or(0, |m| m + 1);
+            let newest = journal.newest_micros()?.map_or(0, |m| m + 1);
             let mut micros = now.max(newest);
             // Another write may take the same id between our look and our save.
             loop {
@@ -133,13 +137,23 @@ impl Recording {
                     }
                 }
             }
-            for (record, &index) in group.entry.files.iter().zip(&group.planned) {
-                if let (Some(before), Some(version)) = (files[index].before, &record.before) {
-                    journal
-                        .put_blob(&version.hash, before)
-                        .map_err(|err| journal.io(err))?;
-                }
-            }
+            // In parallel: each blob is synced before the files are written, and the
+            // syncs of many small files overlap (one journal commit of the file system
+            // serves several), which matters when a fix touches hundreds of files.
+            let blobs: Vec<(&str, &[u8])> = group
+                .entry
+                .files
+                .iter()
+                .zip(&group.planned)
+                .filter_map(|(record, &index)| {
+                    Some((record.before.as_ref()?.hash.as_str(), files[index].before?))
+                })
+                .collect();
+            blobs
+                .par_iter()
+                .try_for_each(|(hash, bytes)| journal.put_blob(hash, bytes))
+                .map_err(|err| journal.io(err))?;
+            journal.sync_blobs();
         }
         Ok(())
     }

@@ -436,3 +436,35 @@ fn command_lines_are_quoted_to_be_typed_back() {
     };
     assert_eq!(entry.command_line(), r"dash fix 'my dir' 'it'\''s'");
 }
+
+#[test]
+fn when_the_journal_cannot_be_recorded_nothing_is_written() {
+    let (_dir, root) = repo(&[("a.ts", b"a\n")]);
+    // A file where the journal's folder should be.
+    fs::write(root.join(".git/dash"), "in the way").unwrap();
+    let mut session = Session::new();
+    session.propose(modify(&root, "a.ts", "b\n"));
+    session.propose(create(&root, "logger.ts", "log\n"));
+    let written = session.write();
+    assert_eq!(written.files, 0);
+    assert!(matches!(
+        written.journal.error,
+        Some(JournalError::Unrecorded { .. })
+    ));
+    assert_eq!(fs::read(root.join("a.ts")).unwrap(), b"a\n");
+    assert!(!root.join("logger.ts").exists());
+}
+
+#[test]
+fn a_damaged_entry_does_not_stop_new_writes_from_being_recorded_after_it() {
+    let (_dir, root) = repo(&[("a.ts", b"a\n")]);
+    let journal = journal(&root);
+    fs::create_dir_all(journal.entries_dir()).unwrap();
+    fs::write(
+        journal.entries_dir().join("29990101-000000-000000.json"),
+        "{",
+    )
+    .unwrap();
+    let id = write(vec![modify(&root, "a.ts", "b\n")]);
+    assert_eq!(id, "29990101-000000-000001");
+}

@@ -10,6 +10,7 @@
 use std::fs;
 use std::io;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{Action, Entry, FileStatus, Journal, JournalError, State, hash, id, rfc3339};
@@ -143,14 +144,29 @@ pub fn undo(journal: &Journal, id: Option<&str>) -> Result<Undone, UndoError> {
         }
     };
     let mut entry = entry.clone();
-    let files = entry
+    // Files are independent, and each restore waits for its sync: in parallel.
+    let files: Vec<FileUndo> = entry
         .files
-        .iter()
+        .par_iter()
         .map(|file| FileUndo {
             path: file.path.clone(),
             outcome: undo_file(journal, file),
         })
         .collect();
+    // Then the folders dash made for the files it created, innermost first (files
+    // created in one run may share them); a folder holding anything else stays.
+    let mut folders: Vec<&str> = entry
+        .files
+        .iter()
+        .zip(&files)
+        .filter(|(_, undone)| undone.outcome == UndoOutcome::Removed)
+        .flat_map(|(file, _)| file.created_dirs.iter().map(String::as_str))
+        .collect();
+    folders.sort_by(|a, b| b.cmp(a));
+    folders.dedup();
+    for dir in folders {
+        edit::remove_dir_if_empty(&dir.split('/').fold(journal.top.clone(), |p, c| p.join(c)));
+    }
     let mut undone = Undone {
         entry: entry.clone(),
         files,
@@ -190,13 +206,7 @@ fn undo_file(journal: &Journal, file: &super::FileRecord) -> UndoOutcome {
         (Action::Create, _, None) => UndoOutcome::Unchanged,
         (Action::Create, _, Some(current)) if is_after => {
             match edit::remove_if_unchanged(&path, &current) {
-                Ok(()) => {
-                    for dir in file.created_dirs.iter().rev() {
-                        let dir = dir.split('/').fold(journal.top.clone(), |p, c| p.join(c));
-                        edit::remove_dir_if_empty(&dir);
-                    }
-                    UndoOutcome::Removed
-                }
+                Ok(()) => UndoOutcome::Removed,
                 Err(err) => failed(err),
             }
         }
