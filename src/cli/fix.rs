@@ -172,8 +172,20 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
             eprintln!("{:?}", miette::Report::new(err));
             exit = Exit::Partial;
         }
+        let journal = written.journal;
+        if let Some(err) = journal.error {
+            eprintln!("{:?}", miette::Report::new(err));
+            exit = Exit::Partial;
+        }
+        for warning in journal.warnings {
+            eprintln!("{:?}", miette::Report::new(warning));
+        }
         let mut summary = summary;
         summary.written = Some(written.files);
+        summary.journal = (written.files > 0).then_some(JournalSummary {
+            ids: journal.ids,
+            not_journaled: journal.unjournaled,
+        });
         print_summary(&mut stdout, &summary, args.format, color);
     } else if args.diff {
         let _ = stdout.write_all(review::patch::render(&session.changes()).as_bytes());
@@ -359,6 +371,16 @@ struct LoggerSummary {
     created: bool,
 }
 
+/// Where `--write` recorded the write for `dash undo`.
+#[derive(Debug, Serialize)]
+struct JournalSummary {
+    /// Journal entry ids (one per worktree written to).
+    ids: Vec<String>,
+    /// Files written outside any git repository: not recorded, not undoable.
+    #[serde(rename = "notJournaled")]
+    not_journaled: Vec<String>,
+}
+
 /// Everything the summary and `--format json` report.
 #[derive(Debug, Serialize)]
 struct Summary {
@@ -390,6 +412,8 @@ struct Summary {
     failed: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     written: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    journal: Option<JournalSummary>,
 }
 
 impl Summary {
@@ -426,6 +450,7 @@ impl Summary {
             errors: vec![],
             failed: 0,
             written: None,
+            journal: None,
         };
         let located = |path: &str, c: &Record| Located {
             path: path.to_owned(),
@@ -609,6 +634,22 @@ fn print_summary(out: &mut dyn Write, s: &Summary, format: Format, color: bool) 
             "wrote {written} file{}",
             if written == 1 { "" } else { "s" }
         );
+        if let Some(journal) = &s.journal {
+            if !journal.ids.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "recorded as {}: `dash undo` restores what was written",
+                    journal.ids.join(", ")
+                );
+            }
+            if !journal.not_journaled.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "note: not in a git repository, so not recorded for `dash undo`: {}",
+                    journal.not_journaled.join(", ")
+                );
+            }
+        }
     } else if s.files_changed > 0 {
         let _ = writeln!(out, "\nnothing was written; run with --write to apply");
     }

@@ -8,9 +8,11 @@ use clap::{Parser, Subcommand};
 mod llm;
 mod models;
 mod rules;
+mod undo;
 
 pub use crate::exit::Exit;
 pub use fix::FixError;
+pub use undo::UndoCliError;
 
 /// Flags every command understands.
 #[derive(Debug, Clone, clap::Args)]
@@ -115,6 +117,8 @@ pub enum Command {
     Llm(llm::LlmArgs),
     /// List the model registry.
     Models(models::ModelsArgs),
+    /// Restore the files of the last --write, unless changed since (--list: recorded writes).
+    Undo(undo::UndoArgs),
 }
 
 mod fix;
@@ -140,6 +144,7 @@ pub fn main() -> ExitCode {
         Command::Rules(args) => rules::run(&args, &cli.global),
         Command::Llm(args) => llm::run(&cli.global, args),
         Command::Models(args) => models::run(&cli.global, args),
+        Command::Undo(args) => undo::run(&args, &cli.global),
     };
     match result {
         Ok(exit) => exit.into(),

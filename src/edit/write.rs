@@ -53,7 +53,19 @@ pub fn write_if_unchanged(
     original: &[u8],
     new_bytes: &[u8],
 ) -> Result<(), WriteError> {
-    write_if_unchanged_with(path, original, new_bytes, || {})
+    write_if_unchanged_with(path, original, new_bytes, None, || {})
+}
+
+/// [`write_if_unchanged`], giving the file the Unix permission bits `mode` instead of
+/// keeping the current ones (`dash undo` restores a file mode for mode as well as byte
+/// for byte). `None`, and on other platforms, keeps them.
+pub fn restore_if_unchanged(
+    path: &Path,
+    original: &[u8],
+    new_bytes: &[u8],
+    mode: Option<u32>,
+) -> Result<(), WriteError> {
+    write_if_unchanged_with(path, original, new_bytes, mode, || {})
 }
 
 /// [`write_if_unchanged`] with a hook run just before the final check, so tests can
@@ -62,6 +74,7 @@ fn write_if_unchanged_with(
     path: &Path,
     original: &[u8],
     new_bytes: &[u8],
+    mode: Option<u32>,
     before_final_check: impl FnOnce(),
 ) -> Result<(), WriteError> {
     let io_error = |source| WriteError::Io {
@@ -93,7 +106,7 @@ fn write_if_unchanged_with(
     write_all_synced(&mut temp, new_bytes, |file| {
         keep_owner(file, &metadata);
         // After the owner: changing the owner may clear set-id bits.
-        file.set_permissions(metadata.permissions())
+        file.set_permissions(permissions(&metadata, mode))
     })
     .map_err(io_error)?;
 
@@ -137,6 +150,89 @@ pub fn create_new(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     })?;
     sync_folder(folder);
     Ok(())
+}
+
+/// Removes the file at `path` if its content is still exactly `original` (else
+/// WriteError::Changed, file untouched); `dash undo` uses it for files dash created.
+///
+/// The file is first renamed to a hidden name in its folder (atomic: from then on no
+/// writer can reach it by its path), checked, and only then deleted; if it changed in
+/// the meantime it is put back, never over a file created at its path since. A
+/// symlink is refused: dash creates regular files only.
+pub fn remove_if_unchanged(path: &Path, original: &[u8]) -> Result<(), WriteError> {
+    let io_error = |source| WriteError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let changed = || WriteError::Changed {
+        path: path.to_owned(),
+    };
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_file() => {}
+        Ok(_) => {
+            return Err(io_error(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file",
+            )));
+        }
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Err(changed()),
+        Err(err) => return Err(io_error(err)),
+    }
+    ensure_unchanged(path, path, original)?;
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    // A free hidden name: the temp file is created and kept only to reserve it.
+    let aside = temp_file_in(folder)
+        .and_then(|temp| temp.into_temp_path().keep().map_err(|err| err.error))
+        .map_err(io_error)?;
+    if let Err(err) = fs::rename(path, &aside) {
+        let _ = fs::remove_file(&aside);
+        return Err(io_error(err));
+    }
+    match fs::read(&aside) {
+        Ok(current) if current == original => {
+            fs::remove_file(&aside).map_err(io_error)?;
+            sync_folder(folder);
+            Ok(())
+        }
+        _ => {
+            // Put it back unless something new took the path (then both are kept and
+            // the hidden copy is named in the error).
+            match fs::hard_link(&aside, path) {
+                Ok(()) => {
+                    let _ = fs::remove_file(&aside);
+                    Err(changed())
+                }
+                Err(err) => Err(io_error(io::Error::new(
+                    err.kind(),
+                    format!(
+                        "it changed while being removed and its path was taken; its content is in {}",
+                        aside.display()
+                    ),
+                ))),
+            }
+        }
+    }
+}
+
+/// Removes `dir` if it is an empty folder (`dash undo` removes the folders dash made
+/// for a file it created); anything else is left alone.
+pub fn remove_dir_if_empty(dir: &Path) -> bool {
+    fs::remove_dir(dir).is_ok()
+}
+
+/// The permissions a replaced file gets: its own, or `mode`'s bits where given.
+fn permissions(metadata: &fs::Metadata, mode: Option<u32>) -> fs::Permissions {
+    #[cfg(unix)]
+    if let Some(mode) = mode {
+        use std::os::unix::fs::PermissionsExt;
+        return fs::Permissions::from_mode(mode & 0o7777);
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    metadata.permissions()
 }
 
 /// A hidden, recognisable name, in case a crash leaves one behind.
@@ -287,7 +383,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.ts");
         fs::write(&path, "old").unwrap();
-        let err = write_if_unchanged_with(&path, b"old", b"new", || {
+        let err = write_if_unchanged_with(&path, b"old", b"new", None, || {
             fs::write(&path, "raced").unwrap();
         })
         .unwrap_err();
@@ -314,6 +410,51 @@ mod tests {
         let err = write_if_unchanged(&path, b"", b"new").unwrap_err();
         assert!(matches!(err, WriteError::Io { .. }), "{err:?}");
         assert_eq!(entries(dir.path()), ["src"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn restore_sets_the_mode_it_is_given() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cli.js");
+        fs::write(&path, "after").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        restore_if_unchanged(&path, b"after", b"before", Some(0o100755)).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"before");
+        let mode = fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o7777, 0o755);
+        let err = restore_if_unchanged(&path, b"after", b"x", None).unwrap_err();
+        assert!(matches!(err, WriteError::Changed { .. }), "{err:?}");
+        assert_eq!(entries(dir.path()), ["cli.js"]);
+    }
+
+    #[test]
+    fn remove_if_unchanged_removes_only_what_dash_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("logger.ts");
+        fs::write(&path, "edited").unwrap();
+        let err = remove_if_unchanged(&path, b"created").unwrap_err();
+        assert!(matches!(err, WriteError::Changed { .. }), "{err:?}");
+        assert_eq!(fs::read(&path).unwrap(), b"edited");
+        fs::write(&path, "created").unwrap();
+        remove_if_unchanged(&path, b"created").unwrap();
+        assert!(entries(dir.path()).is_empty());
+        let err = remove_if_unchanged(&path, b"created").unwrap_err();
+        assert!(matches!(err, WriteError::Changed { .. }), "{err:?}");
+        assert!(remove_dir_if_empty(dir.path()));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn remove_if_unchanged_refuses_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("real.ts"), "x").unwrap();
+        let link = dir.path().join("logger.ts");
+        std::os::unix::fs::symlink("real.ts", &link).unwrap();
+        let err = remove_if_unchanged(&link, b"x").unwrap_err();
+        assert!(matches!(err, WriteError::Io { .. }), "{err:?}");
+        assert_eq!(entries(dir.path()), ["logger.ts", "real.ts"]);
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! The one path every change takes, whoever proposed it (rules today; the agent and the
 //! pre-commit hook next): a [`Proposal`] per file, collected in a [`Session`] that
 //! previews them as diffs, renders them as one patch, and writes them through
-//! [`crate::edit`] (atomically, and never over a file that changed since it was read).
+//! [`crate::edit`] (atomically, and never over a file that changed since it was read),
+//! recording each write in the [`crate::journal`] first so `dash undo` can restore it.
 
 use std::path::PathBuf;
 
 use super::FileChange;
 use crate::edit::{self, FileText, WriteError};
+use crate::journal::{self, Planned, Recorded, Recording};
 
 /// A proposed change to one file.
 #[derive(Debug, Clone)]
@@ -72,6 +74,9 @@ pub struct Written {
     pub files: usize,
     /// Files left as they were, and why (changed on disk since read, already exists, I/O).
     pub failed: Vec<WriteError>,
+    /// The undo journal's entry of this write (`error`: it could not be recorded, and
+    /// nothing was written).
+    pub journal: Recorded,
 }
 
 impl Session {
@@ -103,38 +108,82 @@ impl Session {
     /// the modified files, each atomically and only if unchanged since it was read. A
     /// failure is recorded and the rest go on; a new file that cannot be created stops
     /// the run before anything that might depend on it is written.
+    ///
+    /// Before anything is written, the write is recorded in the undo journal of each
+    /// worktree written to (files outside a git repository are written unrecorded and
+    /// named in [`Written::journal`]); if the journal cannot be recorded, nothing is
+    /// written: a write the user was promised to be able to undo must be undoable.
     pub fn write(&self) -> Written {
         let mut written = Written::default();
-        for proposal in &self.proposals {
-            if let Kind::Create { text } = &proposal.change {
-                match edit::create_new(&proposal.path, text.as_bytes()) {
-                    Ok(()) => written.files += 1,
+        if self.proposals.is_empty() {
+            return written;
+        }
+        let after: Vec<Vec<u8>> = self
+            .proposals
+            .iter()
+            .map(|proposal| match &proposal.change {
+                Kind::Modify {
+                    file_text,
+                    new_text,
+                    ..
+                } => file_text.to_bytes(new_text),
+                Kind::Create { text } => text.as_bytes().to_vec(),
+            })
+            .collect();
+        let planned: Vec<Planned> = self
+            .proposals
+            .iter()
+            .zip(&after)
+            .map(|(proposal, after)| Planned {
+                path: &proposal.path,
+                display: &proposal.display,
+                before: match &proposal.change {
+                    Kind::Modify { original, .. } => Some(original),
+                    Kind::Create { .. } => None,
+                },
+                after,
+            })
+            .collect();
+        let recording = match Recording::begin(&planned, journal::command_line()) {
+            Ok(recording) => recording,
+            Err(err) => {
+                written.journal.error = Some(err);
+                return written;
+            }
+        };
+        let mut done = vec![false; self.proposals.len()];
+        self.write_files(&after, &mut done, &mut written);
+        written.journal = recording.finish(&done);
+        written
+    }
+
+    /// The writes themselves; `done[i]` tells whether proposal `i` was written.
+    fn write_files(&self, after: &[Vec<u8>], done: &mut [bool], written: &mut Written) {
+        for (i, proposal) in self.proposals.iter().enumerate() {
+            if let Kind::Create { .. } = &proposal.change {
+                match edit::create_new(&proposal.path, &after[i]) {
+                    Ok(()) => {
+                        written.files += 1;
+                        done[i] = true;
+                    }
                     Err(err) => {
                         written.failed.push(err);
-                        return written;
+                        return;
                     }
                 }
             }
         }
-        for proposal in &self.proposals {
-            if let Kind::Modify {
-                original,
-                file_text,
-                new_text,
-                ..
-            } = &proposal.change
-            {
-                match edit::write_if_unchanged(
-                    &proposal.path,
-                    original,
-                    &file_text.to_bytes(new_text),
-                ) {
-                    Ok(()) => written.files += 1,
+        for (i, proposal) in self.proposals.iter().enumerate() {
+            if let Kind::Modify { original, .. } = &proposal.change {
+                match edit::write_if_unchanged(&proposal.path, original, &after[i]) {
+                    Ok(()) => {
+                        written.files += 1;
+                        done[i] = true;
+                    }
                     Err(err) => written.failed.push(err),
                 }
             }
         }
-        written
     }
 }
 
