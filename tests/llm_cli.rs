@@ -502,3 +502,183 @@ async fn events_output_snapshot() {
     settings.add_filter(r#""timestamp":\d+"#, r#""timestamp":"[ms]""#);
     settings.bind(|| insta::assert_snapshot!("anthropic_events_ndjson", text(&out.stdout)));
 }
+
+/// `(model, key variable)` per wire format, for runs that send a key.
+const KEYED: &[(Api, &str, &str)] = &[
+    (Api::OpenaiCompletions, "ollama/x", "OLLAMA_API_KEY"),
+    (Api::OpenaiResponses, "openai/gpt-5", "OPENAI_API_KEY"),
+    (
+        Api::AnthropicMessages,
+        "anthropic/claude-sonnet-4-5",
+        "ANTHROPIC_API_KEY",
+    ),
+    (
+        Api::GoogleGenerativeAi,
+        "google/gemini-2.5-flash",
+        "GEMINI_API_KEY",
+    ),
+];
+
+/// Issue 8, item 18: a server echoing the key mid-stream (in text, thinking, tool
+/// arguments and its error event) must not get it printed to stdout or stderr (also
+/// with -v, which prints thinking), into `--events`, or into `--save`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_echoed_mid_stream_reaches_no_output_in_any_format() {
+    use llm_support::{ECHO_KEY, key_echo_body, shows_echo_key};
+    let home = tempfile::tempdir().unwrap();
+    for (api, model, var) in KEYED {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_raw(key_echo_body(*api, ECHO_KEY), "text/event-stream"),
+            )
+            .mount(&server)
+            .await;
+        for events in [false, true] {
+            let saved = home.path().join("saved.json");
+            let mut cmd = dash(home.path());
+            cmd.env(var, ECHO_KEY).args([
+                "llm",
+                "-v",
+                "--model",
+                model,
+                "--base-url",
+                &server.uri(),
+                "--save",
+                saved.to_str().unwrap(),
+                "hi",
+            ]);
+            if events {
+                cmd.arg("--events");
+            }
+            let out = run(cmd).await;
+            assert_eq!(out.status.code(), Some(3), "{api}: {}", text(&out.stderr));
+            let save = std::fs::read_to_string(&saved).unwrap();
+            for (what, s) in [
+                ("stdout", text(&out.stdout)),
+                ("stderr", text(&out.stderr)),
+                ("save", save.clone()),
+            ] {
+                assert!(
+                    !shows_echo_key(&s),
+                    "{api} (events: {events}): key in {what}:\n{s}"
+                );
+                assert!(
+                    s.contains("[REDACTED]"),
+                    "{api}: {what} shows the redaction:\n{s}"
+                );
+            }
+            let ctx: Value = serde_json::from_str(&save).unwrap();
+            assert_eq!(
+                ctx["messages"][1]["content"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|c| c["type"] == "toolCall")
+                    .unwrap()["arguments"],
+                serde_json::json!({"k": "[REDACTED]"}),
+                "{api}"
+            );
+        }
+        // The key was sent to the server, so the test would see an echo.
+        let sent = server.received_requests().await.unwrap();
+        assert!(
+            sent[0]
+                .headers
+                .iter()
+                .any(|(_, v)| v.to_str().unwrap_or("").contains(ECHO_KEY)),
+            "{api}"
+        );
+    }
+}
+
+/// Issue 8, item 20: the 1.25 GB line. With the default limits, a server that never
+/// ends its line gets a typed error naming the limit, and exit 3, not an
+/// out-of-memory kill.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_endless_sse_line_is_cut_at_the_default_limit() {
+    let home = tempfile::tempdir().unwrap();
+    let base = llm_support::endless_server(
+        llm_support::SSE_HEAD,
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"".into(),
+        b"a".to_vec(),
+    )
+    .await;
+    let mut cmd = dash(home.path());
+    cmd.args(["llm", "--model", "ollama/x", "--base-url", &base, "hi"]);
+    let out = run(cmd).await;
+    let stderr = flat(&text(&out.stderr));
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("dash::llm::too_large"), "{stderr}");
+    assert!(
+        stderr.contains("an SSE line in the response from")
+            && stderr.contains("is larger than the 16 MiB limit")
+            && stderr.contains(&base),
+        "{stderr}"
+    );
+}
+
+/// A diagnostic's text without miette's line wrapping (`|` margins, indentation).
+fn flat(s: &str) -> String {
+    s.split_whitespace()
+        .filter(|w| *w != "|")
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn assert_too_large(out: &std::process::Output, path: &str, limit: &str) {
+    let stderr = flat(&text(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("dash::llm::too_large")
+            || stderr.contains("dash::models::file")
+            || stderr.contains("dash::llm::model"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(path) && stderr.contains(&format!("larger than the {limit} limit")),
+        "{stderr}"
+    );
+}
+
+/// `--context /dev/zero` grew until the kernel killed it; files are read with a
+/// bound whatever they are (device, FIFO, oversized regular file).
+#[cfg(unix)]
+#[test]
+fn input_files_are_read_with_a_bound() {
+    let home = tempfile::tempdir().unwrap();
+    for (flag, limit) in [("--context", "64 MiB"), ("--tools", "16 MiB")] {
+        let out = dash(home.path())
+            .args(["llm", "--model", "ollama/x", flag, "/dev/zero", "hi"])
+            .output()
+            .unwrap();
+        assert_too_large(&out, "/dev/zero", limit);
+        assert!(text(&out.stderr).contains("dash::llm::too_large"));
+    }
+    // A sparse regular file one byte over the limit is refused without reading it.
+    let big = home.path().join("big.json");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len((64 << 20) + 1)
+        .unwrap();
+    let out = dash(home.path())
+        .args([
+            "llm",
+            "--model",
+            "ollama/x",
+            "--context",
+            big.to_str().unwrap(),
+            "hi",
+        ])
+        .output()
+        .unwrap();
+    assert_too_large(&out, "big.json", "64 MiB");
+    // A models.toml that never ends, for both commands that read it.
+    std::fs::create_dir_all(home.path().join(".dash")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", home.path().join(".dash/models.toml")).unwrap();
+    for args in [&["llm", "--model", "ollama/x", "hi"][..], &["models"][..]] {
+        let out = dash(home.path()).args(args).output().unwrap();
+        assert_too_large(&out, "models.toml", "4 MiB");
+    }
+}

@@ -10,6 +10,7 @@ use clap::Args;
 use miette::{MietteDiagnostic, Report};
 
 use super::{Exit, GlobalArgs};
+use crate::llm::limits;
 use crate::llm::{
     Api, AssistantMessage, Client, Context, ErrorKind, Event, Message, Model, PromptCache,
     ReasoningLevel, Registry, RegistryError, RequestOptions, StreamOptions, Tool,
@@ -87,6 +88,9 @@ fn registry_error(e: RegistryError) -> Report {
         RegistryError::File { .. } => {
             "fix the file; the format is the one of `dash models --format json`"
         }
+        RegistryError::TooLarge { .. } => {
+            "a models.toml lists providers and models; point the path at a regular file that holds one"
+        }
         _ => {
             "run `dash models` to list models; ollama, vllm and lmstudio accept any id, \
              and --base-url accepts any id for any provider"
@@ -95,14 +99,15 @@ fn registry_error(e: RegistryError) -> Report {
     diag("dash::llm::model", e.to_string(), help)
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> miette::Result<T> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        diag(
-            "dash::llm::input",
-            format!("cannot read {what} {}: {e}", path.display()),
-            "check the path",
-        )
-    })?;
+/// Reads a JSON input file of at most `limit` bytes (see `dash::llm::limits`): a
+/// larger file, a device or a pipe that never ends is refused with
+/// `dash::llm::too_large` after reading `limit + 1` bytes at most.
+fn read_json<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    what: &'static str,
+    limit: u64,
+) -> miette::Result<T> {
+    let text = limits::read_text(path, what, limit)?;
     serde_json::from_str(&text).map_err(|e| {
         diag(
             "dash::llm::input",
@@ -131,14 +136,14 @@ fn model(registry: &Registry, args: &LlmArgs) -> miette::Result<Model> {
 
 fn context(args: &LlmArgs) -> miette::Result<Context> {
     let mut ctx: Context = match &args.context {
-        Some(p) => read_json(p, "context")?,
+        Some(p) => read_json(p, "context", limits::MAX_CONTEXT_FILE)?,
         None => Context::default(),
     };
     if let Some(s) = &args.system {
         ctx.system_prompt = Some(s.clone());
     }
     if let Some(p) = &args.tools {
-        let tools: Vec<Tool> = read_json(p, "tools file")?;
+        let tools: Vec<Tool> = read_json(p, "tools file", limits::MAX_TOOLS_FILE)?;
         for t in &tools {
             if let Err(e) = jsonschema::validator_for(&t.parameters) {
                 return Err(diag(
@@ -386,6 +391,13 @@ fn failure(kind: ErrorKind, message: &AssistantMessage, model: &Model) -> Report
                 .into(),
         ),
         ErrorKind::Config => ("config", "check the model configuration".into()),
+        ErrorKind::TooLarge => (
+            "too_large",
+            format!(
+                "the server at {} sent more than any real reply holds; check --base-url and the server",
+                model.base_url
+            ),
+        ),
     };
     diag(&format!("dash::llm::{code}"), text, help)
 }

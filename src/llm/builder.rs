@@ -8,8 +8,12 @@
 //! * scratch state (raw argument buffers) lives beside the message, never in it, so a
 //!   saved message on any path (done, error, abort) holds only public fields;
 //! * a tool call whose id and name have not arrived yet (argument fragments sent
-//!   first, pi issue #4854) is announced only once its name is known.
+//!   first, pi issue #4854) is announced only once its name is known;
+//! * every string from the wire passes the [`Redactor`] here, on its way into the
+//!   message and the events, so the API key never reaches an output
+//!   ([`crate::llm::redact`] says why this is the one place).
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use serde_json::Value;
@@ -17,17 +21,22 @@ use serde_json::Value;
 use super::error::LlmError;
 use super::events::Event;
 use super::partial_json::PartialArgs;
+use super::redact::Redactor;
 use super::types::{
     AssistantMessage, Content, ModelCost, StopReason, TextContent, ThinkingContent, ToolCall, Usage,
 };
 
+/// Per-block state. `tail` is what the redactor keeps back because it could be the
+/// start of the key (see [`Redactor::stream`]); it is handed out when the block ends.
 #[derive(Debug)]
 enum Scratch {
     Text {
         open: bool,
+        tail: String,
     },
     Thinking {
         open: bool,
+        tail: String,
     },
     Tool {
         open: bool,
@@ -35,7 +44,18 @@ enum Scratch {
         args: PartialArgs,
         /// Fragments received before the call was announced.
         held: String,
+        tail: String,
     },
+}
+
+impl Scratch {
+    fn tail(&mut self) -> &mut String {
+        match self {
+            Scratch::Text { tail, .. }
+            | Scratch::Thinking { tail, .. }
+            | Scratch::Tool { tail, .. } => tail,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +75,7 @@ pub struct MessageBuilder {
     rates: ModelCost,
     out: VecDeque<Event>,
     error: Option<LlmError>,
+    redactor: Option<Redactor>,
 }
 
 impl MessageBuilder {
@@ -67,6 +88,47 @@ impl MessageBuilder {
             rates,
             out: VecDeque::new(),
             error: None,
+            redactor: None,
+        }
+    }
+
+    /// Redacts the secret of `r` from everything built from now on (the stream
+    /// passes the API key's redactor; `None` redacts nothing).
+    pub fn with_redactor(mut self, r: Option<Redactor>) -> Self {
+        self.redactor = r;
+        self
+    }
+
+    /// `s` redacted (borrowed when there is nothing to remove).
+    fn clean<'a>(&self, s: &'a str) -> Cow<'a, str> {
+        match &self.redactor {
+            Some(r) => r.redact(s),
+            None => Cow::Borrowed(s),
+        }
+    }
+
+    /// A streamed fragment of block `i`, redacted: what can be handed out now (the
+    /// possible start of the key stays in the block's tail).
+    fn stream_clean<'a>(&mut self, i: usize, delta: &'a str) -> Cow<'a, str> {
+        match (&self.redactor, self.scratch.get_mut(i)) {
+            (Some(r), Some(s)) => Cow::Owned(r.stream(s.tail(), delta)),
+            _ => Cow::Borrowed(delta),
+        }
+    }
+
+    /// Hands out what block `i` kept back; called when the block ends.
+    fn flush(&mut self, i: usize) {
+        let Some(s) = self.scratch.get_mut(i) else {
+            return;
+        };
+        let tail = std::mem::take(s.tail());
+        if tail.is_empty() {
+            return;
+        }
+        match s {
+            Scratch::Text { .. } => self.push_text(i, &tail),
+            Scratch::Thinking { .. } => self.push_thinking(i, &tail),
+            Scratch::Tool { .. } => self.push_args(i, &tail),
         }
     }
 
@@ -114,13 +176,27 @@ impl MessageBuilder {
     }
 
     pub fn open_text(&mut self) -> usize {
-        let i = self.push_block(Content::text(""), Scratch::Text { open: true });
+        let i = self.push_block(
+            Content::text(""),
+            Scratch::Text {
+                open: true,
+                tail: String::new(),
+            },
+        );
         self.out.push_back(Event::TextStart { content_index: i });
         i
     }
 
     pub fn text_delta(&mut self, i: usize, delta: &str) {
         if delta.is_empty() || self.is_finished() {
+            return;
+        }
+        let delta = self.stream_clean(i, delta);
+        self.push_text(i, &delta);
+    }
+
+    fn push_text(&mut self, i: usize, delta: &str) {
+        if delta.is_empty() {
             return;
         }
         if let Some(Content::Text(t)) = self.message.content.get_mut(i) {
@@ -145,7 +221,10 @@ impl MessageBuilder {
                 thinking_signature: None,
                 redacted: false,
             }),
-            Scratch::Thinking { open: true },
+            Scratch::Thinking {
+                open: true,
+                tail: String::new(),
+            },
         );
         self.out
             .push_back(Event::ThinkingStart { content_index: i });
@@ -154,6 +233,14 @@ impl MessageBuilder {
 
     pub fn thinking_delta(&mut self, i: usize, delta: &str) {
         if delta.is_empty() || self.is_finished() {
+            return;
+        }
+        let delta = self.stream_clean(i, delta);
+        self.push_thinking(i, &delta);
+    }
+
+    fn push_thinking(&mut self, i: usize, delta: &str) {
+        if delta.is_empty() {
             return;
         }
         if let Some(Content::Thinking(t)) = self.message.content.get_mut(i) {
@@ -188,10 +275,11 @@ impl MessageBuilder {
     /// Opens a tool call. `name` may be empty when the provider sends arguments first;
     /// the call is then announced when [`Self::set_tool_identity`] supplies a name.
     pub fn open_tool_call(&mut self, id: &str, name: &str) -> usize {
+        let (id, name) = (self.clean(id).into_owned(), self.clean(name).into_owned());
         let i = self.push_block(
             Content::ToolCall(ToolCall {
-                id: id.to_owned(),
-                name: name.to_owned(),
+                id,
+                name: name.clone(),
                 arguments: Value::Object(serde_json::Map::new()),
                 thought_signature: None,
             }),
@@ -200,6 +288,7 @@ impl MessageBuilder {
                 announced: false,
                 args: PartialArgs::default(),
                 held: String::new(),
+                tail: String::new(),
             },
         );
         if !name.is_empty() {
@@ -210,12 +299,18 @@ impl MessageBuilder {
 
     /// Fills in an id or name that arrived after the call was opened.
     pub fn set_tool_identity(&mut self, i: usize, id: Option<&str>, name: Option<&str>) {
+        let id = id
+            .filter(|s| !s.is_empty())
+            .map(|s| self.clean(s).into_owned());
+        let name = name
+            .filter(|s| !s.is_empty())
+            .map(|s| self.clean(s).into_owned());
         if let Some(Content::ToolCall(c)) = self.message.content.get_mut(i) {
-            if let Some(id) = id.filter(|s| !s.is_empty()) {
-                c.id = id.to_owned();
+            if let Some(id) = id {
+                c.id = id;
             }
-            if let Some(name) = name.filter(|s| !s.is_empty()) {
-                c.name = name.to_owned();
+            if let Some(name) = name {
+                c.name = name;
             }
             if !c.name.is_empty() {
                 self.announce(i);
@@ -249,6 +344,14 @@ impl MessageBuilder {
 
     pub fn tool_args_delta(&mut self, i: usize, fragment: &str) {
         if fragment.is_empty() || self.is_finished() {
+            return;
+        }
+        let fragment = self.stream_clean(i, fragment);
+        self.push_args(i, &fragment);
+    }
+
+    fn push_args(&mut self, i: usize, fragment: &str) {
+        if fragment.is_empty() {
             return;
         }
         let Some(Scratch::Tool {
@@ -296,6 +399,10 @@ impl MessageBuilder {
     /// function call). Replaces whatever fragments arrived; if no fragment did, it is
     /// also emitted as a single delta so consumers see the arguments stream by.
     pub fn tool_args_final(&mut self, i: usize, full: &str) {
+        // What was held back belongs before the final text is compared with it.
+        self.flush(i);
+        let full = self.clean(full);
+        let full = full.as_ref();
         let Some(Scratch::Tool {
             args, announced, ..
         }) = self.scratch.get_mut(i)
@@ -313,6 +420,7 @@ impl MessageBuilder {
     }
 
     pub fn set_tool_thought_signature(&mut self, i: usize, sig: String) {
+        let sig = self.clean(&sig).into_owned();
         if let Some(Content::ToolCall(c)) = self.message.content.get_mut(i) {
             c.thought_signature = Some(sig);
         }
@@ -327,11 +435,12 @@ impl MessageBuilder {
 
     /// Completes block `i` and emits its end event (no-op when already closed).
     pub fn close(&mut self, i: usize) {
+        self.flush(i);
         let Some(s) = self.scratch.get_mut(i) else {
             return;
         };
         match s {
-            Scratch::Text { open } if *open => {
+            Scratch::Text { open, .. } if *open => {
                 *open = false;
                 if let Some(Content::Text(TextContent { text, .. })) = self.message.content.get(i) {
                     self.out.push_back(Event::TextEnd {
@@ -340,7 +449,7 @@ impl MessageBuilder {
                     });
                 }
             }
-            Scratch::Thinking { open } if *open => {
+            Scratch::Thinking { open, .. } if *open => {
                 *open = false;
                 if let Some(Content::Thinking(t)) = self.message.content.get(i) {
                     self.out.push_back(Event::ThinkingEnd {
@@ -355,8 +464,12 @@ impl MessageBuilder {
                 let Some(Scratch::Tool { args, .. }) = self.scratch.get_mut(i) else {
                     return;
                 };
-                let final_args = args.finish();
+                let mut final_args = args.finish();
                 *args = PartialArgs::default();
+                if let Some(r) = &self.redactor {
+                    // A key written with JSON escapes the fragments did not show.
+                    r.redact_value(&mut final_args);
+                }
                 if let Some(Content::ToolCall(c)) = self.message.content.get_mut(i) {
                     c.arguments = final_args;
                     self.out.push_back(Event::ToolcallEnd {
@@ -375,14 +488,49 @@ impl MessageBuilder {
 
     pub fn set_response_id(&mut self, id: &str) {
         if !id.is_empty() {
-            self.message.response_id = Some(id.to_owned());
+            self.message.response_id = Some(self.clean(id).into_owned());
         }
     }
 
     /// Records the provider's stop reason (mapped, and the raw value).
     pub fn set_stop(&mut self, reason: StopReason, raw: Option<&str>) {
-        self.stop = Some((reason, raw.map(str::to_owned)));
-        self.message.raw_stop_reason = raw.map(str::to_owned);
+        let raw = raw.map(|r| self.clean(r).into_owned());
+        self.stop = Some((reason, raw.clone()));
+        self.message.raw_stop_reason = raw;
+    }
+
+    /// The last pass over the finished message: fields that are not streamed as
+    /// events (signatures, which arrive in pieces) are redacted whole here.
+    fn scrub(&mut self) {
+        let Some(r) = &self.redactor else {
+            return;
+        };
+        let opt = |s: &mut Option<String>| {
+            if let Some(s) = s {
+                r.redact_in_place(s);
+            }
+        };
+        for c in &mut self.message.content {
+            match c {
+                Content::Text(t) => {
+                    r.redact_in_place(&mut t.text);
+                    opt(&mut t.text_signature);
+                }
+                Content::Thinking(t) => {
+                    r.redact_in_place(&mut t.thinking);
+                    opt(&mut t.thinking_signature);
+                }
+                Content::ToolCall(c) => {
+                    r.redact_in_place(&mut c.id);
+                    r.redact_in_place(&mut c.name);
+                    r.redact_value(&mut c.arguments);
+                    opt(&mut c.thought_signature);
+                }
+                Content::Image(_) => {}
+            }
+        }
+        opt(&mut self.message.raw_stop_reason);
+        opt(&mut self.message.response_id);
     }
 
     pub fn stop_reason(&self) -> Option<StopReason> {
@@ -417,6 +565,7 @@ impl MessageBuilder {
         }
         self.message.stop_reason = reason;
         self.message.usage.finalize(&self.rates);
+        self.scrub();
         self.phase = Phase::Finished;
         self.scratch.clear();
         self.out.push_back(Event::Done {
@@ -433,6 +582,14 @@ impl MessageBuilder {
             return;
         }
         self.start();
+        let err = match &self.redactor {
+            Some(r) => err.redact(r),
+            None => err,
+        };
+        // What the redactor held back was received; it is part of the partial reply.
+        for i in 0..self.scratch.len() {
+            self.flush(i);
+        }
         for (i, s) in self.scratch.iter().enumerate() {
             if let (
                 Scratch::Tool {
@@ -453,6 +610,7 @@ impl MessageBuilder {
         self.message.stop_reason = reason;
         self.message.error_message = Some(err.to_string());
         self.message.usage.finalize(&self.rates);
+        self.scrub();
         self.phase = Phase::Finished;
         self.out.push_back(Event::Error {
             reason,

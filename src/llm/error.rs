@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::redact::Redactor;
+
 /// Why a request or a stream failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LlmError {
@@ -55,6 +57,10 @@ pub enum LlmError {
     Stopped { raw: String },
     #[error("{0}")]
     Config(String),
+    /// The server sent more than a limit of [`crate::llm::limits::Limits`] allows (a
+    /// line that never ends, an endless body); the stream was stopped there.
+    #[error("{what} is larger than the {} limit; the stream was stopped", crate::llm::limits::human_size(*.limit))]
+    TooLarge { what: String, limit: u64 },
 }
 
 fn retry_note(after: Option<Duration>) -> String {
@@ -90,6 +96,7 @@ pub enum ErrorKind {
     Protocol,
     Stopped,
     Config,
+    TooLarge,
 }
 
 impl LlmError {
@@ -109,6 +116,7 @@ impl LlmError {
             LlmError::Protocol(_) => ErrorKind::Protocol,
             LlmError::Stopped { .. } => ErrorKind::Stopped,
             LlmError::Config(_) => ErrorKind::Config,
+            LlmError::TooLarge { .. } => ErrorKind::TooLarge,
         }
     }
 
@@ -135,13 +143,13 @@ impl LlmError {
         }
     }
 
-    /// Replaces every occurrence of `secret` in the human-readable parts, so a
-    /// provider echoing the key back in an error body never leaks it.
-    pub(crate) fn redact(self, secret: &str) -> Self {
-        if secret.len() < 4 {
-            return self;
-        }
-        let r = |s: String| s.replace(secret, "[REDACTED]");
+    /// Replaces the key in every part that can hold provider text (messages,
+    /// codes, raw stop reasons), so a provider echoing the key back never leaks it.
+    pub(crate) fn redact(self, r: &Redactor) -> Self {
+        let r = |s: String| match r.redact(&s) {
+            std::borrow::Cow::Borrowed(_) => s,
+            std::borrow::Cow::Owned(o) => o,
+        };
         match self {
             LlmError::Auth { status, message } => LlmError::Auth {
                 status,
@@ -182,13 +190,18 @@ impl LlmError {
                 retry_after,
             },
             LlmError::Provider { code, message } => LlmError::Provider {
-                code,
+                code: code.map(r),
                 message: r(message),
             },
             LlmError::Network(m) => LlmError::Network(r(m)),
             LlmError::Protocol(m) => LlmError::Protocol(r(m)),
             LlmError::Config(m) => LlmError::Config(r(m)),
-            other => other,
+            LlmError::Stopped { raw } => LlmError::Stopped { raw: r(raw) },
+            LlmError::TooLarge { what, limit } => LlmError::TooLarge {
+                what: r(what),
+                limit,
+            },
+            e @ (LlmError::IdleTimeout(_) | LlmError::Aborted | LlmError::Truncated) => e,
         }
     }
 }
@@ -296,13 +309,55 @@ mod tests {
     }
 
     #[test]
-    fn redaction_removes_the_secret_everywhere() {
-        let e = LlmError::Auth {
-            status: 401,
-            message: "Incorrect API key provided: sk-secret-123".into(),
+    fn redaction_removes_the_secret_from_every_variant() {
+        let key = "sk-secret-123";
+        let r = Redactor::new(key).unwrap();
+        let m = || format!("echo {key} and Bearer {key}");
+        let errors = [
+            LlmError::Auth {
+                status: 401,
+                message: m(),
+            },
+            LlmError::RateLimited {
+                status: 429,
+                message: m(),
+                retry_after: None,
+            },
+            LlmError::Overloaded {
+                status: None,
+                message: m(),
+                retry_after: None,
+            },
+            LlmError::ContextOverflow { message: m() },
+            LlmError::BadRequest {
+                status: 400,
+                message: m(),
+            },
+            LlmError::Server {
+                status: 500,
+                message: m(),
+                retry_after: None,
+            },
+            LlmError::Provider {
+                code: Some(m()),
+                message: m(),
+            },
+            LlmError::Network(m()),
+            LlmError::Protocol(m()),
+            LlmError::Config(m()),
+            LlmError::Stopped { raw: m() },
+            LlmError::TooLarge {
+                what: m(),
+                limit: 1,
+            },
+        ];
+        for e in errors {
+            let kind = e.kind();
+            let e = e.redact(&r);
+            assert_eq!(e.kind(), kind);
+            let shown = format!("{e} {e:?}");
+            assert!(!shown.contains(key), "{shown}");
+            assert!(shown.contains("[REDACTED]"), "{shown}");
         }
-        .redact("sk-secret-123");
-        assert!(!e.to_string().contains("sk-secret-123"));
-        assert!(e.to_string().contains("[REDACTED]"));
     }
 }

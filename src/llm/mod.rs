@@ -25,16 +25,21 @@
 //! Layout: [`types`] and [`events`] are the vocabulary; [`sse`] frames bytes into
 //! events; each module of [`providers`] builds requests and parses one wire format
 //! into the shared [`builder`]; [`stream`] is the thin HTTP driver; [`models`] is the
-//! registry; [`tools`], [`handoff`], [`retry`] and [`partial_json`] do one job each.
+//! registry; [`tools`], [`handoff`], [`retry`] and [`partial_json`] do one job each;
+//! [`redact`] keeps the API key out of everything that came from the wire, and
+//! [`limits`] bounds everything buffered from outside.
 
 pub mod auth;
 pub mod builder;
 pub mod error;
 pub mod events;
 pub mod handoff;
+pub mod limits;
 pub mod models;
 pub mod partial_json;
 pub mod providers;
+pub mod redact;
+pub mod redirect;
 pub mod retry;
 pub mod sse;
 pub mod stream;
@@ -44,6 +49,7 @@ pub mod types;
 pub use auth::ApiKey;
 pub use error::{ErrorKind, LlmError};
 pub use events::Event;
+pub use limits::Limits;
 pub use models::{Api, InputKind, Model, ProviderInfo, Registry, RegistryError};
 pub use providers::{PromptCache, ReasoningLevel, RequestOptions};
 pub use retry::RetryPolicy;

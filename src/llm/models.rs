@@ -148,6 +148,10 @@ pub enum RegistryError {
     },
     #[error("{path}: {message}")]
     File { path: PathBuf, message: String },
+    /// A models file over [`crate::llm::limits::MAX_MODELS_FILE`] (or a device that
+    /// never ends); it is not read further.
+    #[error("{path}: larger than the {} limit for models files", crate::llm::limits::human_size(*.limit))]
+    TooLarge { path: PathBuf, limit: u64 },
 }
 
 fn suggest(similar: &[String]) -> String {
@@ -249,11 +253,24 @@ impl Registry {
     /// (later files win).
     pub fn load(files: &[PathBuf]) -> Result<Registry, RegistryError> {
         let mut r = Registry::builtin();
+        use crate::llm::limits::{FileError, MAX_MODELS_FILE, read_text};
         for f in files {
-            match std::fs::read_to_string(f) {
+            match read_text(f, "models file", MAX_MODELS_FILE) {
                 Ok(text) => r.apply_str(&text, f)?,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
+                Err(e) if e.io_kind() == Some(std::io::ErrorKind::NotFound) => {}
+                Err(FileError::TooLarge { limit, .. }) => {
+                    return Err(RegistryError::TooLarge {
+                        path: f.clone(),
+                        limit,
+                    });
+                }
+                Err(FileError::Io { source, .. }) => {
+                    return Err(RegistryError::File {
+                        path: f.clone(),
+                        message: source.to_string(),
+                    });
+                }
+                Err(e @ FileError::NotUtf8 { .. }) => {
                     return Err(RegistryError::File {
                         path: f.clone(),
                         message: e.to_string(),

@@ -13,6 +13,10 @@
 //!    events to hand out;
 //! 3. it ends after exactly one `done` or `error`; cancellation (the token) and every
 //!    failure after the request was made become an `error` event.
+//!
+//! Redirects are followed here, without credentials across origins
+//! ([`crate::llm::redirect`]); what is read from the server is bounded by
+//! [`Limits`]; the message builder is given the key's [`Redactor`].
 
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
@@ -26,11 +30,14 @@ use super::auth::ApiKey;
 use super::builder::MessageBuilder;
 use super::error::LlmError;
 use super::events::Event;
+use super::limits::{Limits, human_size};
 use super::models::{Api, Model};
 use super::providers::{
     HttpRequest, RequestOptions, WireParser, auth_headers, build_request, error_from_body,
     parser_for,
 };
+use super::redact::Redactor;
+use super::redirect;
 use super::retry::{RetryPolicy, parse_retry_after};
 use super::sse::SseParser;
 use super::types::{AssistantMessage, Context};
@@ -49,6 +56,8 @@ pub struct StreamOptions {
     pub retry: RetryPolicy,
     /// Cancelling ends the stream with an `error` event of reason `aborted`.
     pub cancel: CancellationToken,
+    /// Bounds on what is buffered from the server.
+    pub limits: Limits,
 }
 
 impl Default for StreamOptions {
@@ -59,6 +68,7 @@ impl Default for StreamOptions {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             retry: RetryPolicy::default(),
             cancel: CancellationToken::new(),
+            limits: Limits::default(),
         }
     }
 }
@@ -85,6 +95,8 @@ impl Client {
         install_crypto_provider();
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(30))
+            // Followed by `LlmStream::send`, which keeps credentials on their origin.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("dash/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| LlmError::Config(format!("cannot build the HTTP client: {e}")))?;
@@ -94,6 +106,10 @@ impl Client {
     /// Starts a streamed completion. No I/O happens until the first
     /// [`LlmStream::next`].
     pub fn stream(&self, model: &Model, ctx: &Context, opts: StreamOptions) -> LlmStream {
+        let redactor = opts
+            .api_key
+            .as_ref()
+            .and_then(|k| Redactor::new(k.expose()));
         LlmStream {
             http: self.http.clone(),
             api: model.api,
@@ -106,10 +122,13 @@ impl Client {
                 &model.provider,
                 &model.id,
                 model.cost,
-            ),
+            )
+            .with_redactor(redactor.clone()),
             parser: parser_for(model.api),
-            sse: SseParser::new(),
+            sse: SseParser::with_limits(opts.limits.sse_line, opts.limits.sse_event),
             body: None,
+            received: 0,
+            redactor,
             opts,
             last_event: Instant::now(),
         }
@@ -142,6 +161,9 @@ pub struct LlmStream {
     parser: Box<dyn WireParser>,
     sse: SseParser,
     body: Option<BoxStream<'static, reqwest::Result<bytes::Bytes>>>,
+    /// Bytes of the response body received so far (bounded by the limits).
+    received: u64,
+    redactor: Option<Redactor>,
     opts: StreamOptions,
     last_event: Instant,
 }
@@ -221,12 +243,15 @@ impl LlmStream {
     fn restart(&mut self) {
         self.attempt += 1;
         let m = &self.model;
-        self.builder = MessageBuilder::new(m.api.as_str(), &m.provider, &m.id, m.cost);
+        self.builder = MessageBuilder::new(m.api.as_str(), &m.provider, &m.id, m.cost)
+            .with_redactor(self.redactor.clone());
         // `start` was already handed out by the failed attempt.
         self.builder.mark_started();
         self.parser = parser_for(m.api);
-        self.sse = SseParser::new();
+        let limits = &self.opts.limits;
+        self.sse = SseParser::with_limits(limits.sse_line, limits.sse_event);
         self.body = None;
+        self.received = 0;
         self.sent = false;
     }
 
@@ -248,11 +273,8 @@ impl LlmStream {
         }
     }
 
+    /// Ends the stream with `err` (the builder redacts the key from it).
     fn fail(&mut self, err: LlmError) {
-        let err = match &self.opts.api_key {
-            Some(k) => err.redact(k.expose()),
-            None => err,
-        };
         self.builder.fail(err);
     }
 
@@ -262,30 +284,12 @@ impl LlmStream {
             serde_json::to_vec(&self.request.body).expect("request bodies serialise"),
         );
         loop {
-            // Built here rather than with `.json()`, which would add a second
-            // Content-Type next to the one the request carries.
-            let mut rb = self.http.post(&self.request.url).body(body.clone());
-            for (k, v) in &self.request.headers {
-                rb = rb.header(k, v);
-            }
-            if let Some(key) = &self.opts.api_key {
-                for (k, v) in auth_headers(self.api, key) {
-                    rb = rb.header(k, v);
-                }
-            }
-            let idle = self.opts.idle_timeout;
-            let sent = tokio::select! {
-                biased;
-                () = self.opts.cancel.cancelled() => return self.fail(LlmError::Aborted),
-                r = tokio::time::timeout(idle, rb.send()) => r,
-            };
-            let err = match sent {
-                Err(_) => LlmError::IdleTimeout(idle),
-                Ok(Err(e)) => LlmError::Network(describe(&e)),
-                Ok(Ok(resp)) => match self.accept(resp).await {
+            let err = match self.send(&body).await {
+                Ok(resp) => match self.accept(resp).await {
                     Ok(()) => return,
                     Err(e) => e,
                 },
+                Err(e) => e,
             };
             match self.opts.retry.delay(self.attempt, &err) {
                 Some(wait) => {
@@ -299,6 +303,63 @@ impl LlmStream {
                 None => return self.fail(err),
             }
         }
+    }
+
+    /// Sends the request once, following redirects (see [`redirect`]): credentials
+    /// (auth headers, headers outside the allow-list, URL keys) stay on the origin
+    /// they were meant for.
+    async fn send(&mut self, body: &bytes::Bytes) -> Result<reqwest::Response, LlmError> {
+        let mut url = reqwest::Url::parse(&self.request.url)
+            .map_err(|e| LlmError::Config(format!("invalid URL {:?}: {e}", self.request.url)))?;
+        let secret = self.opts.api_key.as_ref().map(|k| k.expose());
+        let mut trusted = true;
+        let mut status = 0;
+        for _ in 0..=redirect::MAX_REDIRECTS {
+            // Built here rather than with `.json()`, which would add a second
+            // Content-Type next to the one the request carries.
+            let mut rb = self.http.post(url.clone()).body(body.clone());
+            for (k, v) in &self.request.headers {
+                if trusted || redirect::may_cross(k) {
+                    rb = rb.header(k, v);
+                }
+            }
+            if let (true, Some(key)) = (trusted, &self.opts.api_key) {
+                for (k, v) in auth_headers(self.api, key) {
+                    rb = rb.header(k, v);
+                }
+            }
+            let idle = self.opts.idle_timeout;
+            let resp = tokio::select! {
+                biased;
+                () = self.opts.cancel.cancelled() => return Err(LlmError::Aborted),
+                r = tokio::time::timeout(idle, rb.send()) => match r {
+                    Err(_) => return Err(LlmError::IdleTimeout(idle)),
+                    Ok(Err(e)) => return Err(LlmError::Network(describe(&e))),
+                    Ok(Ok(resp)) => resp,
+                },
+            };
+            status = resp.status().as_u16();
+            if !(300..400).contains(&status) {
+                return Ok(resp);
+            }
+            let location = resp
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok());
+            let next = redirect::next_url(&url, status, location)?;
+            trusted &= redirect::same_origin(&url, &next);
+            url = next;
+            if !trusted {
+                redirect::strip_credentials(&mut url, secret);
+            }
+        }
+        Err(LlmError::BadRequest {
+            status,
+            message: format!(
+                "more than {} redirects; the last pointed to {url}",
+                redirect::MAX_REDIRECTS
+            ),
+        })
     }
 
     /// Takes a response: an event stream becomes the body to pump; anything else
@@ -318,7 +379,8 @@ impl LlmStream {
         }
         let retry_after = retry_after_of(headers);
         let code = status.as_u16();
-        let text = match tokio::time::timeout(self.opts.idle_timeout, resp.text()).await {
+        let read = read_bounded(resp, self.opts.limits.error_body);
+        let text = match tokio::time::timeout(self.opts.idle_timeout, read).await {
             Ok(Ok(t)) => t,
             Ok(Err(e)) => return Err(LlmError::Network(describe(&e))),
             Err(_) => return Err(LlmError::IdleTimeout(self.opts.idle_timeout)),
@@ -355,12 +417,49 @@ impl LlmStream {
             }
             Ok(Some(Err(e))) => self.fail(LlmError::Network(describe(&e))),
             Ok(Some(Ok(bytes))) => {
+                self.received += bytes.len() as u64;
+                let limit = self.opts.limits.response_body;
+                if self.received > limit {
+                    let what = format!("the response from {}", self.request.url);
+                    return self.fail(LlmError::TooLarge { what, limit });
+                }
                 if self.sse.feed(&bytes, &mut dispatch) > 0 {
                     self.last_event = Instant::now();
+                }
+                if let Some(e) = self.sse.error() {
+                    let what = format!("{} in the response from {}", e.what(), self.request.url);
+                    let limit = e.limit() as u64;
+                    self.fail(LlmError::TooLarge { what, limit });
                 }
             }
         }
     }
+}
+
+/// Reads at most `limit` bytes of an error body (as text); the rest is left unread
+/// and the connection dropped, so an endless body cannot grow the process.
+async fn read_bounded(resp: reqwest::Response, limit: usize) -> reqwest::Result<String> {
+    let mut body = resp.bytes_stream();
+    let mut buf = Vec::new();
+    let mut cut = false;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk?;
+        let room = limit - buf.len();
+        if chunk.len() > room {
+            buf.extend_from_slice(&chunk[..room]);
+            cut = true;
+            break;
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    let mut text = String::from_utf8_lossy(&buf).into_owned();
+    if cut {
+        text.push_str(&format!(
+            " … (error body cut at {}, the rest was not read)",
+            human_size(limit as u64)
+        ));
+    }
+    Ok(text)
 }
 
 /// `Retry-After` (seconds or HTTP-date), or OpenAI's `retry-after-ms`.
