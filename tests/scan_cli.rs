@@ -192,7 +192,8 @@ fn thresholds_from_flags_and_config() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "max-production: 16 of at most 100 (ok)",
+            // Only the worktree named counts: not the linked worktree, not the nested repo.
+            "max-production: 7 of at most 100 in . (ok)",
         ));
     dash(&f.main)
         .args(["scan", "--max-console", "3"])
@@ -205,7 +206,7 @@ fn thresholds_from_flags_and_config() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains(
-            "max-production: 16 of at most 0 (exceeded)",
+            "max-production: 7 of at most 0 in . (exceeded)",
         ));
 }
 

@@ -115,10 +115,13 @@ pub enum Command {
     Llm(llm::LlmArgs),
     /// List the model registry.
     Models(models::ModelsArgs),
+    /// The readiness checklist as one CI gate: console calls, test hazards, failing tests, coverage.
+    Verify(verify::VerifyArgs),
 }
 
 mod fix;
 mod scan;
+mod verify;
 
 /// Parses the process arguments, runs the command and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
@@ -140,6 +143,7 @@ pub fn main() -> ExitCode {
         Command::Rules(args) => rules::run(&args, &cli.global),
         Command::Llm(args) => llm::run(&cli.global, args),
         Command::Models(args) => models::run(&cli.global, args),
+        Command::Verify(args) => verify::run(&args, &cli.global),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -34,9 +34,11 @@ pub struct ScanArgs {
     #[arg(long)]
     pub stats: bool,
     /// Exit 1 when there are more console calls than this in total (default: [verify] max-console).
+    /// Counts the worktrees of the paths given, not the other worktrees the report shows.
     #[arg(long, value_name = "N")]
     pub max_console: Option<u64>,
     /// Exit 1 when there are more console calls than this in production code (default: [verify] max-production).
+    /// Counts the worktrees of the paths given, not the other worktrees the report shows.
     #[arg(long, value_name = "N")]
     pub max_production: Option<u64>,
     #[command(flatten)]
@@ -71,6 +73,7 @@ pub fn run(args: &ScanArgs, global: &GlobalArgs) -> miette::Result<Exit> {
     let limits = Limits {
         max_console: args.max_console.or(config.verify.max_console),
         max_production: args.max_production.or(config.verify.max_production),
+        all_worktrees: false,
     };
     let report = ScanReport::new(&workspace, rules, analysis, limits);
 

@@ -156,8 +156,14 @@ pub fn render(report: &ScanReport, options: TextOptions) -> String {
         out.push('\n');
         for t in &report.thresholds {
             let verdict = if t.exceeded { "exceeded" } else { "ok" };
+            // Say which worktrees count when the report shows others too.
+            let scope = if t.worktrees.len() < report.worktrees.len() {
+                format!(" in {}", t.worktrees.join(", "))
+            } else {
+                String::new()
+            };
             let line = format!(
-                "{}: {} of at most {} ({verdict})",
+                "{}: {} of at most {}{scope} ({verdict})",
                 t.name, t.actual, t.limit
             );
             let _ = writeln!(
