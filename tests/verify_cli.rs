@@ -82,6 +82,28 @@ fn console_checks_pass_and_fail_on_their_limits() {
 }
 
 #[test]
+fn quiet_prints_the_failed_checks_only() {
+    let (_dir, root) = repo(&[("src/a.ts", "console.log(1);\n")]);
+    let text = stdout(
+        &dash(&root)
+            .args(["verify", "--no-tests", "-q"])
+            .assert()
+            .code(1),
+    );
+    assert!(
+        text.starts_with("FAIL    max-production     1 (at most 0): "),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 1, "{text}");
+    write(&root.join("src/a.ts"), "export const a = 1;\n");
+    dash(&root)
+        .args(["verify", "--no-tests", "-q"])
+        .assert()
+        .success()
+        .stdout("");
+}
+
+#[test]
 fn test_hazards_are_counted_by_rule() {
     let (_dir, root) = repo(&[
         (

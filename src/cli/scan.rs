@@ -17,6 +17,12 @@ pub enum Format {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = concat!(
+    "Examples:\n  dash scan\n  dash scan src --list\n  dash scan --format sarif > dash.sarif\n  \
+dash scan --max-production 0 --format github\n\n",
+    "Exit codes:\n  0  done (findings alone do not fail a scan)\n  1  a --max-* limit exceeded\n  \
+2  usage or configuration error\n  3  some files could not be read (the rest were scanned)"
+))]
 pub struct ScanArgs {
     /// Files or folders to scan; the top of a git worktree brings in all its worktrees.
     #[arg(default_value = ".")]
@@ -27,7 +33,7 @@ pub struct ScanArgs {
     /// Run only these rules (ids from `dash rules`; default: every enabled rule).
     #[arg(long, value_delimiter = ',', value_name = "ID,...")]
     pub rules: Option<Vec<String>>,
-    /// Also print one line per finding: `path:line:col method category`.
+    /// Print one line per finding instead of the tables: `path:line:col method category`.
     #[arg(long)]
     pub list: bool,
     /// Print files walked, prefiltered out, parsed, bytes and time.
@@ -41,8 +47,6 @@ pub struct ScanArgs {
     /// Counts the worktrees of the paths given, not the other worktrees the report shows.
     #[arg(long, value_name = "N")]
     pub max_production: Option<u64>,
-    #[command(flatten)]
-    pub walk: super::WalkArgs,
     /// Scan only the given paths, not the repository's other worktrees.
     #[arg(long)]
     pub no_worktrees: bool,
@@ -50,6 +54,12 @@ pub struct ScanArgs {
     /// tokens (slower; the answer is the same, this is for cross-checking).
     #[arg(long)]
     pub exact: bool,
+    #[command(flatten)]
+    pub verbose: super::VerboseArg,
+    #[command(flatten)]
+    pub walk: super::WalkArgs,
+    #[command(flatten)]
+    pub project: super::ProjectArgs,
 }
 
 pub fn run(args: &ScanArgs, global: &GlobalArgs) -> miette::Result<Exit> {

@@ -42,8 +42,8 @@ min-coverage       line coverage in percent: 80 (production) or { production = 8
 The suite runs once, with the project's jest or vitest (node_modules/<runner>), its JSON reporter\n\
 and, for min-coverage, istanbul's json-summary reporter (vitest needs @vitest/coverage-v8).\n\n\
 Examples:\n  dash verify\n  dash verify --no-tests --format github\n  dash verify --format json > verify.json\n\n\
-Exit codes: 0 every check passed; 1 a check failed (a suite that cannot run fails);\n\
-2 usage or configuration error; 3 some files could not be read (the checks that ran passed)."
+Exit codes:\n  0  every check passed\n  1  a check failed (a suite that cannot run is a failure)\n  \
+2  usage or configuration error\n  3  every check passed but some files could not be read"
 )]
 pub struct VerifyArgs {
     /// The project to verify (the suite runs where its dash.toml, else package.json, is).
@@ -60,6 +60,8 @@ pub struct VerifyArgs {
     pub worktrees: bool,
     #[command(flatten)]
     pub walk: super::WalkArgs,
+    #[command(flatten)]
+    pub project: super::ProjectArgs,
 }
 
 pub fn run(args: &VerifyArgs, global: &GlobalArgs) -> miette::Result<Exit> {
@@ -95,9 +97,9 @@ pub fn run(args: &VerifyArgs, global: &GlobalArgs) -> miette::Result<Exit> {
 
     let color = super::color_enabled(global.color, std::io::stdout().is_terminal());
     let rendered = match args.format {
-        Format::Text => crate::report::verify::text(&report, color),
+        Format::Text => crate::report::verify::text(&report, color, global.quiet),
         Format::Json => crate::report::verify::json(&report),
-        Format::Github => crate::report::verify::github(&report),
+        Format::Github => crate::report::verify::github(&report, global.quiet),
     };
     let mut stdout = std::io::stdout().lock();
     let _ = stdout

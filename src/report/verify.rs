@@ -138,8 +138,9 @@ pub fn json(report: &VerifyReport) -> String {
 }
 
 /// One line per check, `PASS`/`FAIL`/`SKIPPED`, the figure against the limit, and what to
-/// run for a failure; details indented below; the verdict last.
-pub fn text(report: &VerifyReport, color: bool) -> String {
+/// run for a failure; details indented below; the verdict last. Quiet: the failed checks
+/// only.
+pub fn text(report: &VerifyReport, color: bool, quiet: bool) -> String {
     let width = report
         .checks
         .iter()
@@ -148,7 +149,7 @@ pub fn text(report: &VerifyReport, color: bool) -> String {
         .max()
         .unwrap_or(0);
     let mut out = String::new();
-    for check in &report.checks {
+    for check in report.checks.iter().filter(|c| !quiet || !c.passed) {
         let status = if check.passed { "PASS" } else { "FAIL" };
         let status = match (color, check.passed) {
             (false, _) => format!("{status:<7}"),
@@ -173,6 +174,9 @@ pub fn text(report: &VerifyReport, color: bool) -> String {
                 let _ = writeln!(out, "        {l}");
             }
         }
+    }
+    if quiet {
+        return out;
     }
     for skipped in &report.skipped {
         let _ = writeln!(
@@ -208,8 +212,8 @@ pub fn text(report: &VerifyReport, color: bool) -> String {
 }
 
 /// The text report as log lines, then an error annotation per failed check.
-pub fn github(report: &VerifyReport) -> String {
-    let mut out = text(report, false);
+pub fn github(report: &VerifyReport, quiet: bool) -> String {
+    let mut out = text(report, false, quiet);
     for check in report.checks.iter().filter(|c| !c.passed) {
         let actual = check
             .actual
@@ -289,7 +293,13 @@ mod tests {
 
     #[test]
     fn text_lines() {
-        let text = text(&report(), false);
+        let text = text(&report(), false, false);
+        let quiet = super::text(&report(), false, true);
+        assert!(
+            !quiet.contains("PASS") && !quiet.contains("verify:"),
+            "{quiet}"
+        );
+        assert_eq!(quiet.matches("FAIL").count(), 2, "{quiet}");
         assert!(text.starts_with(
             "FAIL    max-production           2 (at most 0): run `dash fix --write`\n\
              PASS    min-coverage.production  85.2% (at least 80.0%)\n\
@@ -312,7 +322,7 @@ mod tests {
 
     #[test]
     fn github_annotations_for_failures_only() {
-        let out = github(&report());
+        let out = github(&report(), false);
         assert_eq!(out.matches("::error ").count(), 2, "{out}");
         assert!(
             out.contains("\n::error title=dash verify max-production::2 (at most 0): run `dash fix --write`\n"),
