@@ -278,18 +278,22 @@ fn a_suite_that_cannot_run_fails() {
         .stdout(predicate::str::contains("no test runner found"));
 }
 
-/// The pinned jest 29 install the runtime tests use.
-fn jest_node_modules() -> PathBuf {
+/// A pinned runner install the runtime tests use (`jest29`, `vitest3`).
+fn runner_node_modules(runner: &str, package: &str) -> PathBuf {
     let runners = std::env::var_os("DASH_TEST_RUNNERS")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/runners"));
-    let modules = runners.join("jest29/node_modules");
+    let modules = runners.join(runner).join("node_modules");
     assert!(
-        modules.join("jest/package.json").is_file(),
-        "{} is missing: run `npm ci --prefix tests/runners/jest29` (or set DASH_TEST_RUNNERS)",
+        modules.join(package).join("package.json").is_file(),
+        "{} is missing: run `npm ci --prefix tests/runners/{runner}` (or set DASH_TEST_RUNNERS)",
         modules.display()
     );
     modules
+}
+
+fn jest_node_modules() -> PathBuf {
+    runner_node_modules("jest29", "jest")
 }
 
 /// A jest project: one source file half covered, one passing and one failing test.
@@ -400,6 +404,38 @@ fn a_test_file_that_cannot_load_counts_as_failing() {
         text.contains(
             "cannot run src/broken.test.js: Cannot find module './nope' from 'src/broken.test.js'"
         ),
+        "{text}"
+    );
+}
+
+#[test]
+fn vitest_without_a_coverage_provider_says_what_to_install() {
+    let (_dir, root) = repo(&[
+        (".gitignore", "node_modules\n"),
+        (
+            "package.json",
+            "{ \"private\": true, \"type\": \"module\", \"scripts\": { \"test\": \"vitest\" } }\n",
+        ),
+        ("src/m.js", "export const add = (a, b) => a + b;\n"),
+        (
+            "src/m.test.js",
+            "import { test, expect } from 'vitest';\nimport { add } from './m.js';\ntest('a', () => { expect(add(1, 2)).toBe(3); });\ntest('b', () => { expect(add(1, 1)).toBe(3); });\n",
+        ),
+        ("dash.toml", "[verify]\nmin-coverage = 50\n"),
+    ]);
+    std::os::unix::fs::symlink(
+        runner_node_modules("vitest3", "vitest"),
+        root.join("node_modules"),
+    )
+    .unwrap();
+    let text = stdout(&dash(&root).arg("verify").assert().code(1));
+    // The suite still ran for the failing tests.
+    assert!(
+        text.contains("FAIL    max-failing-tests        1 (at most 0): run `npx vitest run` to see the failures\n        vitest 3."),
+        "{text}"
+    );
+    assert!(
+        text.contains("FAIL    min-coverage.production  not measured (at least 50.0%): install it next to vitest: npm i -D @vitest/coverage-v8@3."),
         "{text}"
     );
 }

@@ -238,30 +238,46 @@ fn test_checks(
         }
         return;
     }
+    let help_of = |err: &testrun::TestRunError| {
+        miette::Diagnostic::help(err)
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+    };
+    let unmeasured_coverage = |report: &mut VerifyReport, reason: &str, help: &str| {
+        for (category, limit) in coverage_limits {
+            report.checks.push(Check::unmeasured(
+                coverage_name(*category),
+                Figure::Percent(*limit),
+                reason.to_owned(),
+                help.to_owned(),
+            ));
+        }
+    };
+    // Without a coverage provider the suite still runs, for the failing tests.
+    let mut coverage_error = None;
     let outcome = testrun::detect(root).and_then(|runner| {
-        let outcome = testrun::run(&runner, !coverage_limits.is_empty())?;
+        if !coverage_limits.is_empty() {
+            coverage_error = testrun::run::coverage_ready(&runner).err();
+        }
+        let with_coverage = !coverage_limits.is_empty() && coverage_error.is_none();
+        let outcome = testrun::run(&runner, with_coverage)?;
         Ok((runner, outcome))
     });
     let (runner, outcome) = match outcome {
         Ok(found) => found,
         Err(err) => {
-            let help = miette::Diagnostic::help(&err)
-                .map(|h| h.to_string())
-                .unwrap_or_default();
+            let help = help_of(&err);
             report.checks.push(Check::unmeasured(
                 "max-failing-tests",
                 failing_limit,
                 err.to_string(),
                 help.clone(),
             ));
-            for (category, limit) in coverage_limits {
-                report.checks.push(Check::unmeasured(
-                    coverage_name(*category),
-                    Figure::Percent(*limit),
-                    "the suite did not run (see max-failing-tests)".into(),
-                    help.clone(),
-                ));
-            }
+            unmeasured_coverage(
+                report,
+                "the suite did not run (see max-failing-tests)",
+                &help,
+            );
             return;
         }
     };
@@ -313,7 +329,9 @@ fn test_checks(
     check.detail = Some(detail.join("\n"));
     report.checks.push(check);
 
-    if let Some(files) = &outcome.coverage {
+    if let Some(err) = coverage_error {
+        unmeasured_coverage(report, &err.to_string(), &help_of(&err));
+    } else if let Some(files) = &outcome.coverage {
         coverage_checks(report, config, workspace, root, files, cwd.as_deref());
     }
 }

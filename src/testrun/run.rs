@@ -32,17 +32,26 @@ pub struct Outcome {
     pub tail: String,
 }
 
-/// Runs the suite once, with coverage when `with_coverage`.
-pub fn run(runner: &Runner, with_coverage: bool) -> Result<Outcome, TestRunError> {
-    if with_coverage && runner.kind == Kind::Vitest {
-        let provider = ["@vitest/coverage-v8", "@vitest/coverage-istanbul"]
+/// Whether the runner can measure coverage: jest ships istanbul; vitest needs a provider
+/// package installed next to it.
+pub fn coverage_ready(runner: &Runner) -> Result<(), TestRunError> {
+    let provider = runner.kind == Kind::Jest
+        || ["@vitest/coverage-v8", "@vitest/coverage-istanbul"]
             .iter()
             .any(|p| find_package(&runner.root, p).is_some());
-        if !provider {
-            return Err(TestRunError::NoCoverageProvider {
-                version: runner.version.clone(),
-            });
-        }
+    if provider {
+        Ok(())
+    } else {
+        Err(TestRunError::NoCoverageProvider {
+            version: runner.version.clone(),
+        })
+    }
+}
+
+/// Runs the suite once, with coverage when `with_coverage`.
+pub fn run(runner: &Runner, with_coverage: bool) -> Result<Outcome, TestRunError> {
+    if with_coverage {
+        coverage_ready(runner)?;
     }
     let scratch = tempfile::Builder::new()
         .prefix("dash-testrun-")
