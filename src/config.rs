@@ -199,10 +199,17 @@ pub struct LoggerConfig {
     pub style: Option<LoggerStyle>,
 }
 
+/// `[verify]`: the limits of `dash verify` (and of `dash scan`'s console thresholds).
+/// `None` means the key is absent; `dash verify` then applies its own default.
 #[derive(Debug, Clone, Default)]
 pub struct VerifyConfig {
     pub max_console: Option<u64>,
     pub max_production: Option<u64>,
+    /// Findings of the static test rules (every enabled rule but console).
+    pub max_test_hazards: Option<u64>,
+    pub max_failing_tests: Option<u64>,
+    /// Minimum line coverage in percent, per category (`min-coverage = 80` is production's).
+    pub min_coverage: Vec<(crate::workspace::Category, f64)>,
 }
 
 #[derive(Debug, Clone)]
@@ -275,10 +282,10 @@ struct RawLogger {
 struct RawVerify {
     max_console: Option<u64>,
     max_production: Option<u64>,
-    #[expect(dead_code, reason = "accepted now, enforced by `dash verify`")]
+    max_test_hazards: Option<u64>,
     max_failing_tests: Option<u64>,
-    #[expect(dead_code, reason = "accepted now, enforced by `dash verify`")]
-    min_coverage: Option<f64>,
+    /// A number (production's minimum) or a table `{ production = 80, tests = 50 }`.
+    min_coverage: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -450,9 +457,21 @@ impl Config {
             };
         }
         if let Some(verify) = raw.verify {
+            let min_coverage = match verify.min_coverage {
+                None => Vec::new(),
+                Some(value) => {
+                    let span = value.span();
+                    parse_min_coverage(value.get_ref()).map_err(|message| {
+                        invalid(format!("verify.min-coverage: {message}"), Some(span))
+                    })?
+                }
+            };
             config.verify = VerifyConfig {
                 max_console: verify.max_console,
                 max_production: verify.max_production,
+                max_test_hazards: verify.max_test_hazards,
+                max_failing_tests: verify.max_failing_tests,
+                min_coverage,
             };
         }
         if let Some(rules) = raw.rules {
@@ -513,6 +532,47 @@ impl Config {
     /// The folder relative globs are anchored at: the config file's folder.
     pub fn root(&self) -> Option<&Path> {
         self.file.as_deref().and_then(Path::parent)
+    }
+}
+
+/// `80` (production's minimum) or `{ production = 80, tests = 50 }`: percentages of lines
+/// covered, 0 to 100; categories are dash's (`[paths]`).
+fn parse_min_coverage(
+    value: &toml::Value,
+) -> Result<Vec<(crate::workspace::Category, f64)>, String> {
+    use crate::workspace::Category;
+    let percent = |v: &toml::Value| -> Option<f64> {
+        let n = match v {
+            toml::Value::Integer(n) => *n as f64,
+            toml::Value::Float(f) => *f,
+            _ => return None,
+        };
+        (0.0..=100.0).contains(&n).then_some(n)
+    };
+    const EXPECTED: &str =
+        "expected a percentage from 0 to 100, or a table such as { production = 80, tests = 50 }";
+    match value {
+        toml::Value::Table(table) => {
+            let mut limits = Vec::new();
+            for (key, v) in table {
+                let category = Category::ALL
+                    .into_iter()
+                    .find(|c| c.name() == key)
+                    .ok_or_else(|| {
+                        format!(
+                            "unknown category `{key}`; categories are {}",
+                            Category::ALL.map(Category::name).join(", ")
+                        )
+                    })?;
+                let limit = percent(v).ok_or_else(|| format!("{key}: {EXPECTED}"))?;
+                limits.push((category, limit));
+            }
+            limits.sort_by_key(|(c, _)| Category::ALL.iter().position(|x| x == c));
+            Ok(limits)
+        }
+        v => percent(v)
+            .map(|limit| vec![(Category::Production, limit)])
+            .ok_or_else(|| EXPECTED.to_owned()),
     }
 }
 
@@ -640,6 +700,34 @@ max-file-size = "1 MiB"
             parse("[limits]\nmax-file-size = \"lots\"\n"),
             Err(ConfigError::Invalid { .. })
         ));
+    }
+
+    #[test]
+    fn verify_limits() {
+        use crate::workspace::Category;
+        let c = parse("[verify]\nmax-test-hazards = 2\nmax-failing-tests = 0\nmin-coverage = 80\n")
+            .unwrap();
+        assert_eq!(c.verify.max_test_hazards, Some(2));
+        assert_eq!(c.verify.max_failing_tests, Some(0));
+        assert_eq!(c.verify.min_coverage, vec![(Category::Production, 80.0)]);
+        let c = parse("[verify]\nmin-coverage = { tests = 50, production = 72.5 }\n").unwrap();
+        assert_eq!(
+            c.verify.min_coverage,
+            vec![(Category::Production, 72.5), (Category::Tests, 50.0)]
+        );
+        for bad in [
+            "min-coverage = 101",
+            "min-coverage = \"80%\"",
+            "min-coverage = { prod = 80 }",
+            "min-coverage = { production = -1 }",
+            "max-test-hazard = 1",
+        ] {
+            let text = format!("[verify]\n{bad}\n");
+            match parse(&text) {
+                Err(ConfigError::Invalid { span: Some(_), .. }) => {}
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
     }
 
     #[test]

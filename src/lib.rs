@@ -17,4 +17,5 @@ pub mod report;
 pub mod review;
 pub mod rules;
 pub mod syntax;
+pub mod testrun;
 pub mod workspace;

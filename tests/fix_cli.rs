@@ -245,3 +245,94 @@ fn json_lists_every_change() {
             .any(|c| c["path"] == "src/server.ts" && c["line"] == 3 && c["action"] == "rewrite")
     );
 }
+
+#[test]
+fn summary_counts_created_files_and_the_legend_explains_the_headers() {
+    let dir = project();
+    write(
+        &dir.path().join("src/b.test.ts"),
+        "test.only('y', () => {});\n",
+    );
+    let out = dash(dir.path())
+        .args(["fix", "--unsafe-fixes"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("@@ focused-test (unsafe)\n"), "{text}");
+    assert!(
+        text.contains(
+            "\nrules: console (console call removed, console → logger), focused-test (unfocus, unsafe), import (imports the fixes need); `dash rules ID` explains each\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("6 files would change and 1 would be created: "),
+        "{text}"
+    );
+    // Only the rules that appear: a run of one rule names that one.
+    dash(dir.path())
+        .args(["fix", "--unsafe-fixes", "--rules", "focused-test"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "\nrules: focused-test (unfocus, unsafe); `dash rules ID` explains each\n",
+        ))
+        .stdout(predicate::str::contains("1 file would change: "));
+    dash(dir.path())
+        .args(["fix", "--write", "--allow-dirty"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("files changed and 1 created: "));
+}
+
+#[test]
+fn quiet_drops_the_summary_but_not_the_output_or_errors() {
+    let dir = project();
+    let root = dir.path();
+    // Preview: the diffs only.
+    let out = dash(root)
+        .args(["fix", "-q"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("+logger.info('starting');"), "{text}");
+    for summary in [
+        "would change",
+        "\nrules: ",
+        "\nlogger: {",
+        "needs judgement",
+        "nothing was written",
+    ] {
+        assert!(!text.contains(summary), "{summary} in {text}");
+    }
+    // --check: the exit code only.
+    dash(root)
+        .args(["fix", "--check", "-q"])
+        .assert()
+        .code(1)
+        .stdout("");
+    // --write: nothing on success, files written.
+    dash(root)
+        .args(["fix", "--write", "--quiet"])
+        .assert()
+        .success()
+        .stdout("");
+    assert!(root.join("src/utils/logger.ts").is_file());
+    // An unreadable file is still reported.
+    write(&root.join("src/late.ts"), "console.log('late');\n");
+    let late = root.join("src/late.ts");
+    std::fs::set_permissions(&late, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
+    if std::fs::read(&late).is_err() {
+        dash(root)
+            .args(["fix", "--check", "-q"])
+            .assert()
+            .code(3)
+            .stdout(predicate::str::contains("error: src/late.ts"));
+    }
+}

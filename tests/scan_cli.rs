@@ -95,13 +95,50 @@ fn redact(text: &str, fixture: &Fixture) -> String {
 fn text_report_covers_worktrees_categories_and_methods() {
     let f = fixture();
     let out = dash(&f.main)
-        .args(["scan", "--list"])
+        .args(["scan"])
         .assert()
         .success()
         .get_output()
         .stdout
         .clone();
     insta::assert_snapshot!(redact(&String::from_utf8(out).unwrap(), &f));
+}
+
+#[test]
+fn list_prints_only_the_list() {
+    let f = fixture();
+    let out = dash(&f.main)
+        .args(["scan", "--list"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = redact(&String::from_utf8(out).unwrap(), &f);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines.contains(&"src/server.ts:4:1 log production"),
+        "{text}"
+    );
+    assert!(
+        lines.contains(&"src/server.test.ts:2:3 log tests"),
+        "{text}"
+    );
+    assert!(
+        lines.iter().all(|l| {
+            let fields: Vec<&str> = l.split(' ').collect();
+            fields.len() == 3 && fields[0].split(':').count() == 3
+        }),
+        "only `path:line:col group category` lines: {text}"
+    );
+    // Thresholds, when asked for, still follow.
+    dash(&f.main)
+        .args(["scan", "--list", "--max-console", "0"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "\n\nmax-console: 10 of at most 0 in . (exceeded)\n",
+        ));
 }
 
 #[test]
@@ -192,7 +229,8 @@ fn thresholds_from_flags_and_config() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "max-production: 16 of at most 100 (ok)",
+            // Only the worktree named counts: not the linked worktree, not the nested repo.
+            "max-production: 7 of at most 100 in . (ok)",
         ));
     dash(&f.main)
         .args(["scan", "--max-console", "3"])
@@ -205,7 +243,7 @@ fn thresholds_from_flags_and_config() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains(
-            "max-production: 16 of at most 0 (exceeded)",
+            "max-production: 7 of at most 0 in . (exceeded)",
         ));
 }
 
@@ -217,9 +255,13 @@ fn without_git_the_path_is_the_one_worktree() {
         .args(["scan", "--list"])
         .assert()
         .success()
-        .stdout(predicate::str::starts_with("a.ts:1:1 log production\n"))
-        .stdout(predicate::str::contains(
-            "1 console call in 1 worktree (1 source file)",
+        .stdout("a.ts:1:1 log production\n");
+    dash(dir.path())
+        .arg("scan")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(
+            "1 console call in 1 worktree (1 source file)\n",
         ));
 }
 

@@ -29,6 +29,16 @@ pub enum Format {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = concat!(
+    "Examples:\n  dash fix                  preview every change\n  \
+dash fix --write          apply them\n  \
+dash fix --diff | git apply\n  \
+dash fix --check          in CI: exit 1 if anything would change\n  \
+dash fix -q --write       apply, print only errors\n\n",
+    "Exit codes:\n  0  done, or nothing to change\n  1  --check: something would change\n  \
+2  usage or configuration error; --write refused over uncommitted changes\n  \
+3  some files could not be read, or changed on disk before they were written (the rest were)"
+))]
 pub struct FixArgs {
     /// Files or folders to fix.
     #[arg(default_value = ".")]
@@ -59,6 +69,8 @@ pub struct FixArgs {
     pub worktrees: bool,
     #[command(flatten)]
     pub walk: super::WalkArgs,
+    #[command(flatten)]
+    pub project: super::ProjectArgs,
 }
 
 #[derive(Debug, Error, Diagnostic)]
@@ -151,7 +163,9 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
         .iter()
         .filter(|p| matches!(p.change, Kind::Create { .. }))
         .count();
-    let summary = Summary::new(&results, logger.as_ref(), created > 0, cwd.as_deref());
+    let mut summary = Summary::new(&results, logger.as_ref(), created > 0, cwd.as_deref());
+    summary.files_created = created;
+    let quiet = global.quiet;
     let color = super::color_enabled(global.color, std::io::stdout().is_terminal());
 
     let mut stdout = std::io::stdout().lock();
@@ -180,28 +194,37 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
         for warning in journal.warnings {
             eprintln!("{:?}", miette::Report::new(warning));
         }
-        let mut summary = summary;
         summary.written = Some(written.files);
         summary.journal = (written.files > 0).then_some(JournalSummary {
             ids: journal.ids,
             not_journaled: journal.unjournaled,
         });
-        print_summary(&mut stdout, &summary, args.format, color);
+        print_summary(&mut stdout, &summary, args.format, color, quiet);
     } else if args.diff {
         let _ = stdout.write_all(review::patch::render(&session.changes()).as_bytes());
-        print_summary(&mut std::io::stderr().lock(), &summary, args.format, false);
+        print_summary(
+            &mut std::io::stderr().lock(),
+            &summary,
+            args.format,
+            false,
+            quiet,
+        );
     } else if args.check {
-        print_summary(&mut stdout, &summary, args.format, color);
+        print_summary(&mut stdout, &summary, args.format, color, quiet);
         if !session.is_empty() && exit == Exit::Clean {
             exit = Exit::Findings;
         }
     } else {
         if args.format == Format::Text {
-            for change in &session.changes() {
+            let changes = session.changes();
+            for change in &changes {
                 let _ = stdout.write_all(review::diff::render(change, color).as_bytes());
             }
+            if !quiet && let Some(legend) = legend(&changes, &results) {
+                let _ = writeln!(stdout, "{legend}\n");
+            }
         }
-        print_summary(&mut stdout, &summary, args.format, color);
+        print_summary(&mut stdout, &summary, args.format, color, quiet);
     }
     let _ = stdout.flush();
     Ok(exit)
@@ -391,6 +414,9 @@ struct Summary {
     logger: Option<LoggerSummary>,
     #[serde(rename = "filesChanged")]
     files_changed: usize,
+    /// Files a rule creates (console: the logger module).
+    #[serde(rename = "filesCreated")]
+    files_created: usize,
     /// Console calls rewritten to the logger.
     rewritten: usize,
     /// Console calls removed.
@@ -438,6 +464,7 @@ impl Summary {
             version: 1,
             logger,
             files_changed: 0,
+            files_created: 0,
             rewritten: 0,
             removed: 0,
             kept: 0,
@@ -524,7 +551,88 @@ fn label(c: &Located) -> String {
     }
 }
 
-fn print_summary(out: &mut dyn Write, s: &Summary, format: Format, color: bool) {
+/// The names on the preview's hunk headers, each with what its fixes did here and whether
+/// any was unsafe: `rules: console (console → logger), focused-test (unfocus, unsafe),
+/// import (imports the fixes need)`. `None` when no hunk names anything.
+fn legend(changes: &[review::FileChange], results: &[FileResult]) -> Option<String> {
+    // An unsafe fix's edits are labelled `<rule> (unsafe)` on the headers.
+    let mut shown: Vec<&str> = Vec::new();
+    for change in changes {
+        for (_, origin) in &change.edits {
+            let id = origin.strip_suffix(" (unsafe)").unwrap_or(origin);
+            if !shown.contains(&id) {
+                shown.push(id);
+            }
+        }
+    }
+    let mut rules: Vec<(&str, Vec<&'static str>, bool)> = shown
+        .iter()
+        .map(|id| {
+            let what = if *id == crate::edit::imports::RULE_ID {
+                vec!["imports the fixes need"]
+            } else {
+                Vec::new()
+            };
+            (*id, what, false)
+        })
+        .collect();
+    for r in results {
+        let Outcome::Changed { fix, .. } = &r.outcome else {
+            continue;
+        };
+        for record in &fix.fixed {
+            let Some(entry) = rules.iter_mut().find(|(id, _, _)| *id == record.rule) else {
+                continue;
+            };
+            if let Some(action) = record.action {
+                let action = match (record.rule, action) {
+                    (CONSOLE, "rewrite") => "console → logger",
+                    (CONSOLE, "remove") => "console call removed",
+                    (_, other) => other,
+                };
+                if !entry.1.contains(&action) {
+                    entry.1.push(action);
+                }
+            }
+            entry.2 |= record.applicability == Some(Applicability::Unsafe);
+        }
+    }
+    if rules.is_empty() {
+        return None;
+    }
+    // Registry order; what is not a rule (imports) last.
+    let rank = |id: &str| {
+        crate::rules::RULES
+            .iter()
+            .position(|r| r.meta().id == id)
+            .unwrap_or(usize::MAX)
+    };
+    rules.sort_by_key(|(id, _, _)| rank(id));
+    let entries: Vec<String> = rules
+        .into_iter()
+        .map(|(id, mut what, unsafe_)| {
+            what.sort();
+            let mut what: Vec<&str> = what;
+            if unsafe_ {
+                what.push("unsafe");
+            }
+            if what.is_empty() {
+                id.to_owned()
+            } else {
+                format!("{id} ({})", what.join(", "))
+            }
+        })
+        .collect();
+    Some(format!(
+        "rules: {}; `dash rules ID` explains each",
+        entries.join(", ")
+    ))
+}
+
+/// The summary after a preview, a patch, a check or a write. Quiet (`-q`): only the
+/// errors (files that could not be read); `--format json` is the output itself and is
+/// printed whole.
+fn print_summary(out: &mut dyn Write, s: &Summary, format: Format, color: bool, quiet: bool) {
     use owo_colors::OwoColorize;
     if format == Format::Json {
         let _ = writeln!(
@@ -534,17 +642,27 @@ fn print_summary(out: &mut dyn Write, s: &Summary, format: Format, color: bool) 
         );
         return;
     }
+    if quiet {
+        for e in &s.errors {
+            let _ = writeln!(out, "error: {}: {}", e.path, e.message);
+        }
+        return;
+    }
     let bold = |t: String| if color { t.bold().to_string() } else { t };
-    let verb = if s.written.is_some() {
-        "changed"
+    let (verb, created_verb) = if s.written.is_some() {
+        ("changed", "created")
     } else {
-        "would change"
+        ("would change", "would be created")
+    };
+    let created = match s.files_created {
+        0 => String::new(),
+        n => format!(" and {n} {created_verb}"),
     };
     let _ = writeln!(
         out,
         "{}",
         bold(format!(
-            "{} file{} {verb}: {} call{} rewritten to the logger, {} removed, {} kept by policy, {} need{} judgement",
+            "{} file{} {verb}{created}: {} call{} rewritten to the logger, {} removed, {} kept by policy, {} need{} judgement",
             s.files_changed,
             if s.files_changed == 1 { "" } else { "s" },
             s.rewritten,

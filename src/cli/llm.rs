@@ -19,6 +19,12 @@ use crate::llm::{
 /// Stream one reply from a model. Text goes to stdout as it arrives, tool calls as
 /// `[tool call ID] NAME ARGS` lines; with -v, thinking and token usage go to stderr.
 #[derive(Debug, Clone, Args)]
+#[command(after_help = concat!(
+    "Examples:\n  dash llm -m anthropic/claude-sonnet-4-5 \"Explain this stack trace\"\n  \
+dash llm -m ollama/qwen3:8b --base-url http://localhost:11434 \"hi\"\n\n",
+    "Exit codes:\n  0  a reply arrived\n  2  usage error, missing key, bad request or context too long\n  \
+3  the stream failed (network, rate limit, server error, timeout)"
+))]
 pub struct LlmArgs {
     /// The model, as PROVIDER/ID (e.g. anthropic/claude-sonnet-4-5, ollama/qwen3:8b).
     #[arg(short, long, value_name = "PROVIDER/ID")]
@@ -64,6 +70,8 @@ pub struct LlmArgs {
     pub idle_timeout: u64,
     /// The user message. Optional with --context when its last message awaits a reply.
     pub prompt: Option<String>,
+    #[command(flatten)]
+    pub verbose: super::VerboseArg,
 }
 
 fn parse_api(s: &str) -> Result<Api, String> {

@@ -14,28 +14,70 @@ pub use crate::exit::Exit;
 pub use fix::FixError;
 pub use undo::UndoCliError;
 
-/// Flags every command understands.
+/// What a command is run with: the flags every command understands (`--color`, `-q`),
+/// and the ones only some do, filled in from those commands' own flags
+/// ([`ProjectArgs`], [`VerboseArg`]) so that help lists no flag a command ignores.
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// When to colour output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
-    /// Worker threads (0 = one per core).
-    #[arg(short = 'j', long, global = true, default_value_t = 0)]
-    pub threads: usize,
-    /// Use this dash.toml instead of discovering one by walking up.
-    #[arg(long, global = true, value_name = "FILE")]
-    pub config: Option<std::path::PathBuf>,
-    /// Print less (no notes, no summary).
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
-    pub quiet: bool,
-    /// Print more (skipped files and why).
+    /// Print only the command's output and errors: no notes, hints or summaries.
     #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Worker threads (0 = one per core); from [`ProjectArgs`].
+    #[arg(skip)]
+    pub threads: usize,
+    /// From [`ProjectArgs`].
+    #[arg(skip)]
+    pub config: Option<std::path::PathBuf>,
+    /// From [`VerboseArg`].
+    #[arg(skip)]
+    pub verbose: bool,
+}
+
+impl GlobalArgs {
+    /// With a command's configuration and thread flags.
+    fn with_project(&self, project: &ProjectArgs) -> GlobalArgs {
+        GlobalArgs {
+            threads: project.threads,
+            config: project.config.clone(),
+            ..self.clone()
+        }
+    }
+
+    fn with_verbose(&self, verbose: &VerboseArg) -> GlobalArgs {
+        GlobalArgs {
+            verbose: verbose.verbose,
+            ..self.clone()
+        }
+    }
+}
+
+/// Flags of the commands that read dash.toml and walk a project.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Project options")]
+pub struct ProjectArgs {
+    /// Use this dash.toml instead of discovering one by walking up.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    /// Worker threads (0 = one per core).
+    #[arg(short = 'j', long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+/// `-v`, for the commands that have more to say.
+#[derive(Debug, Clone, clap::Args)]
+pub struct VerboseArg {
+    /// Print more (scan: files parsed and why, files with syntax errors; llm: thinking, usage).
+    #[arg(short, long, conflicts_with = "quiet")]
     pub verbose: bool,
 }
 
 /// How the files of a command are found; shared by every command that walks a tree.
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Walk options")]
 pub struct WalkArgs {
     /// Include hidden files and folders.
     #[arg(long)]
@@ -96,7 +138,14 @@ pub enum ColorChoice {
 #[command(
     name = "dash",
     version,
-    about = "Take a TypeScript/JavaScript codebase to production readiness"
+    about = "Take a TypeScript/JavaScript codebase to production readiness",
+    after_help = "Examples:\n  dash scan                 what there is: console calls and test hazards\n  \
+dash fix                  preview the fixes; --write applies them\n  \
+dash verify               the readiness checklist, for CI\n  \
+dash rules focused-test   what a rule does and why\n\n\
+Exit codes (every command):\n  0  clean, or done\n  1  findings, a limit exceeded, a check failed\n  \
+2  usage or configuration error\n  3  some inputs could not be processed (the rest were)\n\n\
+`dash help COMMAND` shows a command's options, examples and exit codes."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -107,7 +156,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Rewrite console.* into the project's logger (a preview unless --write).
+    /// Apply the fixes of every enabled rule: console calls to the logger, test hazards (a preview unless --write).
     Fix(fix::FixArgs),
     /// Findings of every enabled rule (console calls, test hazards) per worktree and category.
     Scan(scan::ScanArgs),
@@ -119,10 +168,13 @@ pub enum Command {
     Models(models::ModelsArgs),
     /// Restore the files of the last --write, unless changed since (--list: recorded writes).
     Undo(undo::UndoArgs),
+    /// The readiness checklist as one CI gate: console calls, test hazards, failing tests, coverage.
+    Verify(verify::VerifyArgs),
 }
 
 mod fix;
 mod scan;
+mod verify;
 
 /// Parses the process arguments, runs the command and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
@@ -137,14 +189,39 @@ pub fn main() -> ExitCode {
             };
         }
     };
+    // `dash -q scan -v`: clap checks the conflict only when both are given after the
+    // command, since -q is global and -v is the command's.
+    let verbose = match &cli.command {
+        Command::Scan(args) => args.verbose.verbose,
+        Command::Llm(args) => args.verbose.verbose,
+        _ => false,
+    };
+    if verbose && cli.global.quiet {
+        let _ = <Cli as clap::CommandFactory>::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "the argument '--quiet' cannot be used with '--verbose'",
+            )
+            .print();
+        return Exit::Usage.into();
+    }
     install_error_hook(cli.global.color);
     let result: miette::Result<Exit> = match cli.command {
-        Command::Fix(args) => fix::run(&args, &cli.global),
-        Command::Scan(args) => scan::run(&args, &cli.global),
+        Command::Fix(args) => fix::run(&args, &cli.global.with_project(&args.project)),
+        Command::Scan(args) => scan::run(
+            &args,
+            &cli.global
+                .with_project(&args.project)
+                .with_verbose(&args.verbose),
+        ),
         Command::Rules(args) => rules::run(&args, &cli.global),
-        Command::Llm(args) => llm::run(&cli.global, args),
+        Command::Llm(args) => {
+            let global = cli.global.with_verbose(&args.verbose);
+            llm::run(&global, args)
+        }
         Command::Models(args) => models::run(&cli.global, args),
         Command::Undo(args) => undo::run(&args, &cli.global),
+        Command::Verify(args) => verify::run(&args, &cli.global.with_project(&args.project)),
     };
     match result {
         Ok(exit) => exit.into(),

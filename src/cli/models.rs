@@ -18,6 +18,10 @@ pub enum ModelsFormat {
 
 /// List the models dash knows.
 #[derive(Debug, Clone, Args)]
+#[command(after_help = concat!(
+    "Examples:\n  dash models\n  dash models --provider anthropic\n  dash models -q    PROVIDER/ID only\n\n",
+    "Exit codes:\n  0  done\n  2  unknown provider, or a models.toml that cannot be read"
+))]
 pub struct ModelsArgs {
     /// Only this provider.
     #[arg(long, value_name = "PROVIDER")]
@@ -27,7 +31,7 @@ pub struct ModelsArgs {
     pub format: ModelsFormat,
 }
 
-pub fn run(_global: &GlobalArgs, args: ModelsArgs) -> miette::Result<Exit> {
+pub fn run(global: &GlobalArgs, args: ModelsArgs) -> miette::Result<Exit> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let registry = Registry::load(&Registry::default_user_files(&cwd)).map_err(|e| {
         Report::new(
@@ -71,6 +75,11 @@ pub fn run(_global: &GlobalArgs, args: ModelsArgs) -> miette::Result<Exit> {
             })
             .expect("the registry serialises");
             let _ = writeln!(out, "{json}");
+        }
+        ModelsFormat::Text if global.quiet => {
+            for m in &models {
+                let _ = writeln!(out, "{}", m.spec());
+            }
         }
         ModelsFormat::Text => {
             let _ = writeln!(

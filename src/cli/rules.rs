@@ -16,6 +16,10 @@ pub enum Format {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = concat!(
+    "Examples:\n  dash rules\n  dash rules focused-test\n  dash rules -q    ids only\n\n",
+    "Exit codes:\n  0  done\n  2  unknown rule id"
+))]
 pub struct RulesArgs {
     /// A rule id: print its explanation.
     pub id: Option<String>,
@@ -55,7 +59,7 @@ fn fix_label(fix: FixAvailability) -> &'static str {
     }
 }
 
-pub fn run(args: &RulesArgs, _global: &GlobalArgs) -> miette::Result<Exit> {
+pub fn run(args: &RulesArgs, global: &GlobalArgs) -> miette::Result<Exit> {
     let mut out = std::io::stdout().lock();
     let text = match &args.id {
         Some(id) => {
@@ -84,6 +88,10 @@ pub fn run(args: &RulesArgs, _global: &GlobalArgs) -> miette::Result<Exit> {
                     .map(|r| row(r.meta(), false))
                     .collect::<Vec<_>>(),
             ),
+            // Quiet: the ids, one a line (for scripts: `--rules`, `[rules]`).
+            Format::Text if global.quiet => {
+                RULES.iter().map(|r| format!("{}\n", r.meta().id)).collect()
+            }
             Format::Text => {
                 let width = RULES.iter().map(|r| r.meta().id.len()).max().unwrap_or(0);
                 let mut text = String::new();

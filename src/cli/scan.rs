@@ -17,6 +17,12 @@ pub enum Format {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = concat!(
+    "Examples:\n  dash scan\n  dash scan src --list\n  dash scan --format sarif > dash.sarif\n  \
+dash scan --max-production 0 --format github\n\n",
+    "Exit codes:\n  0  done (findings alone do not fail a scan)\n  1  a --max-* limit exceeded\n  \
+2  usage or configuration error\n  3  some files could not be read (the rest were scanned)"
+))]
 pub struct ScanArgs {
     /// Files or folders to scan; the top of a git worktree brings in all its worktrees.
     #[arg(default_value = ".")]
@@ -27,20 +33,20 @@ pub struct ScanArgs {
     /// Run only these rules (ids from `dash rules`; default: every enabled rule).
     #[arg(long, value_delimiter = ',', value_name = "ID,...")]
     pub rules: Option<Vec<String>>,
-    /// Also print one line per finding: `path:line:col method category`.
+    /// Print one line per finding instead of the tables: `path:line:col method category`.
     #[arg(long)]
     pub list: bool,
     /// Print files walked, prefiltered out, parsed, bytes and time.
     #[arg(long)]
     pub stats: bool,
     /// Exit 1 when there are more console calls than this in total (default: [verify] max-console).
+    /// Counts the worktrees of the paths given, not the other worktrees the report shows.
     #[arg(long, value_name = "N")]
     pub max_console: Option<u64>,
     /// Exit 1 when there are more console calls than this in production code (default: [verify] max-production).
+    /// Counts the worktrees of the paths given, not the other worktrees the report shows.
     #[arg(long, value_name = "N")]
     pub max_production: Option<u64>,
-    #[command(flatten)]
-    pub walk: super::WalkArgs,
     /// Scan only the given paths, not the repository's other worktrees.
     #[arg(long)]
     pub no_worktrees: bool,
@@ -48,6 +54,12 @@ pub struct ScanArgs {
     /// tokens (slower; the answer is the same, this is for cross-checking).
     #[arg(long)]
     pub exact: bool,
+    #[command(flatten)]
+    pub verbose: super::VerboseArg,
+    #[command(flatten)]
+    pub walk: super::WalkArgs,
+    #[command(flatten)]
+    pub project: super::ProjectArgs,
 }
 
 pub fn run(args: &ScanArgs, global: &GlobalArgs) -> miette::Result<Exit> {
@@ -75,6 +87,7 @@ pub fn run(args: &ScanArgs, global: &GlobalArgs) -> miette::Result<Exit> {
     let limits = Limits {
         max_console: args.max_console.or(config.verify.max_console),
         max_production: args.max_production.or(config.verify.max_production),
+        all_worktrees: false,
     };
     let report = ScanReport::new(&workspace, rules, analysis, limits);
 

@@ -49,14 +49,14 @@ pub fn render(report: &ScanReport) -> String {
 }
 
 /// Escaping as the Actions runner defines it for messages.
-fn escape_data(s: &str) -> String {
+pub(crate) fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 /// Properties additionally escape the separators `:` and `,`.
-fn escape_property(s: &str) -> String {
+pub(crate) fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 

@@ -6,6 +6,7 @@ pub mod github;
 pub mod json;
 pub mod sarif;
 pub mod text;
+pub mod verify;
 
 use std::collections::BTreeMap;
 
@@ -45,6 +46,8 @@ pub struct Threshold {
     pub limit: u64,
     pub actual: u64,
     pub exceeded: bool,
+    /// The worktrees counted (their printed paths).
+    pub worktrees: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -102,6 +105,9 @@ type GroupKey = (usize, Category, usize, &'static str, (usize, String));
 pub struct Limits {
     pub max_console: Option<u64>,
     pub max_production: Option<u64>,
+    /// Count every worktree in the report, not only those the user named: another
+    /// worktree's uncommitted work must not fail a gate run in a clean one.
+    pub all_worktrees: bool,
 }
 
 impl ScanReport {
@@ -195,12 +201,22 @@ impl ScanReport {
             })
             .collect();
 
-        // The console thresholds count console calls only.
-        let total = findings.iter().filter(|f| f.rule == CONSOLE).count() as u64;
+        // The console thresholds count console calls only, in the worktrees they gate.
+        let gated = |f: &&Finding| {
+            f.rule == CONSOLE && (limits.all_worktrees || workspace.worktrees[f.worktree].named)
+        };
+        let total = findings.iter().filter(gated).count() as u64;
         let production = findings
             .iter()
-            .filter(|f| f.rule == CONSOLE && f.category == Category::Production)
+            .filter(gated)
+            .filter(|f| f.category == Category::Production)
             .count() as u64;
+        let counted: Vec<String> = workspace
+            .worktrees
+            .iter()
+            .filter(|w| limits.all_worktrees || w.named)
+            .map(|w| w.path.clone())
+            .collect();
         let mut thresholds = Vec::new();
         for (name, limit, actual) in [
             ("max-console", limits.max_console, total),
@@ -212,6 +228,7 @@ impl ScanReport {
                     limit,
                     actual,
                     exceeded: actual > limit,
+                    worktrees: counted.clone(),
                 });
             }
         }

@@ -1,5 +1,6 @@
-//! The human report: one table per worktree (categories × methods, with totals), then
-//! optionally one line per finding, the thresholds and the run's statistics.
+//! The human report: one table per worktree (categories × methods, with totals) and the
+//! other rules' counts, or with `--list` one line per finding instead; then the
+//! thresholds and the run's statistics when asked for.
 
 use std::fmt::Write;
 
@@ -25,8 +26,7 @@ pub fn render(report: &ScanReport, options: TextOptions) -> String {
             s.to_owned()
         }
     };
-    let methods = report.methods();
-
+    // `--list` is the list and nothing else (thresholds and stats only when asked for).
     if options.list {
         for f in &report.findings {
             let _ = writeln!(
@@ -39,11 +39,70 @@ pub fn render(report: &ScanReport, options: TextOptions) -> String {
                 f.category.name()
             );
         }
-        if !report.findings.is_empty() {
+    } else {
+        render_tables(&mut out, report, &bold);
+    }
+
+    if !report.thresholds.is_empty() {
+        if !out.is_empty() {
             out.push('\n');
+        }
+        for t in &report.thresholds {
+            let verdict = if t.exceeded { "exceeded" } else { "ok" };
+            // Say which worktrees count when the report shows others too.
+            let scope = if t.worktrees.len() < report.worktrees.len() {
+                format!(" in {}", t.worktrees.join(", "))
+            } else {
+                String::new()
+            };
+            let line = format!(
+                "{}: {} of at most {}{scope} ({verdict})",
+                t.name, t.actual, t.limit
+            );
+            let _ = writeln!(
+                out,
+                "{}",
+                if t.exceeded && options.color {
+                    line.red().to_string()
+                } else {
+                    line
+                }
+            );
         }
     }
 
+    if options.stats {
+        let s = &report.stats;
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        let _ = writeln!(out, "files walked      {}", s.files);
+        let _ = writeln!(
+            out,
+            "prefiltered out   {} (no needle in their bytes, never parsed)",
+            s.prefiltered
+        );
+        let _ = writeln!(out, "decided by tokens {}", s.lexed);
+        let _ = writeln!(out, "parsed            {}", s.parsed);
+        let _ = writeln!(out, "skipped / failed  {} / {}", s.skipped, s.failed);
+        let _ = writeln!(out, "bytes read        {}", s.bytes);
+        let _ = writeln!(
+            out,
+            "walk time         {:.1} ms",
+            s.walk.as_secs_f64() * 1000.0
+        );
+        let _ = writeln!(
+            out,
+            "analysis time     {:.1} ms",
+            s.elapsed.as_secs_f64() * 1000.0
+        );
+    }
+    out
+}
+
+/// The console table per worktree, then the other rules' counts.
+fn render_tables(out: &mut String, report: &ScanReport, bold: &dyn Fn(&str) -> String) {
+    let methods = report.methods();
     let files: usize = report.worktrees.iter().map(|w| w.files).sum();
     let console_calls = report.count_of(CONSOLE, None);
     let _ = writeln!(
@@ -150,53 +209,7 @@ pub fn render(report: &ScanReport, options: TextOptions) -> String {
         let _ = writeln!(out, " {:>width$}", worktree_calls);
     }
 
-    render_other_rules(&mut out, report, &bold);
-
-    if !report.thresholds.is_empty() {
-        out.push('\n');
-        for t in &report.thresholds {
-            let verdict = if t.exceeded { "exceeded" } else { "ok" };
-            let line = format!(
-                "{}: {} of at most {} ({verdict})",
-                t.name, t.actual, t.limit
-            );
-            let _ = writeln!(
-                out,
-                "{}",
-                if t.exceeded && options.color {
-                    line.red().to_string()
-                } else {
-                    line
-                }
-            );
-        }
-    }
-
-    if options.stats {
-        let s = &report.stats;
-        out.push('\n');
-        let _ = writeln!(out, "files walked      {}", s.files);
-        let _ = writeln!(
-            out,
-            "prefiltered out   {} (no needle in their bytes, never parsed)",
-            s.prefiltered
-        );
-        let _ = writeln!(out, "decided by tokens {}", s.lexed);
-        let _ = writeln!(out, "parsed            {}", s.parsed);
-        let _ = writeln!(out, "skipped / failed  {} / {}", s.skipped, s.failed);
-        let _ = writeln!(out, "bytes read        {}", s.bytes);
-        let _ = writeln!(
-            out,
-            "walk time         {:.1} ms",
-            s.walk.as_secs_f64() * 1000.0
-        );
-        let _ = writeln!(
-            out,
-            "analysis time     {:.1} ms",
-            s.elapsed.as_secs_f64() * 1000.0
-        );
-    }
-    out
+    render_other_rules(out, report, bold);
 }
 
 /// The findings of every rule but console: one line per rule with its count, per

@@ -66,6 +66,10 @@ pub struct Worktree {
     pub prunable: bool,
     /// The folder is gone (a prunable worktree): nothing to walk.
     pub missing: bool,
+    /// A path the user named is in this worktree (not merely another worktree of the same
+    /// repository, or a repository nested in a named folder): thresholds count these.
+    #[serde(skip)]
+    pub named: bool,
 }
 
 /// A source file to analyze.
@@ -137,10 +141,12 @@ impl Workspace {
 
         let mut worktrees: Vec<Worktree> = Vec::new();
         let mut roots: Vec<PathBuf> = Vec::new();
-        let add_worktree = |wt: Worktree, worktrees: &mut Vec<Worktree>| {
-            if !worktrees.iter().any(|w| w.root == wt.root) {
-                worktrees.push(wt);
-            }
+        let add_worktree = |wt: Worktree, worktrees: &mut Vec<Worktree>| match worktrees
+            .iter_mut()
+            .find(|w| w.root == wt.root)
+        {
+            Some(known) => known.named |= wt.named,
+            None => worktrees.push(wt),
         };
         for path in paths {
             let canonical = std::fs::canonicalize(path)
@@ -175,6 +181,7 @@ impl Workspace {
                         add_worktree(
                             Worktree {
                                 path: display(&root),
+                                named: root == top,
                                 root,
                                 kind,
                                 branch: entry.branch,
@@ -199,6 +206,7 @@ impl Workspace {
                             locked: false,
                             prunable: false,
                             missing: false,
+                            named: true,
                         },
                         &mut worktrees,
                     );
@@ -225,6 +233,7 @@ impl Workspace {
                 locked: false,
                 prunable: false,
                 missing: false,
+                named: false,
             });
         }
         worktrees.sort_by(|a, b| a.path.cmp(&b.path));
@@ -281,6 +290,7 @@ fn plain_worktree(path: &Path, display: &impl Fn(&Path) -> String) -> Worktree {
         locked: false,
         prunable: false,
         missing: false,
+        named: true,
     }
 }
 
