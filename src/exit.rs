@@ -63,5 +63,6 @@ pub fn of(report: &miette::Report) -> Exit {
         .or_else(|| try_as::<crate::workspace::WorkspaceError>(report))
         .or_else(|| try_as::<crate::edit::WriteError>(report))
         .or_else(|| try_as::<crate::cli::FixError>(report))
+        .or_else(|| try_as::<crate::hook::HookError>(report))
         .unwrap_or(Exit::Usage)
 }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod hook;
 mod llm;
 mod models;
 mod rules;
@@ -109,6 +110,8 @@ pub enum Command {
     Fix(fix::FixArgs),
     /// Findings of every enabled rule (console calls, test hazards) per worktree and category.
     Scan(scan::ScanArgs),
+    /// The pre-commit hook: check (and fix) exactly what is staged; install it.
+    Hook(hook::HookArgs),
     /// List every rule, or explain one (`dash rules ID`).
     Rules(rules::RulesArgs),
     /// Stream one reply from a model (any provider, any of the four wire formats).
@@ -138,6 +141,7 @@ pub fn main() -> ExitCode {
         Command::Fix(args) => fix::run(&args, &cli.global),
         Command::Scan(args) => scan::run(&args, &cli.global),
         Command::Rules(args) => rules::run(&args, &cli.global),
+        Command::Hook(args) => hook::run(&args, &cli.global),
         Command::Llm(args) => llm::run(&cli.global, args),
         Command::Models(args) => models::run(&cli.global, args),
     };
