@@ -335,7 +335,7 @@ fn one_seed(seed: u64, tally: &mut Tally) {
     let context = |what: &str| format!("seed {seed}: {what}");
 
     // Some seeds: a run killed at a step, then a plain run that must restore it all.
-    if seed % 7 == 0 {
+    if seed.is_multiple_of(7) {
         let step = ["backup", "index", "worktree"][(seed / 7 % 3) as usize];
         let paused = kill_at(root, step);
         if paused {
