@@ -76,7 +76,9 @@ pub enum HookError {
         #[source]
         source: std::io::Error,
     },
-    #[error("writing the fixes failed; everything was put back as it was:\n{message}")]
+    #[error(
+        "writing the fixes failed, so the backup was restored (anything it could not restore is named):\n{message}"
+    )]
     #[diagnostic(
         code(dash::hook::write),
         help("a file changed while the hook ran; commit again")
@@ -506,5 +508,77 @@ fn roll_back(repo: &Repo, message: String) -> HookError {
         },
         Ok(_) => HookError::RolledBack { message },
         Err(err) => err,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    #[test]
+    fn a_working_file_changed_during_the_run_rolls_everything_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        git(root, &["init", "-q"]);
+        std::fs::write(root.join("a.ts"), "console.log(1);\n").unwrap();
+        git(root, &["add", "a.ts"]);
+        let repo = Repo::discover(root).unwrap();
+        let index_before = git(root, &["ls-files", "-s"]);
+        let oid = index_before.split(' ').nth(1).unwrap().to_owned();
+        // The plan read the working file as "old"; it now holds something else, so the
+        // staleness-checked write refuses it after the index was already written.
+        let planned = vec![Planned {
+            path: "a.ts".into(),
+            display: "a.ts".into(),
+            mode: "100644".into(),
+            old_oid: oid,
+            fixed: b"fixed\n".to_vec(),
+            working: WorkingPlan::Write {
+                before: b"old\n".to_vec(),
+                after: b"fixed\n".to_vec(),
+            },
+        }];
+        let err = apply(&repo, &planned, &[]).unwrap_err();
+        assert!(matches!(err, HookError::RolledBack { .. }), "{err}");
+        assert_eq!(git(root, &["ls-files", "-s"]), index_before);
+        assert_eq!(
+            std::fs::read_to_string(root.join("a.ts")).unwrap(),
+            "console.log(1);\n"
+        );
+        assert!(!backup::dir(&repo).exists());
+    }
+
+    #[test]
+    fn blocking_counts_production_console_calls_against_the_limit() {
+        let at = |rule: &'static str, category| Located {
+            path: "a.ts".into(),
+            line: 1,
+            column: 1,
+            rule,
+            group: "log".into(),
+            message: String::new(),
+            category,
+        };
+        let found = vec![
+            at(CONSOLE, Category::Production),
+            at(CONSOLE, Category::Production),
+            at(CONSOLE, Category::Tests),
+            at("focused-test", Category::Tests),
+        ];
+        assert_eq!(blocking(&found, 0).len(), 3);
+        assert_eq!(blocking(&found, 1).len(), 3);
+        assert_eq!(blocking(&found, 2).len(), 1);
     }
 }
