@@ -92,6 +92,17 @@ pub struct Config {
     pub verify: VerifyConfig,
     pub limits: LimitsConfig,
     pub rules: RulesConfig,
+    pub hook: HookConfig,
+}
+
+/// `[hook]`: what `dash hook run` lets into a commit. By default staged production code
+/// may hold no console call and no finding of any other rule is allowed.
+#[derive(Debug, Clone, Default)]
+pub struct HookConfig {
+    /// Console calls tolerated in staged production files (all of them together).
+    pub max_production: u64,
+    /// Only these rules run in the hook (default: every enabled rule).
+    pub rules: Option<Vec<String>>,
 }
 
 /// `[rules]`: which rules run (ids are checked against the registry when a run selects
@@ -236,6 +247,7 @@ struct RawConfig {
     verify: Option<RawVerify>,
     limits: Option<RawLimits>,
     rules: Option<RawRules>,
+    hook: Option<RawHook>,
     /// Read by the test commands of a later release; accepted so configs can carry them.
     #[expect(
         dead_code,
@@ -293,6 +305,13 @@ struct RawVerify {
 struct RawRules {
     enable: Option<Vec<Spanned<String>>>,
     disable: Option<Vec<Spanned<String>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawHook {
+    max_production: Option<u64>,
+    rules: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -474,27 +493,37 @@ impl Config {
                 min_coverage,
             };
         }
+        let ids = |table: &str, list: Vec<Spanned<String>>| -> Result<Vec<String>, ConfigError> {
+            list.into_iter()
+                .map(|id| {
+                    let span = id.span();
+                    let id = id.into_inner();
+                    if crate::rules::by_id(&id).is_none() {
+                        return Err(invalid(
+                            format!(
+                                "unknown rule `{id}` in [{table}]; `dash rules` lists every rule"
+                            ),
+                            Some(span),
+                        ));
+                    }
+                    Ok(id)
+                })
+                .collect()
+        };
         if let Some(rules) = raw.rules {
-            let ids = |list: Vec<Spanned<String>>| -> Result<Vec<String>, ConfigError> {
-                list.into_iter()
-                    .map(|id| {
-                        let span = id.span();
-                        let id = id.into_inner();
-                        if crate::rules::by_id(&id).is_none() {
-                            return Err(invalid(
-                                format!(
-                                    "unknown rule `{id}` in [rules]; `dash rules` lists every rule"
-                                ),
-                                Some(span),
-                            ));
-                        }
-                        Ok(id)
-                    })
-                    .collect()
-            };
             config.rules = RulesConfig {
-                enable: rules.enable.map(ids).transpose()?,
-                disable: rules.disable.map(ids).transpose()?.unwrap_or_default(),
+                enable: rules.enable.map(|l| ids("rules", l)).transpose()?,
+                disable: rules
+                    .disable
+                    .map(|l| ids("rules", l))
+                    .transpose()?
+                    .unwrap_or_default(),
+            };
+        }
+        if let Some(hook) = raw.hook {
+            config.hook = HookConfig {
+                max_production: hook.max_production.unwrap_or(0),
+                rules: hook.rules.map(|l| ids("hook", l)).transpose()?,
             };
         }
         if let Some(limits) = raw.limits
@@ -653,6 +682,9 @@ max-console = 10
 max-production = 0
 [limits]
 max-file-size = "1 MiB"
+[hook]
+max-production = 2
+rules = ["console", "focused-test"]
 "#,
         )
         .unwrap();
@@ -668,6 +700,11 @@ max-file-size = "1 MiB"
         assert_eq!(c.verify.max_console, Some(10));
         assert_eq!(c.verify.max_production, Some(0));
         assert_eq!(c.limits.max_file_size, 1024 * 1024);
+        assert_eq!(c.hook.max_production, 2);
+        assert_eq!(
+            c.hook.rules.as_deref(),
+            Some(&["console".to_owned(), "focused-test".to_owned()][..])
+        );
     }
 
     #[test]
@@ -688,6 +725,14 @@ max-file-size = "1 MiB"
             }
             other => panic!("unexpected {other:?}"),
         }
+        assert!(matches!(
+            parse("[hook]\nmax-prod = 1\n"),
+            Err(ConfigError::Invalid { .. })
+        ));
+        assert!(matches!(
+            parse("[hook]\nrules = [\"no-such-rule\"]\n"),
+            Err(ConfigError::Invalid { .. })
+        ));
         assert!(matches!(
             parse("[verfy]\n"),
             Err(ConfigError::Invalid { .. })

@@ -11,6 +11,7 @@ pub mod config;
 pub mod edit;
 pub mod engine;
 pub mod exit;
+pub mod hook;
 pub mod journal;
 pub mod llm;
 pub mod report;

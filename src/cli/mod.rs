@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod hook;
 mod llm;
 mod models;
 mod rules;
@@ -160,6 +161,8 @@ pub enum Command {
     Fix(fix::FixArgs),
     /// Findings of every enabled rule (console calls, test hazards) per worktree and category.
     Scan(scan::ScanArgs),
+    /// The pre-commit hook: check (and fix) exactly what is staged; install it.
+    Hook(hook::HookArgs),
     /// List every rule, or explain one (`dash rules ID`).
     Rules(rules::RulesArgs),
     /// Stream one reply from a model (any provider, any of the four wire formats).
@@ -215,6 +218,13 @@ pub fn main() -> ExitCode {
                 .with_verbose(&args.verbose),
         ),
         Command::Rules(args) => rules::run(&args, &cli.global),
+        Command::Hook(args) => {
+            let global = match &args.command {
+                hook::HookCommand::Run(run) => cli.global.with_project(&run.project),
+                hook::HookCommand::Install(_) => cli.global.clone(),
+            };
+            hook::run(&args, &global)
+        }
         Command::Llm(args) => {
             let global = cli.global.with_verbose(&args.verbose);
             llm::run(&global, args)

@@ -173,6 +173,17 @@ impl Engine {
         })
     }
 
+    /// Classifies bytes already read for `file` (a staged blob) as [`Engine::load`] does.
+    pub fn candidate(
+        &self,
+        file: &crate::workspace::SourceFile,
+        bytes: Vec<u8>,
+        limit: u64,
+    ) -> Candidate {
+        let wanted = self.wanted(file.category, file.lang);
+        source::candidate(bytes, limit, |bytes| self.probe(bytes, wanted))
+    }
+
     /// Of the rules in `bits`, those that have something to do in `file`.
     pub fn applicable<'e>(&'e self, bits: u64, file: &FileCx<'_>) -> Vec<&'e Prepared> {
         self.rules_in(bits)

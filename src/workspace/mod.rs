@@ -294,6 +294,12 @@ fn plain_worktree(path: &Path, display: &impl Fn(&Path) -> String) -> Worktree {
     }
 }
 
+/// Whether the walk would leave out this worktree-relative path by default (see
+/// `walk::excluded_by_default`).
+pub fn excluded_by_default(relative: &str) -> bool {
+    walk::excluded_by_default(relative)
+}
+
 /// Relative to `cwd` when inside it (`.` for `cwd` itself), else absolute; `/`-separated.
 pub fn display_path(path: &Path, cwd: Option<&Path>) -> String {
     let shown = match cwd.and_then(|cwd| path.strip_prefix(cwd).ok()) {

@@ -109,29 +109,35 @@ pub fn read_candidate(
     limit: u64,
     probe: impl FnOnce(&[u8]) -> u64,
 ) -> std::io::Result<Candidate> {
-    let bytes = match source.read(path, limit)? {
-        Ok(bytes) => bytes,
-        Err(size) => return Ok(Candidate::Skipped(Skip::TooLarge { size, limit })),
-    };
+    match source.read(path, limit)? {
+        Ok(bytes) => Ok(candidate(bytes, limit, probe)),
+        Err(size) => Ok(Candidate::Skipped(Skip::TooLarge { size, limit })),
+    }
+}
+
+/// The checks of [`read_candidate`] on bytes already read: the hook reads every staged
+/// blob through one `git cat-file --batch` process and classifies them here, so it
+/// agrees with `scan` and `fix` on what is analyzed.
+pub fn candidate(bytes: Vec<u8>, limit: u64, probe: impl FnOnce(&[u8]) -> u64) -> Candidate {
     if bytes.len() as u64 > limit {
-        return Ok(Candidate::Skipped(Skip::TooLarge {
+        return Candidate::Skipped(Skip::TooLarge {
             size: bytes.len() as u64,
             limit,
-        }));
+        });
     }
     if let Err(skip) = classify(&bytes) {
-        return Ok(Candidate::Skipped(skip));
+        return Candidate::Skipped(skip);
     }
     let hits = probe(&bytes);
     if hits == 0 {
-        return Ok(Candidate::NoNeedle {
+        return Candidate::NoNeedle {
             len: bytes.len() as u64,
-        });
+        };
     }
     if looks_minified(&bytes) {
-        return Ok(Candidate::Skipped(Skip::Minified));
+        return Candidate::Skipped(Skip::Minified);
     }
-    Ok(Candidate::Text { bytes, hits })
+    Candidate::Text { bytes, hits }
 }
 
 /// Whether bytes are text dash may analyze: no NUL in the first 8000 bytes, valid UTF-8.

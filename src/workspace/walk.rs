@@ -13,6 +13,15 @@ use crate::syntax::Lang;
 /// Folders that hold generated or third-party code in JavaScript projects.
 const EXCLUDED_DIRS: &[&str] = &["node_modules", "dist", "build", "coverage"];
 
+/// Whether a worktree-relative, `/`-separated path is one the walk never lists (inside
+/// a generated or third-party folder, or not hand-written code): the hook, which gets
+/// its paths from the index rather than a walk, skips the same files.
+pub(super) fn excluded_by_default(relative: &str) -> bool {
+    let mut parts = relative.split('/');
+    let name = parts.next_back().unwrap_or("");
+    parts.any(|dir| EXCLUDED_DIRS.contains(&dir)) || excluded_file(name)
+}
+
 /// Files that are not hand-written executable code.
 fn excluded_file(name: &str) -> bool {
     name.ends_with(".d.ts")
