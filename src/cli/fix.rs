@@ -1,6 +1,7 @@
 //! `dash fix`: the fixes of every enabled rule over a workspace. A preview by default;
 //! `--write` applies, `--diff` prints a patch, `--check` only answers whether anything
-//! would change. Safe fixes only, unless `--unsafe-fixes`.
+//! would change, `-i` walks the preview hunk by hunk and writes the accepted ones. Safe
+//! fixes only, unless `--unsafe-fixes`.
 
 use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
@@ -52,6 +53,10 @@ pub struct FixArgs {
     /// Write nothing; exit 1 if anything would change (for CI).
     #[arg(long)]
     pub check: bool,
+    /// Review each hunk of the preview (y/n/a/d/q, then Enter) and write the accepted
+    /// ones. Needs a terminal on standard input.
+    #[arg(short, long, conflicts_with_all = ["write", "diff", "check", "format"])]
+    pub interactive: bool,
     /// Run only these rules (ids from `dash rules`; default: every enabled rule).
     #[arg(long, value_delimiter = ',', value_name = "ID,...")]
     pub rules: Option<Vec<String>>,
@@ -83,6 +88,14 @@ pub enum FixError {
         )
     )]
     Dirty { count: usize, list: String },
+    #[error("dash fix -i needs a terminal on standard input")]
+    #[diagnostic(
+        code(dash::fix::not_a_terminal),
+        help(
+            "run it in a terminal; in scripts, use `dash fix --diff` and `git apply`, or `dash fix --write`"
+        )
+    )]
+    NotATerminal,
 }
 
 impl crate::exit::HasExit for FixError {
@@ -91,6 +104,8 @@ impl crate::exit::HasExit for FixError {
     fn exit(&self) -> Exit {
         match self {
             FixError::Dirty { .. } => Exit::Usage,
+            // Asking where nobody can answer is a misuse of the command.
+            FixError::NotATerminal => Exit::Usage,
         }
     }
 }
@@ -122,6 +137,9 @@ struct FileResult<'w> {
 }
 
 pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
+    if args.interactive && !std::io::stdin().is_terminal() {
+        return Err(FixError::NotATerminal.into());
+    }
     let (config, workspace) =
         super::load_workspace(&args.paths, &args.walk, args.worktrees, global)?;
     let selected = engine::select(&config, args.rules.as_deref())?;
@@ -176,6 +194,12 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
     } else {
         Exit::Clean
     };
+    if args.interactive {
+        if !args.allow_dirty {
+            refuse_dirty(&workspace, &results)?;
+        }
+        return Ok(interactive(&session, exit, color, &mut stdout));
+    }
     if args.write {
         if !args.allow_dirty {
             refuse_dirty(&workspace, &results)?;
@@ -228,6 +252,39 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
     }
     let _ = stdout.flush();
     Ok(exit)
+}
+
+/// `-i`: walks the hunks with the reviewer, then writes the accepted ones through the
+/// session like `--write` (atomic, staleness-checked). Ctrl-C before the end writes
+/// nothing.
+fn interactive(session: &Session, mut exit: Exit, color: bool, stdout: &mut dyn Write) -> Exit {
+    if session.is_empty() {
+        let _ = writeln!(stdout, "nothing to change");
+        return exit;
+    }
+    let mut stdin = std::io::stdin().lock();
+    let walked = match review::interactive::walk(session, color, &mut stdin, stdout) {
+        Ok(walked) => walked,
+        Err(err) => {
+            eprintln!("error: reading answers: {err}");
+            return Exit::Partial;
+        }
+    };
+    let written = walked.session.write();
+    for err in written.failed {
+        eprintln!("{:?}", miette::Report::new(err));
+        exit = Exit::Partial;
+    }
+    let _ = writeln!(
+        stdout,
+        "applied {} of {} hunk{}; wrote {} file{}",
+        walked.accepted,
+        walked.total,
+        if walked.total == 1 { "" } else { "s" },
+        written.files,
+        if written.files == 1 { "" } else { "s" },
+    );
+    exit
 }
 
 /// Reads, fixes and classifies one file (pure except for the read).

@@ -28,8 +28,16 @@ pub fn render(change: &FileChange, color: bool) -> String {
     if change.is_unchanged() {
         return String::new();
     }
+    let mut out = file_header(change, color);
+    for hunk in render_hunks(change, color) {
+        out.push_str(&hunk);
+    }
+    out
+}
+
+/// The `--- a/path` / `+++ b/path` lines that open a file's preview.
+pub fn file_header(change: &FileChange, color: bool) -> String {
     let styles = Styles::new(color);
-    let hunks = Hunks::new(change);
     let mut out = String::new();
     let old_name = match change.old {
         Some(_) => format!("a/{}", change.path),
@@ -37,7 +45,21 @@ pub fn render(change: &FileChange, color: bool) -> String {
     };
     styles.line(&mut out, styles.file, &format!("--- {old_name}"));
     styles.line(&mut out, styles.file, &format!("+++ b/{}", change.path));
+    out
+}
+
+/// Each hunk of the preview on its own (its `@@` line with the rules, then its lines),
+/// in order: what [`render`] prints after the file header, and what `dash fix -i` asks
+/// about one at a time. An unchanged file has none.
+pub fn render_hunks(change: &FileChange, color: bool) -> Vec<String> {
+    if change.is_unchanged() {
+        return Vec::new();
+    }
+    let styles = Styles::new(color);
+    let hunks = Hunks::new(change);
+    let mut rendered = Vec::with_capacity(hunks.groups.len());
     for group in &hunks.groups {
+        let mut out = String::new();
         let mut header = hunk_header(group);
         let rules = hunk_rules(change, &hunks, group);
         if !rules.is_empty() {
@@ -48,8 +70,9 @@ pub fn render(change: &FileChange, color: bool) -> String {
         for op in group {
             render_op(&mut out, &styles, &hunks, op);
         }
+        rendered.push(out);
     }
-    out
+    rendered
 }
 
 fn render_op(out: &mut String, styles: &Styles, hunks: &Hunks<'_>, op: &DiffOp) {

@@ -6,6 +6,7 @@
 //! would make hunks that git cannot match against the file.
 
 pub mod diff;
+pub mod interactive;
 pub mod patch;
 mod session;
 
