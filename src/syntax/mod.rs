@@ -5,6 +5,7 @@
 //! `tree_sitter::Parser` and loading a grammar costs more than parsing a small file).
 
 mod lang;
+pub(crate) mod lexer;
 pub mod lines;
 pub mod query;
 

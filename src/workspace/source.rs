@@ -99,8 +99,8 @@ pub enum Candidate {
     Skipped(Skip),
 }
 
-/// Reads `path` for the rules: the size limit, binary content, UTF-8, the prefilter
-/// `probe` (which rules' needles occur, as bits; 0 for none), and minified bundles, in
+/// Reads `path` for the rules: the size limit, binary content, the prefilter
+/// `probe` (which rules' needles occur, as bits; 0 for none), UTF-8 and minified bundles, in
 /// that order. `scan`, `fix` and the hook all load files through here so they agree on
 /// what is analyzed.
 pub fn read_candidate(
@@ -125,14 +125,19 @@ pub fn candidate(bytes: Vec<u8>, limit: u64, probe: impl FnOnce(&[u8]) -> u64) -
             limit,
         });
     }
-    if let Err(skip) = classify(&bytes) {
-        return Candidate::Skipped(skip);
+    if memchr::memchr(0, &bytes[..bytes.len().min(BINARY_PROBE)]).is_some() {
+        return Candidate::Skipped(Skip::Binary);
     }
     let hits = probe(&bytes);
     if hits == 0 {
+        // No rule can find anything here, whatever the encoding: validating UTF-8 would
+        // cost a pass over bytes nobody looks at.
         return Candidate::NoNeedle {
             len: bytes.len() as u64,
         };
+    }
+    if let Err(skip) = classify(&bytes) {
+        return Candidate::Skipped(skip);
     }
     if looks_minified(&bytes) {
         return Candidate::Skipped(Skip::Minified);

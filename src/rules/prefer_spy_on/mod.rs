@@ -10,6 +10,7 @@ use crate::edit::Edit;
 use crate::rules::restore_spies::place;
 use crate::rules::testing::TestProject;
 use crate::rules::{
+    Quick,
     ALL_LANGS, Emit, FileCx, FileRule, Finding, Fix, FixAvailability, Needs, Resolution, Rule,
     RuleMeta, RunCx,
 };
@@ -71,6 +72,45 @@ struct MockFn<'t> {
 }
 
 impl FileRule for Prepared {
+    /// A finding needs `jest.fn`/`vi.fn` right after an assignment's `=`: when no
+    /// occurrence has one before it (white space aside), the file has none and is not
+    /// parsed. An occurrence after a comment is left to the tree.
+    fn quick(&self, file: &FileCx<'_>) -> Quick {
+        let bytes = file.text.as_bytes();
+        // `….name = jest.fn` or `…[key] = jest.fn`: a member assigned (a declaration
+        // `const f = jest.fn()` is not a finding).
+        let assigned = |at: usize| {
+            let before = bytes[..at].trim_ascii_end();
+            let target = match before {
+                // A comment between `=` and the call: the tree decides.
+                [.., b'/'] => return true,
+                [.., prev, b'='] if !matches!(prev, b'=' | b'!' | b'<' | b'>') => {
+                    before[..before.len() - 1].trim_ascii_end()
+                }
+                _ => return false,
+            };
+            if target.ends_with(b"]") {
+                return true;
+            }
+            let name_start = target
+                .iter()
+                .rposition(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$')))
+                .map_or(0, |i| i + 1);
+            target[..name_start].trim_ascii_end().ends_with(b".")
+        };
+        let first = META
+            .needles
+            .iter()
+            .filter_map(|needle| {
+                memchr::memmem::find_iter(bytes, needle.as_bytes()).find(|&at| assigned(at))
+            })
+            .min();
+        match first {
+            Some(at) => Quick::NeedsTree(Some((at, "`jest.fn`/`vi.fn` after an `=`"))),
+            None => Quick::Decided(Vec::new()),
+        }
+    }
+
     fn check(&self, file: &FileCx<'_>, tree: &Tree, out: &mut Emit) {
         let source = file.text.as_bytes();
         let query = query::compiled(META.id, META.query.unwrap_or_default(), file.lang);

@@ -11,8 +11,9 @@ use crate::rules::console::logger::package_is_module;
 use crate::rules::testing::{self, Runner, TestProject};
 use crate::rules::{
     ALL_LANGS, Emit, FileCx, FileRule, Finding, Fix, FixAvailability, Needs, Resolution, Rule,
-    RuleMeta, RunCx,
+    RuleMeta, RunCx, Quick,
 };
+use crate::syntax::lexer::{self, Kind};
 use crate::syntax::{query, text};
 use crate::workspace::Category;
 
@@ -54,6 +55,75 @@ impl FileRule for Prepared {
     fn applies(&self, _file: &FileCx<'_>) -> bool {
         // The runner restores every spy after each test itself.
         !self.project.restore_mocks
+    }
+
+    /// Without a restore in an after hook, the file's first `jest.spyOn(`/`vi.spyOn(` is
+    /// the finding, and tokens find it as surely as the tree (comments, strings and
+    /// templates understood). A suppression comment or an unusual shape
+    /// (`jest?.spyOn`, `x.jest.spyOn`, `jest.spyOn<T>(`) is left to the tree.
+    fn quick(&self, file: &FileCx<'_>) -> Quick {
+        let bytes = file.text.as_bytes();
+        if let Some(at) = memchr::memmem::find(bytes, b"dash-ignore") {
+            return Quick::NeedsTree(Some((at, "a suppression comment")));
+        }
+        let tokens = match lexer::tokens(file.lang, bytes, bytes.len()) {
+            Ok(tokens) => tokens,
+            Err(why) => return Quick::NeedsTree(Some(why)),
+        };
+        let text = |t: &lexer::Token| &bytes[t.start..t.end];
+        // `.restoreAllMocks` / `.mockRestore` inside the parentheses of an `afterEach(…)`
+        // or `afterAll(…)` call: the spies are restored, no finding (a restore anywhere
+        // else does not count, as in `check`).
+        let mut hooks: Vec<std::ops::Range<usize>> = Vec::new();
+        let mut open: Vec<Option<usize>> = Vec::new();
+        for (i, token) in tokens.iter().enumerate() {
+            match token.kind {
+                Kind::LParen => {
+                    let hook = i >= 1
+                        && tokens[i - 1].kind == Kind::Ident
+                        && matches!(text(&tokens[i - 1]), b"afterEach" | b"afterAll")
+                        && (i < 2 || !matches!(tokens[i - 2].kind, Kind::Dot | Kind::QuestionDot));
+                    open.push(hook.then_some(token.start));
+                }
+                Kind::RParen => {
+                    if let Some(Some(start)) = open.pop() {
+                        hooks.push(start..token.end);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let restored = tokens.iter().enumerate().any(|(i, token)| {
+            token.kind == Kind::Ident
+                && matches!(text(token), b"restoreAllMocks" | b"mockRestore")
+                && i >= 1
+                && matches!(tokens[i - 1].kind, Kind::Dot | Kind::QuestionDot)
+                && hooks.iter().any(|h| h.contains(&token.start))
+        });
+        if restored {
+            return Quick::Decided(Vec::new());
+        }
+        for (i, token) in tokens.iter().enumerate() {
+            if token.kind != Kind::Ident || text(token) != b"spyOn" || i < 2 {
+                continue;
+            }
+            let (object, dot) = (&tokens[i - 2], &tokens[i - 1]);
+            let is_runner = object.kind == Kind::Ident && matches!(text(object), b"jest" | b"vi");
+            match dot.kind {
+                Kind::QuestionDot if is_runner => {
+                    return Quick::NeedsTree(Some((token.start, "`?.spyOn`")));
+                }
+                Kind::Dot if is_runner => {}
+                _ => continue,
+            }
+            let chained = i >= 3 && matches!(tokens[i - 3].kind, Kind::Dot | Kind::QuestionDot);
+            if chained || tokens.get(i + 1).map(|t| t.kind) != Some(Kind::LParen) {
+                return Quick::NeedsTree(Some((token.start, "unusual `spyOn` call")));
+            }
+            let object = std::str::from_utf8(text(object)).unwrap_or("jest");
+            return Quick::Decided(vec![finding(object, tokens[i - 2].start..token.end, Resolution::Report)]);
+        }
+        Quick::Decided(Vec::new())
     }
 
     fn check(&self, file: &FileCx<'_>, tree: &Tree, out: &mut Emit) {
@@ -104,15 +174,20 @@ impl FileRule for Prepared {
             ),
         };
         let callee = first.child_by_field_name("function").unwrap_or(first);
-        out.finding(Finding {
-            rule: META.id,
-            group: Cow::Borrowed("unrestored"),
-            range: callee.byte_range(),
-            message: Cow::Owned(format!(
-                "`{object}.spyOn` spies in this file are never restored: each one leaks into the tests that run after it"
-            )),
-            resolution,
-        });
+        out.finding(finding(object, callee.byte_range(), resolution));
+    }
+}
+
+/// The file's finding, at its first spy's callee.
+fn finding(object: &str, range: std::ops::Range<usize>, resolution: Resolution) -> Finding {
+    Finding {
+        rule: META.id,
+        group: Cow::Borrowed("unrestored"),
+        range,
+        message: Cow::Owned(format!(
+            "`{object}.spyOn` spies in this file are never restored: each one leaks into the tests that run after it"
+        )),
+        resolution,
     }
 }
 
