@@ -197,13 +197,27 @@ fn describe(case: &Case, project: &Project, input: &str, fix: &FileFix) -> Strin
     };
     let hits = scanner.probe(text.as_bytes(), scanner.wanted(case.category, case.lang));
     let rules = scanner.applicable(hits, &cx);
-    let found = if rules.is_empty() {
-        Vec::new()
-    } else {
-        dash::engine::scan::check_file(&cx, &rules, false)
-            .map(|(_, found)| found)
-            .unwrap_or_default()
+    let scan = |exact: bool| {
+        if rules.is_empty() {
+            Vec::new()
+        } else {
+            dash::engine::scan::check_file(&cx, &rules, exact)
+                .map(|(_, found)| found)
+                .unwrap_or_default()
+        }
     };
+    let found = scan(false);
+    // The rules' byte-level fast paths must agree with their trees (`scan --exact`).
+    let exact = scan(true);
+    let key =
+        |f: &dash::rules::Finding| (f.rule, f.range.clone(), f.group.clone(), f.message.clone());
+    assert_eq!(
+        found.iter().map(key).collect::<Vec<_>>(),
+        exact.iter().map(key).collect::<Vec<_>>(),
+        "{}/{}: the fast path and the tree disagree",
+        case.rule,
+        case.name
+    );
     let _ = writeln!(out, "findings:");
     let mut lines = dash::rules::LineIndex::new(text.as_bytes());
     for f in &found {
