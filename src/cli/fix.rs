@@ -88,6 +88,16 @@ pub enum FixError {
         )
     )]
     Dirty { count: usize, list: String },
+    #[error(
+        "refusing to write: cannot tell whether the files to change in {worktree} have uncommitted changes: {reason}"
+    )]
+    #[diagnostic(
+        code(dash::fix::dirty_check),
+        help(
+            "fix what git reports (for \"dubious ownership\": git config --global --add safe.directory <path>), or pass --allow-dirty to write without the check"
+        )
+    )]
+    DirtyCheck { worktree: String, reason: String },
     #[error("dash fix -i needs a terminal on standard input")]
     #[diagnostic(
         code(dash::fix::not_a_terminal),
@@ -103,7 +113,7 @@ impl crate::exit::HasExit for FixError {
     /// (README documents 2); the user decides (commit, stash or `--allow-dirty`).
     fn exit(&self) -> Exit {
         match self {
-            FixError::Dirty { .. } => Exit::Usage,
+            FixError::Dirty { .. } | FixError::DirtyCheck { .. } => Exit::Usage,
             // Asking where nobody can answer is a misuse of the command.
             FixError::NotATerminal => Exit::Usage,
         }
@@ -396,14 +406,22 @@ fn refuse_dirty(workspace: &Workspace, results: &[FileResult]) -> Result<(), Fix
             .filter(|r| r.file.worktree == index && matches!(r.outcome, Outcome::Changed { .. }))
             .map(|r| r.file.path.clone())
             .collect();
-        if let Some(found) = git::dirty_files(&worktree.root, &files) {
-            dirty.extend(
-                results
-                    .iter()
-                    .filter(|r| found.contains(&r.file.path))
-                    .map(|r| r.file.display.clone()),
-            );
+        // Without git there is nothing committed to compare with (and nothing to lose
+        // that git would keep); in a repository, a check that cannot run refuses.
+        if worktree.kind == crate::workspace::WorktreeKind::Plain || files.is_empty() {
+            continue;
         }
+        let found =
+            git::dirty_files(&worktree.root, &files).map_err(|reason| FixError::DirtyCheck {
+                worktree: worktree.path.clone(),
+                reason,
+            })?;
+        dirty.extend(
+            results
+                .iter()
+                .filter(|r| found.contains(&r.file.path))
+                .map(|r| r.file.display.clone()),
+        );
     }
     if dirty.is_empty() {
         return Ok(());

@@ -137,49 +137,130 @@ fn git_dir_of(dir: &Path) -> Option<PathBuf> {
     })
 }
 
-/// Which of `files` (absolute, inside the worktree at `root`) have uncommitted changes:
-/// modified, staged, or untracked. `None` when git cannot tell (not a repository).
-pub fn dirty_files(root: &Path, files: &[PathBuf]) -> Option<Vec<PathBuf>> {
+/// The files among `files` (absolute, inside the worktree at `root`) that are not
+/// exactly as committed: modified, staged, untracked, or ignored by git (so not
+/// committed either). Any number of files and any bytes in their names work.
+///
+/// An error when git cannot answer (not installed, "dubious ownership", a broken
+/// repository): a check that cannot run must refuse, never pass.
+pub fn dirty_files(root: &Path, files: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
     if files.is_empty() {
-        return Some(Vec::new());
-    }
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["status", "--porcelain", "-z", "--untracked-files=all", "--"])
-        .args(files)
-        .output()
-        .ok()?;
-    if !output.status.success() {
-        return None;
+        return Ok(Vec::new());
     }
     let top = Command::new("git")
         .arg("-C")
         .arg(root)
         .args(["rev-parse", "--show-toplevel"])
         .output()
-        .ok()?;
-    let top = PathBuf::from(String::from_utf8_lossy(&top.stdout).trim());
-    let text = String::from_utf8_lossy(&output.stdout);
-    let mut dirty = Vec::new();
-    let mut fields = text.split('\0');
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if !top.status.success() {
+        return Err(String::from_utf8_lossy(&top.stderr).trim().to_owned());
+    }
+    let mut top_bytes = top.stdout;
+    while top_bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+        top_bytes.pop();
+    }
+    let top = PathBuf::from(std::ffi::OsString::from_vec(top_bytes));
+    // The whole worktree's status (no pathspecs: no argument-length limit, any bytes in
+    // names), then the files asked about. `--ignored=matching` lists an ignored folder
+    // once, with a trailing `/`: everything under it is ignored too.
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args([
+            "status",
+            "--porcelain",
+            "-z",
+            "--untracked-files=all",
+            "--ignored=matching",
+        ])
+        .output()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).trim().to_owned());
+    }
+    let mut exact = std::collections::HashSet::new();
+    let mut folders = Vec::new();
+    let mut fields = output.stdout.split(|b| *b == 0);
     while let Some(entry) = fields.next() {
         if entry.len() < 4 {
             continue;
         }
         let (status, path) = entry.split_at(3);
-        dirty.push(top.join(path));
+        match path.strip_suffix(b"/") {
+            Some(folder) => folders.push(top.join(std::ffi::OsStr::from_bytes(folder))),
+            None => {
+                exact.insert(top.join(std::ffi::OsStr::from_bytes(path)));
+            }
+        }
         // Renames and copies carry the original path as an extra field.
-        if status.starts_with('R') || status.starts_with('C') {
+        if status.starts_with(b"R") || status.starts_with(b"C") {
             fields.next();
         }
     }
-    Some(dirty)
+    let dirty = files
+        .iter()
+        .filter(|f| exact.contains(*f) || folders.iter().any(|d| f.starts_with(d)))
+        .cloned()
+        .collect();
+    Ok(dirty)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn run_git(dir: &Path, args: &[&str]) {
+        let status = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
+
+    #[test]
+    fn dirty_files_sees_every_kind_of_uncommitted_file_and_refuses_when_git_cannot_answer() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        run_git(&root, &["init", "-q"]);
+        let odd = root.join(std::ffi::OsStr::from_bytes(b"caf\xe9 \\ name.ts"));
+        for name in ["clean.ts", "modified.ts", "staged.ts"] {
+            std::fs::write(root.join(name), "a\n").unwrap();
+        }
+        std::fs::write(&odd, "a\n").unwrap();
+        std::fs::write(root.join(".gitignore"), "ignored.ts\n").unwrap();
+        run_git(&root, &["add", "."]);
+        run_git(&root, &["commit", "-qm", "init"]);
+        std::fs::write(root.join("modified.ts"), "b\n").unwrap();
+        std::fs::write(root.join("staged.ts"), "b\n").unwrap();
+        run_git(&root, &["add", "staged.ts"]);
+        std::fs::write(root.join("untracked.ts"), "b\n").unwrap();
+        std::fs::write(root.join("ignored.ts"), "b\n").unwrap();
+        std::fs::write(&odd, "b\n").unwrap();
+        let names = [
+            "clean.ts",
+            "modified.ts",
+            "staged.ts",
+            "untracked.ts",
+            "ignored.ts",
+        ];
+        let mut files: Vec<PathBuf> = names.iter().map(|n| root.join(n)).collect();
+        files.push(odd.clone());
+        let mut dirty = dirty_files(&root, &files).unwrap();
+        dirty.sort();
+        let mut expected: Vec<PathBuf> = names[1..].iter().map(|n| root.join(n)).collect();
+        expected.push(odd);
+        expected.sort();
+        assert_eq!(dirty, expected);
+        // A repository git cannot read: an error, never "nothing is dirty".
+        std::fs::write(root.join(".git/HEAD"), "garbage\n").unwrap();
+        assert!(dirty_files(&root, &files).is_err());
+    }
 
     #[test]
     fn parses_porcelain_records() {
