@@ -185,7 +185,10 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
     let cwd = std::env::current_dir()
         .ok()
         .and_then(|d| std::fs::canonicalize(d).ok());
-    let session = session(&results, &engine, cwd.as_deref());
+    let mut session = session(&results, &engine, cwd.as_deref());
+    // Nothing is ever written outside the worktrees of the run (a symbolic link
+    // followed out with -L, a logger module configured as `../x`).
+    session.confine(workspace.worktrees.iter().map(|w| w.root.clone()));
     let created = session
         .proposals()
         .iter()

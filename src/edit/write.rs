@@ -26,6 +26,14 @@ pub enum WriteError {
         help("the existing file was left as it is; move it away or point dash at it in dash.toml")
     )]
     Exists { path: PathBuf },
+    #[error("{} is outside the repository (it resolves to {}); not writing it", path.display(), real.display())]
+    #[diagnostic(
+        code(dash::edit::outside),
+        help(
+            "dash only writes inside the repositories it works on: check symbolic links (-L), the paths given and [logger] module in dash.toml"
+        )
+    )]
+    Outside { path: PathBuf, real: PathBuf },
     #[error("cannot write {}", path.display())]
     #[diagnostic(
         code(dash::edit::io),

@@ -414,6 +414,7 @@ pub struct NewFile {
 pub fn apply(repo: &Repo, planned: &[Planned], new_files: &[NewFile]) -> Result<(), HookError> {
     let mut entries = Vec::new();
     let mut session = Session::new();
+    session.confine([repo.top.clone()]);
     for p in planned {
         let oid = repo.write_blob(&p.fixed)?;
         let (working, before, after) = match &p.working {

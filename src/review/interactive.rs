@@ -191,7 +191,10 @@ pub fn walk(
     input: &mut dyn BufRead,
     out: &mut dyn Write,
 ) -> io::Result<Walked> {
-    let mut walked = Walked::default();
+    let mut walked = Walked {
+        session: session.empty_like(),
+        ..Walked::default()
+    };
     let files: Vec<(&Proposal, FileChange, Vec<Hunk>)> = session
         .proposals()
         .iter()

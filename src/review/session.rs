@@ -4,7 +4,7 @@
 //! [`crate::edit`] (atomically, and never over a file that changed since it was read),
 //! recording each write in the [`crate::journal`] first so `dash undo` can restore it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::FileChange;
 use crate::edit::{self, FileText, WriteError};
@@ -66,6 +66,8 @@ impl Proposal {
 #[derive(Debug, Default)]
 pub struct Session {
     proposals: Vec<Proposal>,
+    /// Where writing is allowed (canonical folders); empty: not confined.
+    roots: Vec<PathBuf>,
 }
 
 /// What writing a session did.
@@ -82,6 +84,25 @@ pub struct Written {
 impl Session {
     pub fn new() -> Session {
         Session::default()
+    }
+
+    /// Only paths inside `roots` (the repositories of the run) may be written: a
+    /// proposal whose real location (symbolic links followed, `..` resolved) is outside
+    /// them is refused when the session is written.
+    pub fn confine(&mut self, roots: impl IntoIterator<Item = PathBuf>) {
+        self.roots = roots
+            .into_iter()
+            .map(|r| std::fs::canonicalize(&r).unwrap_or(r))
+            .collect();
+    }
+
+    /// A session without proposals, confined like this one (for the hunks a reviewer
+    /// accepts out of this one).
+    pub fn empty_like(&self) -> Session {
+        Session {
+            proposals: Vec::new(),
+            roots: self.roots.clone(),
+        }
     }
 
     pub fn propose(&mut self, proposal: Proposal) {
@@ -114,6 +135,24 @@ impl Session {
     /// named in [`Written::journal`]); if the journal cannot be recorded, nothing is
     /// written: a write the user was promised to be able to undo must be undoable.
     pub fn write(&self) -> Written {
+        if !self.roots.is_empty() {
+            let mut outside = Vec::new();
+            let mut inside = Session::new();
+            for proposal in &self.proposals {
+                let real = real_location(&proposal.path);
+                if self.roots.iter().any(|root| real.starts_with(root)) {
+                    inside.proposals.push(proposal.clone());
+                } else {
+                    outside.push(WriteError::Outside {
+                        path: proposal.path.clone(),
+                        real,
+                    });
+                }
+            }
+            let mut written = inside.write();
+            written.failed.splice(0..0, outside);
+            return written;
+        }
         let mut written = Written::default();
         if self.proposals.is_empty() {
             return written;
@@ -200,6 +239,38 @@ impl Session {
     }
 }
 
+/// Where writing `path` really lands: symbolic links followed for the file and the
+/// folders that exist, `..` and `.` resolved for the parts that do not exist yet.
+fn real_location(path: &Path) -> PathBuf {
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return real;
+    }
+    let mut missing = Vec::new();
+    let mut existing = path;
+    loop {
+        if let Ok(real) = std::fs::canonicalize(existing) {
+            let mut out = real;
+            for part in missing.iter().rev() {
+                match part {
+                    std::path::Component::ParentDir => {
+                        out.pop();
+                    }
+                    std::path::Component::CurDir => {}
+                    other => out.push(other.as_os_str()),
+                }
+            }
+            return out;
+        }
+        let Some(parent) = existing.parent() else {
+            return path.to_path_buf();
+        };
+        if let Some(last) = existing.components().next_back() {
+            missing.push(last);
+        }
+        existing = parent;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,6 +319,58 @@ mod tests {
         assert_eq!(
             std::fs::read_to_string(dir.path().join("b.ts")).unwrap(),
             "bb\r\n"
+        );
+    }
+
+    #[test]
+    fn nothing_is_written_outside_the_confining_roots() {
+        let repo = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let mut session = Session::new();
+        session.propose(modify(repo.path(), "inside.ts", "a\n", "b\n"));
+        // A link inside the repository to a file outside it, and a new file whose path
+        // climbs out with `..`.
+        std::fs::write(elsewhere.path().join("target.ts"), "x\n").unwrap();
+        std::os::unix::fs::symlink(
+            elsewhere.path().join("target.ts"),
+            repo.path().join("link.ts"),
+        )
+        .unwrap();
+        let original = b"x\n".to_vec();
+        session.propose(Proposal {
+            path: repo.path().join("link.ts"),
+            display: "link.ts".into(),
+            change: Kind::Modify {
+                file_text: FileText::from_bytes(&original).unwrap(),
+                original,
+                new_text: "y\n".into(),
+                edits: vec![],
+            },
+        });
+        let climbing = repo.path().join("src/../../logger.ts");
+        session.propose(Proposal {
+            path: climbing.clone(),
+            display: "logger.ts".into(),
+            change: Kind::Create { text: "z\n".into() },
+        });
+        session.confine([repo.path().to_path_buf()]);
+        let written = session.write();
+        assert_eq!(written.files, 1);
+        assert_eq!(written.failed.len(), 2);
+        assert!(
+            written
+                .failed
+                .iter()
+                .all(|e| matches!(e, WriteError::Outside { .. }))
+        );
+        assert_eq!(
+            std::fs::read_to_string(elsewhere.path().join("target.ts")).unwrap(),
+            "x\n"
+        );
+        assert!(!repo.path().parent().unwrap().join("logger.ts").exists());
+        assert_eq!(
+            std::fs::read_to_string(repo.path().join("inside.ts")).unwrap(),
+            "b\n"
         );
     }
 
