@@ -157,3 +157,29 @@ fn a_refused_file_exits_3_for_preview_check_and_write() {
             ));
     }
 }
+
+#[test]
+fn a_logger_module_outside_the_repository_is_never_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    write(&root.join("package.json"), "{ \"name\": \"p\" }\n");
+    write(&root.join("src/app.ts"), "console.log('up');\n");
+    write(
+        &root.join("dash.toml"),
+        "[logger]\nmodule = \"../outside/logger.ts\"\n",
+    );
+    git(&root, &["init", "-q"]);
+    git(&root, &["add", "."]);
+    git(&root, &["commit", "-qm", "init"]);
+    dash(&root)
+        .args(["fix", "--write", "--rules", "console"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("dash::edit::outside"));
+    assert!(!dir.path().join("outside").exists());
+    // The file that would import it is left as it was.
+    assert_eq!(
+        std::fs::read_to_string(root.join("src/app.ts")).unwrap(),
+        "console.log('up');\n"
+    );
+}
