@@ -347,7 +347,11 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
 impl Config {
     /// Loads `explicit` if given, else the discovered file, else the defaults.
     pub fn load(explicit: Option<&Path>, start: &Path) -> Result<Config, ConfigError> {
-        match explicit.map(Path::to_path_buf).or_else(|| discover(start)) {
+        // An explicit path is made absolute (links resolved) like a discovered one:
+        // relative paths in the file are relative to its folder, whatever the cwd.
+        let explicit =
+            explicit.map(|path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()));
+        match explicit.or_else(|| discover(start)) {
             Some(path) => {
                 let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
                     path: path.clone(),

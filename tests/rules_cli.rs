@@ -183,3 +183,43 @@ fn a_logger_module_outside_the_repository_is_never_created() {
         "console.log('up');\n"
     );
 }
+
+#[test]
+fn a_relative_config_path_means_the_same_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    write(&root.join("package.json"), "{ \"name\": \"p\" }\n");
+    write(
+        &root.join("src/log.ts"),
+        "export const logger = { info: (...a: unknown[]) => console.log(...a) };\n",
+    );
+    write(&root.join("src/app.ts"), "console.log('up');\n");
+    write(
+        &root.join("dash.toml"),
+        "[logger]\nmodule = \"src/log.ts\"\n",
+    );
+    git(&root, &["init", "-q"]);
+    git(&root, &["add", "."]);
+    git(&root, &["commit", "-qm", "init"]);
+    dash(&root)
+        .args([
+            "fix",
+            "--write",
+            "--rules",
+            "console",
+            "--config",
+            "dash.toml",
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(root.join("src/app.ts")).unwrap(),
+        "import { logger } from './log';\n\nlogger.info('up');\n"
+    );
+    // The logger module itself is never rewritten to call itself.
+    assert!(
+        std::fs::read_to_string(root.join("src/log.ts"))
+            .unwrap()
+            .contains("console.log(...a)")
+    );
+}
