@@ -336,3 +336,34 @@ fn quiet_drops_the_summary_but_not_the_output_or_errors() {
             .stdout(predicate::str::contains("error: src/late.ts"));
     }
 }
+
+#[test]
+fn diff_from_a_subfolder_names_paths_from_the_repository_top() {
+    let dir = project();
+    let src = dir.path().join("src");
+    let patch = dash(&src)
+        .args(["fix", "--diff", "."])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(patch.clone()).unwrap();
+    assert!(
+        text.contains("diff --git a/src/server.ts b/src/server.ts"),
+        "{text}"
+    );
+    // git apply, run in that same subfolder, applies it (paths are from the top).
+    let patch_file = dir.path().join("../sub.patch");
+    std::fs::write(&patch_file, &patch).unwrap();
+    git(
+        &src,
+        &["apply", "--whitespace=nowarn", patch_file.to_str().unwrap()],
+    );
+    std::fs::remove_file(&patch_file).unwrap();
+    assert!(
+        std::fs::read_to_string(src.join("server.ts"))
+            .unwrap()
+            .contains("logger.info('starting')")
+    );
+}

@@ -238,7 +238,35 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
         });
         print_summary(&mut stdout, &summary, args.format, color, quiet);
     } else if args.diff {
-        let _ = stdout.write_all(review::patch::render(&session.changes()).as_bytes());
+        // Paths relative to the top of each file's worktree, as `git apply` reads them
+        // wherever it runs in that worktree; a name that is not UTF-8 cannot be written
+        // in a patch dash can promise, so that file is left out and named.
+        let mut changes = Vec::new();
+        for proposal in session.proposals() {
+            let root = workspace
+                .worktrees
+                .iter()
+                .filter(|w| proposal.path.starts_with(&w.root))
+                .max_by_key(|w| w.root.as_os_str().len());
+            let relative = root
+                .and_then(|w| proposal.path.strip_prefix(&w.root).ok())
+                .unwrap_or(&proposal.path);
+            match relative.to_str() {
+                Some(path) => {
+                    let mut change = proposal.file_change();
+                    change.path = path.to_owned();
+                    changes.push(change);
+                }
+                None => {
+                    eprintln!(
+                        "error: {}: the name is not UTF-8, so it is left out of the patch",
+                        proposal.path.display()
+                    );
+                    exit = Exit::Partial;
+                }
+            }
+        }
+        let _ = stdout.write_all(review::patch::render(&changes).as_bytes());
         print_summary(
             &mut std::io::stderr().lock(),
             &summary,
