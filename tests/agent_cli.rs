@@ -4,266 +4,19 @@
 //! auto-edit writes that `dash undo` restores, limits (exit 1, `--save`, `--resume` on
 //! another provider), steering from stdin, and the key kept out of every output.
 
+mod agent_support;
 mod support;
 
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
+use agent_support::{ALL, Format, Step, serve};
 use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::{Value, json};
 use support::{git, write};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const SECRET: &str = "sk-ant-SECRET-agent-key-123456789";
 const ORIGINAL: &str = "export const greet = () => 'hello';\nexport const bye = () => 'bye';\n";
-
-/// One scripted model reply: tool calls `(id, name, arguments)`, or a final text.
-#[derive(Clone)]
-enum Step {
-    Calls(Vec<(&'static str, &'static str, Value)>),
-    Text(&'static str),
-}
-
-#[derive(Clone, Copy, Debug)]
-enum Format {
-    Anthropic,
-    Completions,
-    Responses,
-    Gemini,
-}
-
-const ALL: [Format; 4] = [
-    Format::Anthropic,
-    Format::Completions,
-    Format::Responses,
-    Format::Gemini,
-];
-
-impl Format {
-    /// `--model` and `--api` for the format.
-    fn model(self) -> (&'static str, &'static str) {
-        match self {
-            Format::Anthropic => ("anthropic/claude-sonnet-4-5", "anthropic-messages"),
-            Format::Completions => ("ollama/qwen3", "openai-completions"),
-            Format::Responses => ("openai/gpt-5", "openai-responses"),
-            Format::Gemini => ("google/gemini-2.5-flash", "google-generative-ai"),
-        }
-    }
-
-    fn key_var(self) -> &'static str {
-        match self {
-            Format::Anthropic => "ANTHROPIC_API_KEY",
-            Format::Completions => "OLLAMA_API_KEY",
-            Format::Responses => "OPENAI_API_KEY",
-            Format::Gemini => "GEMINI_API_KEY",
-        }
-    }
-
-    /// The step as the format's SSE body.
-    fn sse(self, step: &Step) -> String {
-        let mut out = String::new();
-        let mut event = |name: Option<&str>, data: Value| {
-            if let Some(n) = name {
-                out.push_str(&format!("event: {n}\n"));
-            }
-            out.push_str(&format!("data: {data}\n\n"));
-        };
-        match (self, step) {
-            (Format::Anthropic, _) => {
-                event(
-                    Some("message_start"),
-                    json!({"type": "message_start", "message": {"id": "msg_1", "type": "message",
-                    "role": "assistant", "model": "claude-sonnet-4-5", "content": [], "stop_reason": null,
-                    "usage": {"input_tokens": 100, "output_tokens": 1}}}),
-                );
-                let stop = match step {
-                    Step::Text(text) => {
-                        event(
-                            Some("content_block_start"),
-                            json!({"type": "content_block_start", "index": 0,
-                            "content_block": {"type": "text", "text": ""}}),
-                        );
-                        event(
-                            Some("content_block_delta"),
-                            json!({"type": "content_block_delta", "index": 0,
-                            "delta": {"type": "text_delta", "text": text}}),
-                        );
-                        event(
-                            Some("content_block_stop"),
-                            json!({"type": "content_block_stop", "index": 0}),
-                        );
-                        "end_turn"
-                    }
-                    Step::Calls(calls) => {
-                        for (i, (id, name, args)) in calls.iter().enumerate() {
-                            event(
-                                Some("content_block_start"),
-                                json!({"type": "content_block_start", "index": i,
-                                "content_block": {"type": "tool_use", "id": id, "name": name, "input": {}}}),
-                            );
-                            event(
-                                Some("content_block_delta"),
-                                json!({"type": "content_block_delta", "index": i,
-                                "delta": {"type": "input_json_delta", "partial_json": args.to_string()}}),
-                            );
-                            event(
-                                Some("content_block_stop"),
-                                json!({"type": "content_block_stop", "index": i}),
-                            );
-                        }
-                        "tool_use"
-                    }
-                };
-                event(
-                    Some("message_delta"),
-                    json!({"type": "message_delta", "delta": {"stop_reason": stop},
-                    "usage": {"output_tokens": 20}}),
-                );
-                event(Some("message_stop"), json!({"type": "message_stop"}));
-            }
-            (Format::Completions, _) => {
-                let chunk = |delta: Value, finish: Value| {
-                    json!({"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "qwen3",
-                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
-                };
-                let finish = match step {
-                    Step::Text(text) => {
-                        event(
-                            None,
-                            chunk(json!({"role": "assistant", "content": text}), Value::Null),
-                        );
-                        "stop"
-                    }
-                    Step::Calls(calls) => {
-                        for (i, (id, name, args)) in calls.iter().enumerate() {
-                            event(
-                                None,
-                                chunk(
-                                    json!({"tool_calls": [{"index": i, "id": id, "type": "function",
-                                    "function": {"name": name, "arguments": args.to_string()}}]}),
-                                    Value::Null,
-                                ),
-                            );
-                        }
-                        "tool_calls"
-                    }
-                };
-                event(None, chunk(json!({}), json!(finish)));
-                event(
-                    None,
-                    json!({"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "qwen3",
-                    "choices": [], "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}}),
-                );
-                out.push_str("data: [DONE]\n\n");
-            }
-            (Format::Responses, _) => {
-                event(
-                    Some("response.created"),
-                    json!({"type": "response.created", "response": {"id": "resp_1", "object": "response",
-                    "status": "in_progress", "model": "gpt-5", "output": []}}),
-                );
-                match step {
-                    Step::Text(text) => {
-                        let item = json!({"id": "msg_1", "type": "message", "status": "completed",
-                            "role": "assistant", "content": [{"type": "output_text", "annotations": [], "text": text}]});
-                        event(
-                            Some("response.output_item.added"),
-                            json!({"type": "response.output_item.added", "output_index": 0,
-                            "item": {"id": "msg_1", "type": "message", "status": "in_progress", "role": "assistant", "content": []}}),
-                        );
-                        event(
-                            Some("response.content_part.added"),
-                            json!({"type": "response.content_part.added", "item_id": "msg_1", "output_index": 0,
-                            "content_index": 0, "part": {"type": "output_text", "annotations": [], "text": ""}}),
-                        );
-                        event(
-                            Some("response.output_text.delta"),
-                            json!({"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0,
-                            "content_index": 0, "delta": text}),
-                        );
-                        event(
-                            Some("response.output_item.done"),
-                            json!({"type": "response.output_item.done", "output_index": 0, "item": item}),
-                        );
-                    }
-                    Step::Calls(calls) => {
-                        for (i, (id, name, args)) in calls.iter().enumerate() {
-                            let fc = format!("fc_{i}");
-                            event(
-                                Some("response.output_item.added"),
-                                json!({"type": "response.output_item.added", "output_index": i,
-                                "item": {"id": fc, "type": "function_call", "status": "in_progress",
-                                "arguments": "", "call_id": id, "name": name}}),
-                            );
-                            event(
-                                Some("response.function_call_arguments.delta"),
-                                json!({"type": "response.function_call_arguments.delta", "item_id": fc,
-                                "output_index": i, "delta": args.to_string()}),
-                            );
-                            event(
-                                Some("response.output_item.done"),
-                                json!({"type": "response.output_item.done", "output_index": i,
-                                "item": {"id": fc, "type": "function_call", "status": "completed",
-                                "arguments": args.to_string(), "call_id": id, "name": name}}),
-                            );
-                        }
-                    }
-                }
-                event(
-                    Some("response.completed"),
-                    json!({"type": "response.completed", "response": {"id": "resp_1", "object": "response",
-                    "status": "completed", "model": "gpt-5", "output": [],
-                    "usage": {"input_tokens": 100, "output_tokens": 20, "total_tokens": 120}}}),
-                );
-            }
-            (Format::Gemini, _) => {
-                let parts: Vec<Value> = match step {
-                    Step::Text(text) => vec![json!({"text": text})],
-                    Step::Calls(calls) => calls
-                        .iter()
-                        .map(
-                            |(_, name, args)| json!({"functionCall": {"name": name, "args": args}}),
-                        )
-                        .collect(),
-                };
-                event(
-                    None,
-                    json!({"candidates": [{"content": {"role": "model", "parts": parts}, "index": 0,
-                    "finishReason": "STOP"}], "modelVersion": "gemini-2.5-flash", "responseId": "r1",
-                    "usageMetadata": {"promptTokenCount": 100, "candidatesTokenCount": 20, "totalTokenCount": 120}}),
-                );
-            }
-        }
-        out
-    }
-}
-
-/// Serves the script's replies in order, one per request (the last one repeats).
-struct Script {
-    bodies: Vec<String>,
-    next: Arc<AtomicUsize>,
-}
-
-impl Respond for Script {
-    fn respond(&self, _: &Request) -> ResponseTemplate {
-        let i = self.next.fetch_add(1, Ordering::SeqCst);
-        let body = self.bodies[i.min(self.bodies.len() - 1)].clone();
-        ResponseTemplate::new(200).set_body_raw(body, "text/event-stream")
-    }
-}
-
-async fn serve(format: Format, steps: &[Step]) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(wiremock::matchers::method("POST"))
-        .respond_with(Script {
-            bodies: steps.iter().map(|s| format.sse(s)).collect(),
-            next: Arc::default(),
-        })
-        .mount(&server)
-        .await;
-    server
-}
 
 /// A git repository with one committed source file.
 fn repo() -> tempfile::TempDir {
@@ -301,9 +54,10 @@ fn agent(dir: &Path, format: Format, server: &MockServer, extra: &[&str]) -> ass
         api,
         "--base-url",
         &server.uri(),
-        "--idle-timeout",
-        "10",
     ]);
+    if !extra.contains(&"--idle-timeout") {
+        cmd.args(["--idle-timeout", "10"]);
+    }
     cmd.args(extra);
     cmd
 }
@@ -795,6 +549,82 @@ async fn a_steering_line_skips_the_remaining_calls_and_follows_the_results() {
     assert_eq!(last["role"], "user");
     assert_eq!(last["content"], "stop, do not run the second command");
     assert_eq!(messages[messages.len() - 2]["role"], "tool");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stalled_stream_ends_in_a_typed_error_exit_3_not_a_hang() {
+    let dir = repo();
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(
+                    Format::Anthropic.sse(&Step::Text("late")),
+                    "text/event-stream",
+                )
+                .set_delay(std::time::Duration::from_secs(30)),
+        )
+        .mount(&server)
+        .await;
+    let saved = dir.path().join("s.json");
+    let start = std::time::Instant::now();
+    let cmd = agent(
+        dir.path(),
+        Format::Anthropic,
+        &server,
+        &[
+            "--idle-timeout",
+            "1",
+            "--save",
+            saved.to_str().unwrap(),
+            "x",
+        ],
+    );
+    let out = run(cmd).await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("dash::agent::provider") && stderr.contains("idle timeout"),
+        "{stderr}"
+    );
+    assert!(start.elapsed() < std::time::Duration::from_secs(20));
+    // The session is saved on errors too.
+    let ctx: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    assert_eq!(ctx["messages"][1]["stopReason"], "error");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn max_cost_at_registry_prices_and_max_tokens_stop_with_exit_1() {
+    // One Anthropic reply of 100 input and 20 output tokens costs $0.0006 at
+    // claude-sonnet-4-5's registry prices ($3 and $15 per million).
+    for (flag, value, named) in [
+        ("--max-cost", "0.0005", "--max-cost 0.0005"),
+        ("--max-tokens", "100", "--max-tokens 100"),
+    ] {
+        let dir = repo();
+        let server = serve(Format::Anthropic, &read_edit_done()).await;
+        let out = run(agent(
+            dir.path(),
+            Format::Anthropic,
+            &server,
+            &[flag, value, "x"],
+        ))
+        .await;
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(named), "{stderr}");
+        assert_eq!(bodies(&server).await.len(), 1);
+    }
+    let dir = repo();
+    let server = serve(Format::Anthropic, &read_edit_done()).await;
+    let out = run(agent(
+        dir.path(),
+        Format::Anthropic,
+        &server,
+        &["--max-cost", "0.01", "x"],
+    ))
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 
 #[test]
