@@ -627,6 +627,104 @@ async fn max_cost_at_registry_prices_and_max_tokens_stop_with_exit_1() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn timeout_cuts_a_call_in_flight_and_exits_1() {
+    let dir = repo();
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(
+                    Format::Completions.sse(&Step::Text("late")),
+                    "text/event-stream",
+                )
+                .set_delay(std::time::Duration::from_secs(30)),
+        )
+        .mount(&server)
+        .await;
+    let start = std::time::Instant::now();
+    let out = run(agent(
+        dir.path(),
+        Format::Completions,
+        &server,
+        &["--timeout", "1", "x"],
+    ))
+    .await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("--timeout 1 s reached"), "{stderr}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(15));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn edits_of_one_file_combine_and_new_files_diff_against_dev_null() {
+    let dir = repo();
+    let steps = vec![
+        Step::Calls(vec![
+            (
+                "c1",
+                "edit_file",
+                json!({"path": "src/greet.ts", "old_text": "'hello'", "new_text": "'hi'"}),
+            ),
+            (
+                "c2",
+                "write_file",
+                json!({"path": "src/deep/new.ts", "content": "export const n = 1;\n"}),
+            ),
+        ]),
+        Step::Calls(vec![
+            (
+                "c3",
+                "edit_file",
+                json!({"path": "src/greet.ts", "old_text": "'bye'", "new_text": "'ciao'"}),
+            ),
+            // A later edit sees the collected text of the new file.
+            (
+                "c4",
+                "edit_file",
+                json!({"path": "src/deep/new.ts", "old_text": "= 1", "new_text": "= 2"}),
+            ),
+            ("c5", "read_file", json!({"path": "src/greet.ts"})),
+        ]),
+        Step::Text("Done."),
+    ];
+    let server = serve(Format::Gemini, &steps).await;
+    let out = run(agent(
+        dir.path(),
+        Format::Gemini,
+        &server,
+        &["--events", "x"],
+    ))
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let events = events(&out.stdout);
+    let ends = tool_ends(&events);
+    assert!(ends.iter().all(|(_, e, _)| !e), "{ends:?}");
+    assert_eq!(
+        ends[4].2,
+        "export const greet = () => 'hi';\nexport const bye = () => 'ciao';\n"
+    );
+    let diff = events.last().unwrap()["diff"].as_str().unwrap().to_owned();
+    assert_eq!(diff.matches("diff --git").count(), 2, "{diff}");
+    assert!(
+        diff.contains(
+            "--- /dev/null\n+++ b/src/deep/new.ts\n@@ -0,0 +1,1 @@\n+export const n = 2;\n"
+        ),
+        "{diff}"
+    );
+    assert!(!dir.path().join("src/deep").exists());
+    std::fs::write(dir.path().join("p.json"), &diff).unwrap();
+    git(dir.path(), &["apply", "p.json"]);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("src/greet.ts")).unwrap(),
+        "export const greet = () => 'hi';\nexport const bye = () => 'ciao';\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("src/deep/new.ts")).unwrap(),
+        "export const n = 2;\n"
+    );
+}
+
 #[test]
 fn usage_errors_exit_2() {
     let dir = repo();
