@@ -6,6 +6,7 @@
 //! writes changes, `report` aggregates and formats, and `cli` composes the layers.
 //! `llm` (the unified streaming LLM API) is independent of everything else.
 
+pub mod agent;
 pub mod cli;
 pub mod config;
 pub mod edit;

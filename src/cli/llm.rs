@@ -74,7 +74,7 @@ pub struct LlmArgs {
     pub verbose: super::VerboseArg,
 }
 
-fn parse_api(s: &str) -> Result<Api, String> {
+pub(super) fn parse_api(s: &str) -> Result<Api, String> {
     s.parse()
 }
 
@@ -83,7 +83,7 @@ fn parse_reasoning(s: &str) -> Result<ReasoningLevel, String> {
         .map_err(|_| format!("unknown level {s:?}; expected minimal, low, medium or high"))
 }
 
-fn diag(code: &str, message: impl Into<String>, help: impl Into<String>) -> Report {
+pub(super) fn diag(code: &str, message: impl Into<String>, help: impl Into<String>) -> Report {
     Report::new(
         MietteDiagnostic::new(message.into())
             .with_code(code)
@@ -91,7 +91,7 @@ fn diag(code: &str, message: impl Into<String>, help: impl Into<String>) -> Repo
     )
 }
 
-fn registry_error(e: RegistryError) -> Report {
+pub(super) fn registry_error(e: RegistryError) -> Report {
     let help = match &e {
         RegistryError::File { .. } => {
             "fix the file; the format is the one of `dash models --format json`"
@@ -110,7 +110,7 @@ fn registry_error(e: RegistryError) -> Report {
 /// Reads a JSON input file of at most `limit` bytes (see `dash::llm::limits`): a
 /// larger file, a device or a pipe that never ends is refused with
 /// `dash::llm::too_large` after reading `limit + 1` bytes at most.
-fn read_json<T: serde::de::DeserializeOwned>(
+pub(super) fn read_json<T: serde::de::DeserializeOwned>(
     path: &Path,
     what: &'static str,
     limit: u64,
@@ -322,7 +322,7 @@ async fn stream(
     Ok((message, kind))
 }
 
-fn save(path: &Path, ctx: &Context) -> miette::Result<()> {
+pub(super) fn save(path: &Path, ctx: &Context) -> miette::Result<()> {
     let json = serde_json::to_string_pretty(ctx).expect("contexts serialise");
     std::fs::write(path, json + "\n").map_err(|e| {
         diag(

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod agent;
 mod hook;
 mod llm;
 mod models;
@@ -165,6 +166,8 @@ pub enum Command {
     Hook(hook::HookArgs),
     /// List every rule, or explain one (`dash rules ID`).
     Rules(rules::RulesArgs),
+    /// Run the agent on this repository: edits as reviewed proposals (a diff unless --approval allows writes).
+    Agent(agent::AgentArgs),
     /// Stream one reply from a model (any provider, any of the four wire formats).
     Llm(llm::LlmArgs),
     /// List the model registry.
@@ -229,6 +232,7 @@ pub fn main() -> ExitCode {
             let global = cli.global.with_verbose(&args.verbose);
             llm::run(&global, args)
         }
+        Command::Agent(args) => agent::run(&cli.global, args),
         Command::Models(args) => models::run(&cli.global, args),
         Command::Undo(args) => undo::run(&args, &cli.global),
         Command::Verify(args) => verify::run(&args, &cli.global.with_project(&args.project)),
