@@ -14,6 +14,7 @@ mod undo;
 
 pub use crate::exit::Exit;
 pub use fix::FixError;
+pub use test::TestCliError;
 pub use undo::UndoCliError;
 
 /// What a command is run with: the flags every command understands (`--color`, `-q`),
@@ -176,10 +177,13 @@ pub enum Command {
     Undo(undo::UndoArgs),
     /// The readiness checklist as one CI gate: console calls, test hazards, failing tests, coverage.
     Verify(verify::VerifyArgs),
+    /// Run the jest/vitest suite and classify every failure (environment, timeout, un-awaited, mock misuse...).
+    Test(test::TestArgs),
 }
 
 mod fix;
 mod scan;
+mod test;
 mod verify;
 
 /// Parses the process arguments, runs the command and maps the outcome to an exit code.
@@ -236,6 +240,7 @@ pub fn main() -> ExitCode {
         Command::Models(args) => models::run(&cli.global, args),
         Command::Undo(args) => undo::run(&args, &cli.global),
         Command::Verify(args) => verify::run(&args, &cli.global.with_project(&args.project)),
+        Command::Test(args) => test::run(&args, &cli.global.with_project(&args.project)),
     };
     match result {
         Ok(exit) => exit.into(),

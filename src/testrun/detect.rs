@@ -40,6 +40,12 @@ pub struct Runner {
 
 /// The runner of the project in `root`.
 pub fn detect(root: &Path) -> Result<Runner, TestRunError> {
+    detect_as(root, None)
+}
+
+/// The runner of the project in `root`, or the installed `kind` when the user names it
+/// (`dash test --runner jest`).
+pub fn detect_as(root: &Path, wanted: Option<Kind>) -> Result<Runner, TestRunError> {
     let package_json = root.join("package.json");
     let manifest: serde_json::Value = match std::fs::read_to_string(&package_json) {
         Ok(text) => serde_json::from_str(&text).map_err(|err| TestRunError::BadPackage {
@@ -49,11 +55,11 @@ pub fn detect(root: &Path) -> Result<Runner, TestRunError> {
         Err(_) => serde_json::Value::Null,
     };
     let installed = |kind: Kind| find_package(root, kind.package());
-    let kind = choose(&manifest, |kind| installed(kind).is_some()).ok_or_else(|| {
-        TestRunError::NoRunner {
+    let kind = wanted
+        .or_else(|| choose(&manifest, |kind| installed(kind).is_some()))
+        .ok_or_else(|| TestRunError::NoRunner {
             package_json: package_json.clone(),
-        }
-    })?;
+        })?;
     let package = installed(kind).ok_or_else(|| TestRunError::NotInstalled {
         runner: kind.package(),
         root: root.to_path_buf(),

@@ -7,8 +7,10 @@
 //! found, cannot start, or writes no report is an error with the reason, so a gate built
 //! on it fails instead of passing on nothing.
 
+pub mod classify;
 pub mod coverage;
 pub mod detect;
+pub mod report;
 pub mod results;
 pub mod run;
 
@@ -17,8 +19,8 @@ use std::path::PathBuf;
 use miette::Diagnostic;
 use thiserror::Error;
 
-pub use detect::{Kind, Runner, detect};
-pub use run::{Outcome, run};
+pub use detect::{Kind, Runner, detect, detect_as};
+pub use run::{Outcome, Selection, run, run_selected};
 
 #[derive(Debug, Error, Diagnostic)]
 pub enum TestRunError {

@@ -77,6 +77,90 @@ pub fn parse(text: &str) -> Result<Results, String> {
     })
 }
 
+/// One test file of a report, with every test in it, for classifying failures.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FileResult {
+    /// As the runner wrote it (absolute).
+    pub path: String,
+    /// Whether the runner says the file failed.
+    pub failed: bool,
+    /// The file's own message (a file that could not run), colour codes removed.
+    pub message: String,
+    pub tests: Vec<TestResult>,
+}
+
+/// One test of a report.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TestResult {
+    /// The enclosing `describe` titles, outermost first.
+    pub ancestors: Vec<String>,
+    pub title: String,
+    /// `passed`, `failed`, `pending`/`skipped`, `todo`.
+    pub status: String,
+    /// Milliseconds, when the runner measured it.
+    pub duration: Option<f64>,
+    /// The failure messages with their stacks, colour codes removed.
+    pub messages: Vec<String>,
+    /// The line of the `test(`/`it(` call (jest `--testLocationInResults`, vitest
+    /// `--includeTaskLocation`); absent for jest's timed-out tests.
+    pub line: Option<u32>,
+}
+
+impl TestResult {
+    pub fn failed(&self) -> bool {
+        self.status == "failed"
+    }
+
+    /// The describe path and the title.
+    pub fn path(&self) -> Vec<String> {
+        let mut path = self.ancestors.clone();
+        path.push(self.title.clone());
+        path
+    }
+}
+
+/// Every file and test of either runner's report, in the report's order.
+pub fn parse_files(text: &str) -> Result<Vec<FileResult>, String> {
+    let doc: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let files = doc["testResults"]
+        .as_array()
+        .ok_or("no `testResults`: not a jest/vitest JSON report")?;
+    let text_of = |v: &serde_json::Value| strip_ansi(v.as_str().unwrap_or(""));
+    Ok(files
+        .iter()
+        .map(|file| FileResult {
+            path: file["name"].as_str().unwrap_or("").to_owned(),
+            failed: file["status"].as_str() == Some("failed"),
+            message: text_of(&file["message"]),
+            tests: file["assertionResults"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|test| TestResult {
+                    ancestors: test["ancestorTitles"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|t| t.as_str().map(str::to_owned))
+                        .collect(),
+                    title: test["title"].as_str().unwrap_or("").to_owned(),
+                    status: test["status"].as_str().unwrap_or("").to_owned(),
+                    duration: test["duration"].as_f64(),
+                    messages: test["failureMessages"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(text_of)
+                        .collect(),
+                    line: test["location"]["line"]
+                        .as_u64()
+                        .and_then(|l| u32::try_from(l).ok()),
+                })
+                .collect(),
+        })
+        .collect())
+}
+
 /// The first line that says something (jest starts messages with blank lines and `●`).
 fn first_line(message: &str) -> String {
     let plain = strip_ansi(message);

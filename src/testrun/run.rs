@@ -30,6 +30,19 @@ pub struct Outcome {
     pub coverage: Option<Vec<FileCoverage>>,
     /// The end of the runner's output (stdout, then stderr), colour codes removed.
     pub tail: String,
+    /// The JSON report as written.
+    pub report: String,
+    /// Everything the runner printed: stdout, then stderr.
+    pub output: String,
+}
+
+/// Which tests a run covers: all, or some files (as the runner takes them: paths or
+/// patterns) and a test-name pattern.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub files: Vec<String>,
+    /// A regular expression on the describe path and title joined by spaces (`-t`).
+    pub name: Option<String>,
 }
 
 /// Whether the runner can measure coverage: jest ships istanbul; vitest needs a provider
@@ -50,6 +63,15 @@ pub fn coverage_ready(runner: &Runner) -> Result<(), TestRunError> {
 
 /// Runs the suite once, with coverage when `with_coverage`.
 pub fn run(runner: &Runner, with_coverage: bool) -> Result<Outcome, TestRunError> {
+    run_selected(runner, with_coverage, &Selection::default())
+}
+
+/// Runs the selected tests once.
+pub fn run_selected(
+    runner: &Runner,
+    with_coverage: bool,
+    selection: &Selection,
+) -> Result<Outcome, TestRunError> {
     if with_coverage {
         coverage_ready(runner)?;
     }
@@ -59,11 +81,21 @@ pub fn run(runner: &Runner, with_coverage: bool) -> Result<Outcome, TestRunError
         .map_err(TestRunError::Scratch)?;
     let report = scratch.path().join("results.json");
     let coverage_dir = scratch.path().join("coverage");
-    let args = arguments(
+    let mut args = arguments(
         runner.kind,
+        &runner.version,
         &report,
         with_coverage.then_some(&*coverage_dir),
     );
+    if let Some(name) = &selection.name {
+        args.push("-t".into());
+        args.push(name.into());
+    }
+    // jest reads file arguments as regular expressions unless told they are paths.
+    if runner.kind == Kind::Jest && !selection.files.is_empty() {
+        args.push("--runTestsByPath".into());
+    }
+    args.extend(selection.files.iter().map(OsString::from));
     let command = display_command(runner, &args);
 
     let stdout =
@@ -83,6 +115,14 @@ pub fn run(runner: &Runner, with_coverage: bool) -> Result<Outcome, TestRunError
             reason: err.to_string(),
         })?;
     let tail = tail(scratch.path());
+    let output = ["stdout", "stderr"]
+        .iter()
+        .map(|name| {
+            String::from_utf8_lossy(&std::fs::read(scratch.path().join(name)).unwrap_or_default())
+                .into_owned()
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
     let status_text = status
         .code()
         .map_or_else(|| "killed by a signal".to_owned(), |c| c.to_string());
@@ -117,12 +157,22 @@ pub fn run(runner: &Runner, with_coverage: bool) -> Result<Outcome, TestRunError
         results,
         coverage,
         tail,
+        report: text,
+        output,
     })
 }
 
-/// The runner's arguments: the JSON reporter into `report`, coverage's json-summary into
-/// `coverage` when given.
-pub fn arguments(kind: Kind, report: &Path, coverage: Option<&Path>) -> Vec<OsString> {
+/// The runner's arguments: the JSON reporter into `report` with each test's location,
+/// coverage's json-summary into `coverage` when given. vitest also keeps its default
+/// reporter, whose text has what its JSON lacks (timeouts' messages, unhandled errors;
+/// test-domain.md §2.2); naming both also stops it choosing a reporter of its own.
+/// vitest 2 takes `includeTaskLocation` from its configuration only.
+pub fn arguments(
+    kind: Kind,
+    version: &str,
+    report: &Path,
+    coverage: Option<&Path>,
+) -> Vec<OsString> {
     let flag = |name: &str, value: &Path| {
         let mut arg = OsString::from(name);
         arg.push("=");
@@ -132,8 +182,10 @@ pub fn arguments(kind: Kind, report: &Path, coverage: Option<&Path>) -> Vec<OsSt
     let mut args: Vec<OsString> = Vec::new();
     match kind {
         Kind::Jest => {
+            args.push("--ci".into());
             args.push("--json".into());
             args.push(flag("--outputFile", report));
+            args.push("--testLocationInResults".into());
             if let Some(dir) = coverage {
                 args.push("--coverage".into());
                 args.push("--coverageReporters=json-summary".into());
@@ -142,8 +194,16 @@ pub fn arguments(kind: Kind, report: &Path, coverage: Option<&Path>) -> Vec<OsSt
         }
         Kind::Vitest => {
             args.push("run".into());
+            args.push("--reporter=default".into());
             args.push("--reporter=json".into());
-            args.push(flag("--outputFile", report));
+            args.push(flag("--outputFile.json", report));
+            let major = version
+                .split('.')
+                .next()
+                .and_then(|m| m.parse::<u32>().ok());
+            if major.is_none_or(|m| m >= 3) {
+                args.push("--includeTaskLocation".into());
+            }
             if let Some(dir) = coverage {
                 args.push("--coverage.enabled".into());
                 args.push("--coverage.reporter=json-summary".into());
@@ -190,20 +250,25 @@ mod tests {
     #[test]
     fn reporter_flags() {
         let args = |kind, cov: Option<&Path>| {
-            arguments(kind, Path::new("/t/r.json"), cov)
+            arguments(kind, "3.2.4", Path::new("/t/r.json"), cov)
                 .into_iter()
                 .map(|a| a.into_string().unwrap())
                 .collect::<Vec<_>>()
                 .join(" ")
         };
-        assert_eq!(args(Kind::Jest, None), "--json --outputFile=/t/r.json");
+        assert_eq!(
+            args(Kind::Jest, None),
+            "--ci --json --outputFile=/t/r.json --testLocationInResults"
+        );
         assert_eq!(
             args(Kind::Jest, Some(Path::new("/t/c"))),
-            "--json --outputFile=/t/r.json --coverage --coverageReporters=json-summary --coverageDirectory=/t/c"
+            "--ci --json --outputFile=/t/r.json --testLocationInResults --coverage --coverageReporters=json-summary --coverageDirectory=/t/c"
         );
         assert_eq!(
             args(Kind::Vitest, Some(Path::new("/t/c"))),
-            "run --reporter=json --outputFile=/t/r.json --coverage.enabled --coverage.reporter=json-summary --coverage.reportsDirectory=/t/c"
+            "run --reporter=default --reporter=json --outputFile.json=/t/r.json --includeTaskLocation --coverage.enabled --coverage.reporter=json-summary --coverage.reportsDirectory=/t/c"
         );
+        let vitest2 = arguments(Kind::Vitest, "2.1.9", Path::new("/t/r.json"), None);
+        assert!(!vitest2.iter().any(|a| a == "--includeTaskLocation"));
     }
 }

@@ -1,0 +1,184 @@
+//! `dash test`: run the project's jest or vitest suite once, classify every failure
+//! (`testrun::classify`) and report it. Writes nothing in the project: the runner's
+//! reports go to a scratch folder.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use super::{Exit, GlobalArgs};
+use crate::testrun::classify::{self, Input};
+use crate::testrun::report::{self, Counts, RunnerInfo, TestReport};
+use crate::testrun::{self, Kind, Selection};
+use crate::workspace::display_path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RunnerChoice {
+    Auto,
+    Jest,
+    Vitest,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Each failure is classified, in this order: environment (a service or build that is\n\
+missing: the host and port are named), suite (the file cannot load: module resolution,\n\
+ESM/CJS, mock hoisting), done-callback, timeout, unawaited (an un-awaited assertion, a\n\
+floating rejection, async work left running), mock-misuse, assertion, error (an exception\n\
+that is not an assertion). A failure is placed by its stack frame, not by the test the runner\n\
+blames.\n\n\
+The suite runs once with the project's jest or vitest (node_modules/<runner>), its JSON\n\
+reporter and its text output; nothing in the project is written.\n\n\
+Examples:\n  dash test\n  dash test --files 'src/**/*.test.ts' --format github\n  dash test --format json > failures.json\n\n\
+Exit codes:\n  0  every test passed\n  1  a test failed, or the suite could not run\n  2  usage or configuration error"
+)]
+pub struct TestArgs {
+    /// The project to test (the suite runs where its dash.toml, else package.json, is).
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Which runner: detected from the project, or the installed jest or vitest.
+    #[arg(long, value_enum, default_value_t = RunnerChoice::Auto)]
+    pub runner: RunnerChoice,
+    /// Run only the test files matching these globs (relative to the project).
+    #[arg(long, value_name = "GLOB", num_args = 1..)]
+    pub files: Vec<String>,
+    #[command(flatten)]
+    pub project: super::ProjectArgs,
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum TestCliError {
+    #[error("invalid --files glob `{glob}`: {reason}")]
+    #[diagnostic(code(dash::test::glob), help("globs look like 'src/**/*.test.ts'"))]
+    Glob { glob: String, reason: String },
+    #[error("no test file matches --files {globs}")]
+    #[diagnostic(
+        code(dash::test::no_files),
+        help("the globs are matched against paths relative to the project ({root})")
+    )]
+    NoFiles { globs: String, root: String },
+}
+
+impl crate::exit::HasExit for TestCliError {
+    fn exit(&self) -> Exit {
+        Exit::Usage
+    }
+}
+
+pub fn run(args: &TestArgs, global: &GlobalArgs) -> miette::Result<Exit> {
+    let paths = std::slice::from_ref(&args.path);
+    let config = crate::config::Config::load(global.config.as_deref(), &args.path)?;
+    let root = super::project_root(&config, paths);
+    let root = std::fs::canonicalize(&root).unwrap_or(root);
+    let wanted = match args.runner {
+        RunnerChoice::Auto => None,
+        RunnerChoice::Jest => Some(Kind::Jest),
+        RunnerChoice::Vitest => Some(Kind::Vitest),
+    };
+    let runner = testrun::detect_as(&root, wanted)?;
+    let mut selection = Selection::default();
+    if !args.files.is_empty() {
+        selection.files = matching_files(&root, &args.files)?;
+    }
+    let outcome = testrun::run_selected(&runner, false, &selection)?;
+    let files = testrun::results::parse_files(&outcome.report).map_err(|reason| {
+        testrun::TestRunError::BadReport {
+            command: outcome.command.clone(),
+            what: "JSON report",
+            reason,
+        }
+    })?;
+    let root_text = root.to_string_lossy().into_owned();
+    let source = |rel: &str| std::fs::read_to_string(root.join(rel)).ok();
+    let failures = classify::classify(&Input {
+        root: &root_text,
+        files: &files,
+        text: &outcome.output,
+        source: &source,
+    });
+    let results = &outcome.results;
+    let report = TestReport::new(
+        RunnerInfo {
+            name: runner.kind.package(),
+            version: runner.version.clone(),
+        },
+        outcome.command.clone(),
+        outcome.status,
+        root_text.clone(),
+        Counts {
+            passed: results.passed,
+            failed: results.failed,
+            skipped: results.skipped,
+        },
+        failures,
+    );
+
+    let cwd = std::env::current_dir()
+        .ok()
+        .and_then(|d| std::fs::canonicalize(d).ok());
+    let show = |rel: &str| display_path(&root.join(rel), cwd.as_deref());
+    let color = super::color_enabled(global.color, std::io::stdout().is_terminal());
+    let rendered = match args.format {
+        Format::Text => report::text(&report, color, global.quiet, &show),
+        Format::Json => report::json(&report),
+        Format::Github => report::github(&report, global.quiet, &show),
+    };
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(rendered.as_bytes())
+        .and_then(|()| stdout.flush());
+    Ok(if report.passed {
+        Exit::Clean
+    } else {
+        Exit::Findings
+    })
+}
+
+/// The files under `root` (outside node_modules and hidden folders) that match a glob,
+/// sorted, as absolute paths.
+fn matching_files(root: &Path, globs: &[String]) -> Result<Vec<String>, TestCliError> {
+    let mut builder = globset::GlobSetBuilder::new();
+    for glob in globs {
+        let parsed = globset::GlobBuilder::new(glob)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| TestCliError::Glob {
+                glob: glob.clone(),
+                reason: e.to_string(),
+            })?;
+        builder.add(parsed);
+    }
+    let set = builder.build().map_err(|e| TestCliError::Glob {
+        glob: globs.join(" "),
+        reason: e.to_string(),
+    })?;
+    let mut files: Vec<String> = ignore::WalkBuilder::new(root)
+        .filter_entry(|e| e.file_name() != "node_modules")
+        .build()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .filter(|e| {
+            e.path()
+                .strip_prefix(root)
+                .is_ok_and(|rel| set.is_match(rel))
+        })
+        .map(|e| e.path().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(TestCliError::NoFiles {
+            globs: globs.join(" "),
+            root: root.display().to_string(),
+        });
+    }
+    Ok(files)
+}
