@@ -333,7 +333,11 @@ fn is_identifier(name: &str) -> bool {
 /// Finds `dash.toml` in `start` or the nearest folder above it.
 pub fn discover(start: &Path) -> Option<PathBuf> {
     let start = if start.is_file() {
-        start.parent()?
+        // `app.ts` (a bare file name) has the empty path as its parent: the current folder.
+        start
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
     } else {
         start
     };

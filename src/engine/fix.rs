@@ -24,6 +24,9 @@ use crate::syntax;
 /// calls such as `console.log(console.log(x))` take a second pass).
 pub const MAX_PASSES: usize = 10;
 
+/// Up to this many edits, validation reparses incrementally from the first tree.
+const INCREMENTAL_EDITS: usize = 256;
+
 /// What a run lets the driver apply.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FixOptions {
@@ -328,8 +331,12 @@ pub fn fix_file(file: &FileCx<'_>, rules: &[&Prepared], options: &FixOptions) ->
     // Nothing lost: the result must parse no worse than the input. When every edit went
     // in with one pass, the first tree is reused (an incremental parse of the edited
     // regions); otherwise the result is parsed afresh.
+    // (Each `Tree::edit` scans the children of the nodes it passes, so thousands of
+    // edits in one long block would be quadratic: then a fresh parse is cheaper.)
     let validation = match history.as_slice() {
-        [single] => crate::edit::check_parse_edited(file.lang, original, &tree0, single, &text),
+        [single] if single.len() <= INCREMENTAL_EDITS => {
+            crate::edit::check_parse_edited(file.lang, original, &tree0, single, &text)
+        }
         _ => crate::edit::check_parse(file.lang, original, &text),
     };
     if let Err(regression) = validation {

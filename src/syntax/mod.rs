@@ -82,6 +82,85 @@ pub fn text<'s>(node: Node<'_>, source: &'s [u8]) -> &'s [u8] {
     &source[node.byte_range()]
 }
 
+/// Above this many lookups in one file, [`exact_nodes`] walks the tree once instead of
+/// descending from the root for each (a descent scans the children of every node on
+/// its way, so thousands of hits in one long block would be quadratic).
+const DESCENTS_BEFORE_A_WALK: usize = 64;
+
+/// For each `start` (byte offsets of occurrences of a word `len` bytes long), the
+/// deepest node spanning exactly `start..start + len`, as
+/// `root.descendant_for_byte_range(start, start + len)` finds it when that node spans
+/// exactly the range; `None` otherwise (part of a longer name, a string, a comment).
+/// Linear in the tree's size when there are many offsets.
+pub fn exact_nodes<'t>(
+    root: Node<'t>,
+    starts: &[usize],
+    len: usize,
+) -> std::collections::HashMap<usize, Node<'t>> {
+    let mut found = std::collections::HashMap::with_capacity(starts.len());
+    if starts.len() <= DESCENTS_BEFORE_A_WALK {
+        for &start in starts {
+            if let Some(node) = root.descendant_for_byte_range(start, start + len)
+                && node.start_byte() == start
+                && node.end_byte() == start + len
+            {
+                found.insert(start, node);
+            }
+        }
+        return found;
+    }
+    let wanted: std::collections::HashSet<usize> = starts.iter().copied().collect();
+    let mut cursor = root.walk();
+    'walk: loop {
+        let node = cursor.node();
+        let (start, end) = (node.start_byte(), node.end_byte());
+        // Parents come before their children, so the deepest exact node wins.
+        if end - start == len && wanted.contains(&start) {
+            found.insert(start, node);
+        }
+        // Only subtrees that can hold an exact range are entered.
+        if end - start >= len && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                continue 'walk;
+            }
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod exact_nodes_tests {
+    use super::*;
+
+    #[test]
+    fn the_walk_finds_what_a_descent_per_offset_finds() {
+        // Occurrences as tokens, inside longer names, strings, comments and templates:
+        // more than the descent limit, so the walk runs, compared with descents.
+        let piece = "console.log(consoleX, 'console', `${console}`); // console\nconst { console: c } = x;\n";
+        let source = piece.repeat(40);
+        let tree = parse(Lang::TypeScript, source.as_bytes()).unwrap();
+        let starts: Vec<usize> = memchr::memmem::find_iter(source.as_bytes(), b"console").collect();
+        assert!(starts.len() > DESCENTS_BEFORE_A_WALK);
+        let walked = exact_nodes(tree.root_node(), &starts, 7);
+        let mut descended = std::collections::HashMap::new();
+        for &start in &starts {
+            if let Some(node) = tree.root_node().descendant_for_byte_range(start, start + 7)
+                && node.start_byte() == start
+                && node.end_byte() == start + 7
+            {
+                descended.insert(start, node);
+            }
+        }
+        assert_eq!(walked, descended);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

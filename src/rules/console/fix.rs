@@ -68,6 +68,8 @@ pub fn fix(root: Node<'_>, source: &str, uses: &[ConsoleUse], options: &FixOptio
     if options.policy == ConsolePolicy::Keep {
         return out;
     }
+    let starts: Vec<usize> = uses.iter().map(|u| u.start).collect();
+    let calls = tree::calls_at(root, &starts);
     for u in uses {
         let method = u.method_name().to_owned();
         let judge = |out: &mut ConsoleFix, reason| {
@@ -84,7 +86,7 @@ pub fn fix(root: Node<'_>, source: &str, uses: &[ConsoleUse], options: &FixOptio
             );
             continue;
         }
-        let Some(call) = tree::call_at(root, u.start) else {
+        let Some(&call) = calls.get(&u.start) else {
             judge(&mut out, "unusual call shape");
             continue;
         };
@@ -267,7 +269,18 @@ const SINGLE_STATEMENT_BODIES: &[&str] = &[
 /// line when nothing else is on it), an arrow function's body (→ `{}`), a JSX child.
 fn remove(call: Node, source: &str) -> Result<Vec<Edit>, &'static str> {
     let parent = call.parent().ok_or("unusual call shape")?;
-    if let Some(arguments) = call.child_by_field_name("arguments")
+    let removable = match parent.kind() {
+        "expression_statement" => true,
+        "arrow_function" => parent.child_by_field_name("body") == Some(call),
+        "jsx_expression" => parent
+            .parent()
+            .is_some_and(|p| matches!(p.kind(), "jsx_element" | "jsx_fragment")),
+        _ => false,
+    };
+    // (Checked only where a removal is possible: a call nested in another's arguments is
+    // judged by its shape first, so deep nesting stays linear.)
+    if removable
+        && let Some(arguments) = call.child_by_field_name("arguments")
         && has_side_effects(arguments, source)
     {
         return Err(
@@ -353,6 +366,7 @@ fn has_side_effects(node: Node, source: &str) -> bool {
 /// Whether `statement` is in a directive prologue and a string statement follows it:
 /// removing it would turn that string into a directive (`'use strict'` would apply).
 fn makes_a_directive(statement: Node, source: &str) -> bool {
+    let _ = source;
     let is_string_statement = |n: Node| {
         n.kind() == "expression_statement"
             && n.named_child(0).is_some_and(|e| e.kind() == "string")
@@ -360,58 +374,58 @@ fn makes_a_directive(statement: Node, source: &str) -> bool {
     let Some(body) = statement.parent() else {
         return false;
     };
-    if !matches!(body.kind(), "program" | "statement_block")
-        || (body.kind() == "statement_block"
-            && !body.parent().is_some_and(|f| {
-                matches!(
-                    f.kind(),
-                    "function_declaration"
-                        | "function_expression"
-                        | "arrow_function"
-                        | "method_definition"
-                        | "generator_function"
-                        | "generator_function_declaration"
-                )
-            }))
-    {
+    let function_body = body.kind() == "statement_block"
+        && body.parent().is_some_and(|f| {
+            matches!(
+                f.kind(),
+                "function_declaration"
+                    | "function_expression"
+                    | "arrow_function"
+                    | "method_definition"
+                    | "generator_function"
+                    | "generator_function_declaration"
+            )
+        });
+    if body.kind() != "program" && !function_body {
         return false;
     }
+    // The prologue is the body's leading string statements: walk it from the start with
+    // a cursor (constant time per step; sibling lookups on nodes scan their parent).
     let mut cursor = body.walk();
-    let statements: Vec<Node> = body
-        .named_children(&mut cursor)
-        .filter(|n| !matches!(n.kind(), "comment" | "hash_bang_line"))
-        .collect();
-    let Some(index) = statements.iter().position(|n| *n == statement) else {
+    if !cursor.goto_first_child() {
         return false;
-    };
-    let _ = source;
-    statements[..index].iter().all(|n| is_string_statement(*n))
-        && statements.get(index + 1).is_some_and(|n| is_string_statement(*n))
+    }
+    let mut reached = false;
+    loop {
+        let node = cursor.node();
+        if reached {
+            if node.is_named() && !matches!(node.kind(), "comment") {
+                return is_string_statement(node);
+            }
+        } else if node == statement {
+            reached = true;
+        } else if node.is_named()
+            && !matches!(node.kind(), "comment" | "hash_bang_line")
+            && !is_string_statement(node)
+        {
+            return false;
+        }
+        if !cursor.goto_next_sibling() {
+            return false;
+        }
+    }
 }
 
 /// Whether deleting `statement` would let the code before it run into the code after it:
-/// the statement before relies on automatic semicolon insertion and the one after starts
-/// with `(`, `[`, `` ` ``, `+`, `-` or `/`.
+/// the code before does not end with `;` or `{` (automatic semicolon insertion ended
+/// it; even a `}` may close a function expression that `(x)` would call) and the code
+/// after starts with `(`, `[`, `` ` ``, `+`, `-` or `/`. Read from the text around the
+/// statement, so it costs the same for the thousandth statement of a block.
 fn joins_neighbours(statement: Node, source: &str) -> bool {
-    let code = |n: &Node| !matches!(n.kind(), "comment" | "hash_bang_line");
-    let mut previous = statement.prev_named_sibling();
-    while let Some(p) = previous.filter(|p| !code(p)) {
-        previous = p.prev_named_sibling();
-    }
-    let mut next = statement.next_named_sibling();
-    while let Some(n) = next.filter(|n| !code(n)) {
-        next = n.next_named_sibling();
-    }
-    let (Some(previous), Some(next)) = (previous, next) else {
-        return false;
-    };
-    // A declaration or expression without its `;` can be continued (even one ending in
-    // `}`: `const f = function () {}` ⏎ `(x)` calls it); a block statement cannot.
-    let ends_open = matches!(
-        previous.kind(),
-        "expression_statement" | "lexical_declaration" | "variable_declaration" | "export_statement"
-    ) && !source[previous.byte_range()].trim_end().ends_with(';');
-    ends_open && source[next.byte_range()].starts_with(['(', '[', '`', '+', '-', '/'])
+    let before = source[..statement.start_byte()].trim_end();
+    let after = source[statement.end_byte()..].trim_start();
+    let ends_open = !before.is_empty() && !before.ends_with([';', '{']);
+    ends_open && after.starts_with(['(', '[', '`', '+', '-', '/'])
 }
 
 /// Widens `range` to its whole lines (and their line break) when nothing but white space

@@ -47,13 +47,14 @@ pub fn find_in_tree(tree: &tree_sitter::Tree, source: &[u8]) -> FileScan {
 
     let mut candidates = Vec::new();
     let mut shadowed: Vec<Range<usize>> = Vec::new();
-    for start in memmem::find_iter(source, NEEDLE) {
-        let Some(node) = root.descendant_for_byte_range(start, start + NEEDLE.len()) else {
+    let starts: Vec<usize> = memmem::find_iter(source, NEEDLE).collect();
+    // Occurrences that are not a whole token (part of a longer name, in a string or a
+    // comment) have no exact node.
+    let nodes = syntax::exact_nodes(root, &starts, NEEDLE.len());
+    for start in starts {
+        let Some(&node) = nodes.get(&start) else {
             continue;
         };
-        if node.start_byte() != start || node.end_byte() != start + NEEDLE.len() {
-            continue; // part of a longer name, a string or a comment
-        }
         match node.kind() {
             "identifier" => {
                 if let Some(found) = classify_access(node, source) {
@@ -172,6 +173,17 @@ fn enclosing_call(member: Node) -> Option<Node> {
 pub fn call_at(root: Node<'_>, start: usize) -> Option<Node<'_>> {
     let node = root.descendant_for_byte_range(start, start + NEEDLE.len())?;
     enclosing_call(node.parent()?)
+}
+
+/// [`call_at`] for many uses at once, linear in the tree's size when they are many.
+pub fn calls_at<'t>(
+    root: Node<'t>,
+    starts: &[usize],
+) -> std::collections::HashMap<usize, Node<'t>> {
+    syntax::exact_nodes(root, starts, NEEDLE.len())
+        .into_iter()
+        .filter_map(|(start, node)| Some((start, enclosing_call(node.parent()?)?)))
+        .collect()
 }
 
 /// A declaration of a name, and where it is visible.
