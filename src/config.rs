@@ -141,6 +141,10 @@ impl Default for PathsConfig {
                 "**/bin/**",
                 "**/tools/**",
                 "**/*.config.*",
+                // Benchmarks print their figures: they are scripts, not production.
+                "**/bench/**",
+                "**/benchmark/**",
+                "**/benchmarks/**",
             ]),
             examples: GlobSpec::defaults(&["**/examples/**", "**/docs/**", "**/demo/**"]),
             exclude: Vec::new(),

@@ -7,7 +7,8 @@
 //! An optional `<case>.toml` holds dash.toml settings plus a `[case]` table: `path`
 //! (where the file sits in the project, default `src/<case>.<ext>`), `category` (default
 //! production), `package-type` (`module` or `commonjs`), `module-resolution` (`nodenext`
-//! makes relative imports carry `.js`), `unsafe-fixes` (apply unsafe fixes too), and for
+//! makes relative imports carry `.js`), `unsafe-fixes` (apply unsafe fixes too), `rules`
+//! (the rules to run, default the folder's), and for
 //! the runtime harness (`tests/rules_runtime.rs`) `runtime` and its criteria.
 //!
 //! Each case runs in a scratch project folder holding that package.json, tsconfig and
@@ -39,6 +40,8 @@ struct Case {
     package_type: Option<String>,
     module_resolution: Option<String>,
     unsafe_fixes: bool,
+    /// The rules the case runs (`[case] rules`; default: the folder's rule).
+    rules: Vec<String>,
 }
 
 fn fixtures_dir(rule: &str) -> PathBuf {
@@ -95,6 +98,15 @@ fn cases(rule: &'static str) -> Vec<Case> {
                 .get("unsafe-fixes")
                 .and_then(toml::Value::as_bool)
                 .unwrap_or(false),
+            rules: case
+                .get("rules")
+                .and_then(toml::Value::as_array)
+                .map(|ids| {
+                    ids.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_else(|| vec![rule.to_owned()]),
         });
     }
     cases.sort_by(|a, b| a.name.cmp(&b.name));
@@ -135,7 +147,7 @@ impl Project {
     }
 
     fn engine(&self, case: &Case, mode: Mode) -> Engine {
-        let rules = engine::select(&self.config, Some(&[case.rule.to_owned()])).unwrap();
+        let rules = engine::select(&self.config, Some(&case.rules)).unwrap();
         let root = std::fs::canonicalize(self.dir.path()).unwrap();
         Engine::prepare(
             &rules,
@@ -170,8 +182,9 @@ fn run(case: &Case, project: &Project, engine: &Engine, text: &str) -> (String, 
         text,
         newline: if text.contains("\r\n") { "\r\n" } else { "\n" },
     };
-    let hits = engine.probe(text.as_bytes(), engine.wanted(case.category, case.lang));
-    let rules = engine.applicable(hits, &cx);
+    // As `dash fix` does: every rule of the category is a candidate (one may join when a
+    // fix brings in its needle).
+    let rules = engine.applicable(engine.wanted(case.category, case.lang), &cx);
     let fix = fix_file(
         &cx,
         &rules,

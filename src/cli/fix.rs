@@ -352,6 +352,8 @@ fn fix_one(file: &SourceFile, engine: &Engine, limit: u64, options: &FixOptions)
         newline: file_text.ending.as_str(),
     };
     let rules = engine.applicable(hits, &cx);
+    // Every rule of the category may join the fix point once a fix brings in its needle.
+    let candidates = engine.applicable(engine.wanted(file.category, file.lang), &cx);
     let kept = engine
         .rules_in(hits)
         .filter(|p| !p.rule.applies(&cx))
@@ -364,7 +366,7 @@ fn fix_one(file: &SourceFile, engine: &Engine, limit: u64, options: &FixOptions)
             unfixed: Vec::new(),
         };
     }
-    let fix = engine::fix::fix_file(&cx, &rules, options);
+    let fix = engine::fix::fix_file(&cx, &candidates, options);
     if let Some(refusal) = &fix.refused {
         return Outcome::Refused {
             reason: refusal.to_string(),
@@ -764,23 +766,38 @@ fn print_summary(out: &mut dyn Write, s: &Summary, format: Format, color: bool, 
         0 => String::new(),
         n => format!(" and {n} {created_verb}"),
     };
-    let _ = writeln!(
-        out,
-        "{}",
-        bold(format!(
-            "{} file{} {verb}{created}: {} call{} rewritten to the logger, {} removed, {} kept by policy, {} need{} judgement",
-            s.files_changed,
-            if s.files_changed == 1 { "" } else { "s" },
+    let judged = format!(
+        "{} need{} judgement",
+        s.needs_judgement.len(),
+        if s.needs_judgement.len() == 1 {
+            "s"
+        } else {
+            ""
+        }
+    );
+    // The console counts only when the console rule ran.
+    let counts = if s.logger.is_some() {
+        format!(
+            "{} call{} rewritten to the logger, {} removed, {} kept by policy, {judged}",
             s.rewritten,
             if s.rewritten == 1 { "" } else { "s" },
             s.removed,
             s.kept,
-            s.needs_judgement.len(),
-            if s.needs_judgement.len() == 1 {
-                "s"
-            } else {
-                ""
-            },
+        )
+    } else {
+        format!(
+            "{} fix{}, {judged}",
+            s.other_fixes,
+            if s.other_fixes == 1 { "" } else { "es" }
+        )
+    };
+    let _ = writeln!(
+        out,
+        "{}",
+        bold(format!(
+            "{} file{} {verb}{created}: {counts}",
+            s.files_changed,
+            if s.files_changed == 1 { "" } else { "s" },
         ))
     );
     if s.other_fixes > 0 {

@@ -117,12 +117,24 @@ type Pending = (
 );
 
 /// Fixes one file with `rules` (those that apply to it and whose needles it contains).
-pub fn fix_file(file: &FileCx<'_>, rules: &[&Prepared], options: &FixOptions) -> FileFix {
+///
+/// `candidates` are the rules that apply to the file's category; those whose needles the
+/// text contains run, and a rule whose needle a fix brings in (a `spyOn` that
+/// prefer-spy-on writes, which restore-spies must then see) joins on the next pass, so
+/// one run reaches the fix point a second run would.
+pub fn fix_file(file: &FileCx<'_>, candidates: &[&Prepared], options: &FixOptions) -> FileFix {
     let original = file.text;
+    let has_needle = |p: &Prepared, text: &str| {
+        p.meta
+            .needles
+            .iter()
+            .any(|n| memchr::memmem::find(text.as_bytes(), n.as_bytes()).is_some())
+    };
     // A fast path that proves a rule has nothing here spares the parse.
-    let rules: Vec<&Prepared> = rules
+    let mut rules: Vec<&Prepared> = candidates
         .iter()
         .copied()
+        .filter(|p| has_needle(p, original))
         .filter(|p| !matches!(p.rule.quick(file), Quick::Decided(found) if found.is_empty()))
         .collect();
     if rules.is_empty() {
@@ -299,6 +311,13 @@ pub fn fix_file(file: &FileCx<'_>, rules: &[&Prepared], options: &FixOptions) ->
             && rules.len() == 1;
         text = applied.text;
         history.push(applied.applied);
+        let before = rules.len();
+        for candidate in candidates {
+            if !rules.iter().any(|r| std::ptr::eq(*r, *candidate)) && has_needle(candidate, &text) {
+                rules.push(candidate);
+            }
+        }
+        let fixed_point = fixed_point && rules.len() == before;
         if fixed_point {
             break;
         }

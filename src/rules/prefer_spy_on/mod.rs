@@ -170,6 +170,18 @@ impl Prepared {
         mock: &MockFn,
         source: &[u8],
     ) -> Option<String> {
+        // `(api as any).dispatch = jest.fn()`: the cast says the property is not in the
+        // object's type, the usual sign that it does not exist yet; `spyOn` throws then.
+        if matches!(
+            object.kind(),
+            "as_expression" | "satisfies_expression" | "type_assertion"
+        ) {
+            return Some(format!(
+                "the object is cast (`{}`), so `{}` is probably not one of its properties yet: `spyOn` throws on a property that does not exist",
+                String::from_utf8_lossy(text(object, source)),
+                property_name(property, source)
+            ));
+        }
         let root = root_name(object, source);
         if let Some(global) = GLOBALS.iter().find(|g| Some(**g) == root.as_deref()) {
             return Some(format!(
