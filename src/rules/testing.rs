@@ -220,6 +220,27 @@ pub fn is_test_call(call: Node, source: &[u8]) -> bool {
             .is_some_and(|name| TEST_FUNCTIONS.contains(&name))
 }
 
+/// Whether a test call is a table test: `it.each(t)(…)`, ``test.each`…`(…)``, whose
+/// callback's parameters are the table's columns (never a `done` callback).
+pub fn is_each(test: Node, source: &[u8]) -> bool {
+    let mut node = test.child_by_field_name("function");
+    while let Some(n) = node {
+        match n.kind() {
+            "member_expression" => {
+                if n.child_by_field_name("property")
+                    .is_some_and(|p| text(p, source) == b"each")
+                {
+                    return true;
+                }
+                node = n.child_by_field_name("object");
+            }
+            "call_expression" => node = n.child_by_field_name("function"),
+            _ => return false,
+        }
+    }
+    false
+}
+
 /// Whether `call` registers a hook (`afterEach(…)`).
 pub fn is_hook_call(call: Node, source: &[u8]) -> bool {
     call.kind() == "call_expression"

@@ -208,7 +208,7 @@ fn parameters_forbid_async(
         }
     };
     let first = parameters.first()?;
-    if is_each(test, source) {
+    if testing::is_each(test, source) {
         return Some(
             "a `.each` test whose callback takes parameters: one of them may be jest's `done` \
              callback, and an async test cannot take one; add `await` and `async` by hand",
@@ -229,22 +229,3 @@ fn parameters_forbid_async(
     )
 }
 
-/// Whether the test call is a table test: `it.each(t)(…)`, `test.each\`…\`(…)`.
-fn is_each(test: Node, source: &[u8]) -> bool {
-    let mut node = test.child_by_field_name("function");
-    while let Some(n) = node {
-        match n.kind() {
-            "member_expression" => {
-                if n.child_by_field_name("property")
-                    .is_some_and(|p| text(p, source) == b"each")
-                {
-                    return true;
-                }
-                node = n.child_by_field_name("object");
-            }
-            "call_expression" => node = n.child_by_field_name("function"),
-            _ => return false,
-        }
-    }
-    false
-}

@@ -62,7 +62,7 @@ impl FileRule for Prepared {
             };
             if !(testing::is_test_call(call, source) || testing::is_hook_call(call, source))
                 || testing::callback(call) != Some(callback)
-                || is_each(call, source)
+                || testing::is_each(call, source)
             {
                 continue;
             }
@@ -447,25 +447,6 @@ fn is_async(function: Node) -> bool {
     function.child(0).is_some_and(|c| c.kind() == "async")
 }
 
-/// Whether the test call is a table test (`it.each(t)(…)`): its parameters are rows.
-fn is_each(test: Node, source: &[u8]) -> bool {
-    let mut node = test.child_by_field_name("function");
-    while let Some(n) = node {
-        match n.kind() {
-            "member_expression" => {
-                if n.child_by_field_name("property")
-                    .is_some_and(|p| text(p, source) == b"each")
-                {
-                    return true;
-                }
-                node = n.child_by_field_name("object");
-            }
-            "call_expression" => node = n.child_by_field_name("function"),
-            _ => return false,
-        }
-    }
-    false
-}
 
 fn str_of<'s>(node: Node, text: &'s str) -> &'s str {
     &text[node.byte_range()]
