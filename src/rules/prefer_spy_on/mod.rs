@@ -141,7 +141,9 @@ impl FileRule for Prepared {
                     let quote = *quote.get_or_insert_with(|| prevailing_quote(tree, source));
                     Resolution::Fix(Fix::unsafe_(
                         "spy-on",
-                        vec![rewrite(left, object, property, &mock, quote, source)],
+                        std::iter::once(rewrite(left, object, property, &mock, quote, source))
+                            .chain(asi_guard(assignment, source))
+                            .collect(),
                     ))
                 }
             };
@@ -317,6 +319,29 @@ fn property_name(property: Node, source: &[u8]) -> String {
 /// `jest/prefer-spy-on` output). Without an implementation, jest's `.mockImplementation()`
 /// makes the spy return `undefined` like `jest.fn()`; vitest's would call the original
 /// method, so vitest gets `.mockImplementation(() => {})`.
+/// The `;` that semicolon-free code puts before a statement starting with `(`
+/// (`;(api as any).x = …`): once the statement starts with `jest.`/`vi.` it guards
+/// nothing, and formatters flag it. Deleted only when it stands alone before the
+/// statement on its line.
+fn asi_guard(assignment: Node, source: &[u8]) -> Option<Edit> {
+    let statement = assignment
+        .parent()
+        .filter(|p| p.kind() == "expression_statement")?;
+    let start = statement.start_byte();
+    if text(statement, source).first() != Some(&b'(') {
+        return None;
+    }
+    let line_start = source[..start]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let before = &source[line_start..start];
+    let semicolon = before.iter().rposition(|&b| b == b';')?;
+    let alone = before[..semicolon].iter().all(u8::is_ascii_whitespace)
+        && before[semicolon + 1..].iter().all(u8::is_ascii_whitespace);
+    alone.then(|| Edit::delete(line_start + semicolon..start, META.id))
+}
+
 fn rewrite(
     left: Node,
     object: Node,
