@@ -182,9 +182,7 @@ fn run(case: &Case, project: &Project, engine: &Engine, text: &str) -> (String, 
         text,
         newline: if text.contains("\r\n") { "\r\n" } else { "\n" },
     };
-    // As `dash fix` does: every rule of the category is a candidate (one may join when a
-    // fix brings in its needle).
-    let rules = engine.applicable(engine.wanted(case.category, case.lang), &cx);
+    let rules = engine.fix_candidates(&cx);
     let fix = fix_file(
         &cx,
         &rules,

@@ -351,22 +351,12 @@ fn fix_one(file: &SourceFile, engine: &Engine, limit: u64, options: &FixOptions)
         text: &file_text.text,
         newline: file_text.ending.as_str(),
     };
-    let rules = engine.applicable(hits, &cx);
-    // Every rule of the category may join the fix point once a fix brings in its needle.
-    let candidates = engine.applicable(engine.wanted(file.category, file.lang), &cx);
     let kept = engine
         .rules_in(hits)
         .filter(|p| !p.rule.applies(&cx))
         .map(|p| p.rule.kept(&cx))
         .sum();
-    if rules.is_empty() {
-        return Outcome::Unchanged {
-            kept,
-            judgements: Vec::new(),
-            unfixed: Vec::new(),
-        };
-    }
-    let fix = engine::fix::fix_file(&cx, &candidates, options);
+    let fix = engine::fix::fix_file(&cx, &engine.fix_candidates(&cx), options);
     if let Some(refusal) = &fix.refused {
         return Outcome::Refused {
             reason: refusal.to_string(),

@@ -184,6 +184,13 @@ impl Engine {
         source::candidate(bytes, limit, |bytes| self.probe(bytes, wanted))
     }
 
+    /// The rules a fix of `file` starts from: every rule of its category and grammar
+    /// that has something to do in it. The fix driver runs those whose needles the text
+    /// holds, and lets the others join when a fix brings their needle in.
+    pub fn fix_candidates<'e>(&'e self, file: &FileCx<'_>) -> Vec<&'e Prepared> {
+        self.applicable(self.wanted(file.category, file.lang), file)
+    }
+
     /// Of the rules in `bits`, those that have something to do in `file`.
     pub fn applicable<'e>(&'e self, bits: u64, file: &FileCx<'_>) -> Vec<&'e Prepared> {
         self.rules_in(bits)

@@ -224,7 +224,7 @@ fn check_one(
     };
     let mut bytes = bytes;
     if let Some(engine) = fix
-        && let Candidate::Text { bytes: raw, hits } = engine.candidate(file, bytes.clone(), limit)
+        && let Candidate::Text { bytes: raw, .. } = engine.candidate(file, bytes.clone(), limit)
         && let Some(file_text) = FileText::from_bytes(&raw)
     {
         let cx = FileCx {
@@ -234,11 +234,10 @@ fn check_one(
             text: &file_text.text,
             newline: file_text.ending.as_str(),
         };
-        let rules = engine.applicable(hits, &cx);
-        if !rules.is_empty() {
+        {
             let result = fix_file(
                 &cx,
-                &rules,
+                &engine.fix_candidates(&cx),
                 &FixOptions {
                     unsafe_fixes: false,
                 },
