@@ -82,6 +82,16 @@ pub fn text<'s>(node: Node<'_>, source: &'s [u8]) -> &'s [u8] {
     &source[node.byte_range()]
 }
 
+/// The parent of `node` when it is a `kind` node holding `node` as its `field` child
+/// (`field_parent(name, "member_expression", "property")` is the `a.b` whose `b` is
+/// `name`). Rules keep their queries to single node kinds, which tree-sitter compiles
+/// in a fraction of the time nested patterns take, and check the shape around a match
+/// with this.
+pub fn field_parent<'t>(node: Node<'t>, kind: &str, field: &str) -> Option<Node<'t>> {
+    node.parent()
+        .filter(|p| p.kind() == kind && p.child_by_field_name(field) == Some(node))
+}
+
 /// Above this many lookups in one file, [`exact_nodes`] walks the tree once instead of
 /// descending from the root for each (a descent scans the children of every node on
 /// its way, so thousands of hits in one long block would be quadratic).

@@ -12,7 +12,7 @@ use crate::rules::{
     ALL_LANGS, Emit, FileCx, FileRule, Finding, Fix, FixAvailability, Needs, Resolution, Rule,
     RuleMeta, RunCx,
 };
-use crate::syntax::{query, text};
+use crate::syntax::{self, query, text};
 use crate::workspace::Category;
 
 pub struct AwaitAsyncExpect;
@@ -70,7 +70,8 @@ impl FileRule for Prepared {
         // Callbacks (by start byte) that already got their `async` insertion this pass.
         let mut made_async: Vec<usize> = Vec::new();
         for m in query::matches(query, tree, source) {
-            let (Some(member), Some(modifier)) = (m.get("member"), m.get("modifier")) else {
+            let Some((member, modifier)) = m.get("modifier").and_then(|m| expect_member(m, source))
+            else {
                 continue;
             };
             let Some(call) = assertion_call(member, source) else {
@@ -96,6 +97,17 @@ impl FileRule for Prepared {
             });
         }
     }
+}
+
+/// `expect(p).resolves` around its `resolves` / `rejects` property.
+fn expect_member<'t>(modifier: Node<'t>, source: &[u8]) -> Option<(Node<'t>, Node<'t>)> {
+    let member = syntax::field_parent(modifier, "member_expression", "property")?;
+    let object = member.child_by_field_name("object")?;
+    let callee = object.child_by_field_name("function")?;
+    (object.kind() == "call_expression"
+        && callee.kind() == "identifier"
+        && text(callee, source) == b"expect")
+        .then_some((member, modifier))
 }
 
 /// The matcher call that completes the assertion starting at `member`

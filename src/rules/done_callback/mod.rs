@@ -10,9 +10,10 @@ use crate::config::ConfigError;
 use crate::edit::Edit;
 use crate::rules::testing::{self, Runner, TestProject};
 use crate::rules::{
-    ALL_LANGS, Emit, FileCx, FileRule, Finding, Fix, FixAvailability, Needs, Resolution, Rule,
-    RuleMeta, RunCx,
+    ALL_LANGS, Emit, FileCx, FileRule, Finding, Fix, FixAvailability, Needs, Quick, Resolution,
+    Rule, RuleMeta, RunCx,
 };
+use crate::syntax::lexer::{self, Kind, Token};
 use crate::syntax::{query, text};
 use crate::workspace::Category;
 
@@ -52,20 +53,38 @@ impl Rule for DoneCallback {
 const SUITES: &[&str] = &["describe", "fdescribe", "xdescribe", "suite", "bench"];
 
 impl FileRule for Prepared {
+    /// Most test files mention `done` only in prose or names: the rule can only find
+    /// something where a function taking a parameter is passed straight to a call that
+    /// may be a test or hook, and the tokens show there is none.
+    fn quick(&self, file: &FileCx<'_>) -> Quick {
+        let bytes = file.text.as_bytes();
+        match lexer::tokens(file.lang, bytes, bytes.len()) {
+            Ok(tokens) => match callback_with_parameter(&tokens, bytes) {
+                Some(at) => Quick::NeedsTree(Some((at, "a test or hook callback with a parameter"))),
+                None => Quick::Decided(Vec::new()),
+            },
+            Err(why) => Quick::NeedsTree(Some(why)),
+        }
+    }
+
     fn check(&self, file: &FileCx<'_>, tree: &Tree, out: &mut Emit) {
         let source = file.text.as_bytes();
         let query = query::compiled(META.id, META.query.unwrap_or_default(), file.lang);
         let runner = testing::runner_of(tree.root_node(), source, &self.project);
         for m in query::matches(query, tree, source) {
-            let (Some(call), Some(callback)) = (m.get("call"), m.get("callback")) else {
+            let Some(call) = m.get("call") else {
                 continue;
             };
             if !(testing::is_test_call(call, source) || testing::is_hook_call(call, source))
-                || testing::callback(call) != Some(callback)
                 || testing::is_each(call, source)
             {
                 continue;
             }
+            let Some(callback) = testing::callback(call)
+                .filter(|c| matches!(c.kind(), "arrow_function" | "function_expression"))
+            else {
+                continue;
+            };
             let root = call
                 .child_by_field_name("function")
                 .and_then(|f| testing::callee_root(f, source));
@@ -131,6 +150,173 @@ impl FileRule for Prepared {
                 resolution,
             });
         }
+    }
+}
+
+/// Where a function literal whose first parameter could be `done` is passed directly to
+/// a call that may be a test or hook (a superset of what `check` reports: a callee the
+/// tokens cannot name counts, as does a parenthesized argument).
+fn callback_with_parameter(tokens: &[Token], source: &[u8]) -> Option<usize> {
+    // One entry per open bracket: whether it is the argument list of such a call.
+    let mut open: Vec<bool> = Vec::new();
+    // For each `)` seen, the index of its `(`; the open `(`s.
+    let mut opener = vec![usize::MAX; tokens.len()];
+    let mut parens: Vec<usize> = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        let starts_argument = match token.kind {
+            Kind::LParen => {
+                parens.push(i);
+                open.push(i > 0 && may_be_test_call(tokens, i - 1, &opener, source));
+                open.last() == Some(&true)
+            }
+            Kind::Punct(b',') => open.last() == Some(&true),
+            Kind::LBracket | Kind::LBrace => {
+                open.push(false);
+                false
+            }
+            // `` `…${ `` opens a substitution; `}…${` closes one and opens the next.
+            Kind::TemplateHead if source[token.start] == b'`' => {
+                open.push(false);
+                false
+            }
+            Kind::Template if source[token.start] == b'}' => {
+                open.pop();
+                false
+            }
+            Kind::RParen => {
+                open.pop();
+                if let Some(at) = parens.pop() {
+                    opener[i] = at;
+                }
+                false
+            }
+            Kind::RBracket | Kind::RBrace => {
+                open.pop();
+                false
+            }
+            _ => false,
+        };
+        if starts_argument && function_with_parameter(&tokens[i + 1..], source) {
+            return tokens.get(i + 1).map(|t| t.start);
+        }
+    }
+    None
+}
+
+/// Whether the callee ending at token `last` may be a test or hook: the root of its
+/// chain (`it` in `it.only`, `describe` in `describe.each(t)`, as `testing::callee_root`
+/// finds it in the tree) is a test function or hook, or something tokens cannot follow.
+fn may_be_test_call(tokens: &[Token], last: usize, opener: &[usize], source: &[u8]) -> bool {
+    let mut at = last;
+    // Bounded: a callee chain is short; a long one is left to the tree.
+    for _ in 0..64 {
+        let token = tokens[at];
+        match token.kind {
+            Kind::Ident => {
+                if at >= 2 && matches!(tokens[at - 1].kind, Kind::Dot | Kind::QuestionDot) {
+                    at -= 2;
+                    continue;
+                }
+                let name = &source[token.start..token.end];
+                return testing::TEST_FUNCTIONS
+                    .iter()
+                    .chain(testing::HOOKS)
+                    .any(|f| f.as_bytes() == name);
+            }
+            // A call in the chain (`describe.each(t)(…)`, `a.b(c).d(…)`): on to its callee.
+            Kind::RParen if opener[at] != usize::MAX && opener[at] > 0 => {
+                at = opener[at] - 1;
+            }
+            // Type arguments (`test<Ctx>(…)`, `new Promise<void>(…)`): back to their name.
+            Kind::Punct(b'>') => match type_arguments_start(tokens, at) {
+                Some(open) if open > 0 => at = open - 1,
+                _ => return true,
+            },
+            // An optional call (`it?.(…)`): the callee is before the `?.`.
+            Kind::QuestionDot if at > 0 => at -= 1,
+            // A computed member (`it['only']`) or a tagged template: left to the tree.
+            Kind::RBracket | Kind::Template => return true,
+            // Not a callee (an operator, a parenthesized expression, a function literal):
+            // the tree finds no callee root either.
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// The `<` that opens the type arguments closed by the `>` at `close`, if the tokens
+/// between look like types (no statement punctuation; `=>` inside is a function type).
+fn type_arguments_start(tokens: &[Token], close: usize) -> Option<usize> {
+    let arrow = |at: usize| {
+        at > 0
+            && tokens[at - 1].kind == Kind::Punct(b'=')
+            && tokens[at - 1].end == tokens[at].start
+    };
+    if arrow(close) {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut at = close;
+    loop {
+        let token = tokens[at];
+        match token.kind {
+            Kind::Punct(b'>') if !arrow(at) => depth += 1,
+            Kind::Punct(b'<') if token.end == token.start + 1 => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(at);
+                }
+            }
+            Kind::Punct(b';') | Kind::LBrace | Kind::RBrace => return None,
+            _ => {}
+        }
+        at = at.checked_sub(1)?;
+        if close - at > 64 {
+            return None;
+        }
+    }
+}
+
+/// Whether `tokens` start with a function literal whose first parameter is not
+/// destructured: `(done) =>`, `done =>`, `async function (done)`, `<T>(done) =>`, or a
+/// parenthesized expression (which tokens cannot tell from an arrow's parameters).
+fn function_with_parameter(tokens: &[Token], source: &[u8]) -> bool {
+    let word = |k: usize, w: &[u8]| {
+        tokens
+            .get(k)
+            .is_some_and(|t| t.kind == Kind::Ident && &source[t.start..t.end] == w)
+    };
+    let arrow_at = |k: usize| match (tokens.get(k), tokens.get(k + 1)) {
+        (Some(eq), Some(gt)) => {
+            eq.kind == Kind::Punct(b'=') && gt.kind == Kind::Punct(b'>') && eq.end == gt.start
+        }
+        _ => false,
+    };
+    let first_parameter = |k: usize| {
+        tokens.get(k).is_some_and(|t| {
+            !matches!(
+                t.kind,
+                Kind::RParen | Kind::LBrace | Kind::LBracket | Kind::Punct(b'.')
+            )
+        })
+    };
+    // `async` starts an async function unless it is the parameter itself (`async => …`).
+    let mut k = usize::from(word(0, b"async") && !arrow_at(1));
+    if word(k, b"function") {
+        k += 1;
+        if tokens.get(k).is_some_and(|t| t.kind == Kind::Punct(b'*')) {
+            k += 1;
+        }
+        if tokens.get(k).is_some_and(|t| t.kind == Kind::Ident) {
+            k += 1;
+        }
+        return tokens.get(k).is_some_and(|t| t.kind == Kind::LParen) && first_parameter(k + 1);
+    }
+    match tokens.get(k).map(|t| t.kind) {
+        Some(Kind::LParen) => first_parameter(k + 1),
+        Some(Kind::Ident) => arrow_at(k + 1),
+        Some(Kind::Punct(b'<')) => true,
+        _ => false,
     }
 }
 

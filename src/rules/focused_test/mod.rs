@@ -11,7 +11,7 @@ use crate::rules::{
     ALL_LANGS, Emit, FileCx, FileRule, Finding, Fix, FixAvailability, Needs, Resolution, Rule,
     RuleMeta, RunCx,
 };
-use crate::syntax::{query, text};
+use crate::syntax::{self, query, text};
 use crate::workspace::Category;
 
 pub struct FocusedTest;
@@ -45,7 +45,10 @@ impl FileRule for FocusedTest {
         let source = file.text.as_bytes();
         let query = query::compiled(META.id, META.query.unwrap_or_default(), file.lang);
         for m in query::matches(query, tree, source) {
-            if let (Some(member), Some(only)) = (m.get("member"), m.get("only")) {
+            let only = m.get("only");
+            let member =
+                only.and_then(|o| syntax::field_parent(o, "member_expression", "property"));
+            if let (Some(member), Some(only)) = (member, only) {
                 // `it.only` as (part of) the callee of a test call; not `x.only`.
                 let Some(object) = member.child_by_field_name("object") else {
                     continue;
@@ -69,7 +72,10 @@ impl FileRule for FocusedTest {
                         vec![Edit::delete(object.end_byte()..only.end_byte(), META.id)],
                     )),
                 });
-            } else if let Some(focused) = m.get("focused") {
+            } else if let Some(focused) = m
+                .get("focused")
+                .filter(|f| syntax::field_parent(*f, "call_expression", "function").is_some())
+            {
                 let name = text(focused, source);
                 let plain = if name == b"fit" { "it" } else { "describe" };
                 out.finding(Finding {

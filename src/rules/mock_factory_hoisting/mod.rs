@@ -17,7 +17,7 @@ use crate::rules::{
     ALL_LANGS, Emit, FileCx, FileRule, Finding, Fix, FixAvailability, Needs, Resolution, Rule,
     RuleMeta, RunCx,
 };
-use crate::syntax::{query, text};
+use crate::syntax::{self, query, text};
 use crate::workspace::Category;
 
 pub struct MockFactoryHoisting;
@@ -48,25 +48,37 @@ impl Rule for MockFactoryHoisting {
 
 const IN_TEST: &str = "a module mock inside a test applies to the whole file (it is hoisted) or, with doMock, only to later imports; move it to the top level or use vi.doMock/jest.doMock with a dynamic import";
 
+/// `vi.mock(…)` / `jest.mock(…)` around its `mock` property: the call, the `vi` or
+/// `jest`, and the argument list.
+fn module_mock<'t>(method: Node<'t>, source: &[u8]) -> Option<(Node<'t>, Node<'t>, Node<'t>)> {
+    let member = syntax::field_parent(method, "member_expression", "property")?;
+    let object = member
+        .child_by_field_name("object")
+        .filter(|o| o.kind() == "identifier" && matches!(text(*o, source), b"vi" | b"jest"))?;
+    let call = syntax::field_parent(member, "call_expression", "function")?;
+    let arguments = call
+        .child_by_field_name("arguments")
+        .filter(|a| a.kind() == "arguments")?;
+    Some((call, object, arguments))
+}
+
 const JEST_PREFIX: &str = "jest.mock factories may only reference variables prefixed `mock`";
 
 impl FileRule for MockFactoryHoisting {
     fn check(&self, file: &FileCx<'_>, tree: &Tree, out: &mut Emit) {
         let source = file.text.as_bytes();
         let query = query::compiled(META.id, META.query.unwrap_or_default(), file.lang);
-        let found = query::matches(query, tree, source);
+        let found: Vec<_> = query::matches(query, tree, source)
+            .into_iter()
+            .filter_map(|m| module_mock(m.get("method")?, source))
+            .collect();
         if found.is_empty() {
             return;
         }
         let top = TopLevel::collect(tree.root_node(), source);
         // One finding per declaration, however many factories read it.
         let mut reported: HashSet<String> = HashSet::new();
-        for m in found {
-            let (Some(call), Some(object), Some(arguments)) =
-                (m.get("call"), m.get("object"), m.get("arguments"))
-            else {
-                continue;
-            };
+        for (call, object, arguments) in found {
             let object = std::str::from_utf8(text(object, source)).unwrap_or_default();
             let callee = format!("{object}.mock");
             if testing::enclosing_test(call, source).is_some() {

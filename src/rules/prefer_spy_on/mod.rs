@@ -116,8 +116,7 @@ impl FileRule for Prepared {
         let query = query::compiled(META.id, META.query.unwrap_or_default(), file.lang);
         let mut quote = None;
         for m in query::matches(query, tree, source) {
-            let (Some(assignment), Some(left), Some(right)) =
-                (m.get("assignment"), m.get("left"), m.get("right"))
+            let Some((assignment, left, right)) = m.get("statement").and_then(assigned_member)
             else {
                 continue;
             };
@@ -403,3 +402,21 @@ fn prevailing_quote(tree: &Tree, source: &[u8]) -> char {
     }
     if double > single { '"' } else { '\'' }
 }
+
+/// `obj.method = <call>` / `obj['method'] = <call>` as the whole of `statement`: the
+/// assignment, its target and its call.
+fn assigned_member(statement: Node<'_>) -> Option<(Node<'_>, Node<'_>, Node<'_>)> {
+    let mut cursor = statement.walk();
+    let assignment = statement
+        .named_children(&mut cursor)
+        .find(|c| c.kind() != "comment")
+        .filter(|c| c.kind() == "assignment_expression")?;
+    let left = assignment
+        .child_by_field_name("left")
+        .filter(|l| matches!(l.kind(), "member_expression" | "subscript_expression"))?;
+    let right = assignment
+        .child_by_field_name("right")
+        .filter(|r| r.kind() == "call_expression")?;
+    Some((assignment, left, right))
+}
+

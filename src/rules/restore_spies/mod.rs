@@ -14,7 +14,7 @@ use crate::rules::{
     RuleMeta, RunCx, Quick,
 };
 use crate::syntax::lexer::{self, Kind};
-use crate::syntax::{query, text};
+use crate::syntax::{self, query, text};
 use crate::workspace::Category;
 
 pub struct RestoreSpies;
@@ -134,16 +134,32 @@ impl FileRule for Prepared {
         let mut configured: Vec<(Node, bool)> = Vec::new();
         let mut restored = false;
         for m in query::matches(query, tree, source) {
-            if let (Some(call), Some(object)) = (m.get("call"), m.get("object")) {
-                match text(object, source) {
-                    b"jest" => spies.push((call, "jest")),
-                    b"vi" => spies.push((call, "vi")),
-                    _ => {}
+            let Some(property) = m.get("property") else {
+                continue;
+            };
+            let Some(member) = syntax::field_parent(property, "member_expression", "property")
+            else {
+                continue;
+            };
+            let call = syntax::field_parent(member, "call_expression", "function");
+            match text(property, source) {
+                b"spyOn" => {
+                    let object = member
+                        .child_by_field_name("object")
+                        .filter(|o| o.kind() == "identifier")
+                        .map(|o| text(o, source));
+                    match (call, object) {
+                        (Some(call), Some(b"jest")) => spies.push((call, "jest")),
+                        (Some(call), Some(b"vi")) => spies.push((call, "vi")),
+                        _ => {}
+                    }
                 }
-            } else if let Some(member) = m.get("member") {
-                restored |= in_after_hook(member, source);
-            } else if let (Some(call), Some(method)) = (m.get("configured"), m.get("configure")) {
-                configured.push((call, text(method, source) == b"replaceProperty"));
+                b"restoreAllMocks" | b"mockRestore" => restored |= in_after_hook(member, source),
+                method => {
+                    if let Some(call) = call {
+                        configured.push((call, method == b"replaceProperty"));
+                    }
+                }
             }
         }
         if restored {
