@@ -244,6 +244,12 @@ impl<T: Toolbox> Agent<T> {
         &self.toolbox
     }
 
+    /// The tools, taken back (to hand them to the next agent: `dash fix --agent` runs
+    /// one agent per task over the same collected edits).
+    pub fn into_toolbox(self) -> T {
+        self.toolbox
+    }
+
     /// What the runs so far have spent.
     pub fn spent(&self) -> &Spent {
         &self.spent

@@ -8,7 +8,7 @@
 //! `dash undo`, exactly like `dash fix --write`.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::confine::Confined;
 use crate::edit::FileText;
@@ -26,7 +26,7 @@ struct Pending {
 }
 
 /// Collected edits (suggest mode); empty in the writing modes.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Changes {
     files: BTreeMap<String, Pending>,
 }
@@ -86,6 +86,19 @@ impl Changes {
     /// The collected text of `rel`, if edited.
     pub fn text_of(&self, rel: &str) -> Option<&str> {
         self.files.get(rel).map(|p| p.text.as_str())
+    }
+
+    /// Every collected file, in path order: repository-relative path, absolute path, the
+    /// bytes on disk when first touched (`None`: created) and the latest text.
+    pub fn files(&self) -> impl Iterator<Item = (&str, &Path, Option<&[u8]>, &str)> {
+        self.files.iter().map(|(rel, p)| {
+            (
+                rel.as_str(),
+                p.abs.as_path(),
+                p.original.as_deref(),
+                p.text.as_str(),
+            )
+        })
     }
 
     /// Every collected edit as a proposal, in one session.

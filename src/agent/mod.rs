@@ -7,7 +7,8 @@
 //! [`confine`] keeps every path inside the repository; [`changes`] turns edits into
 //! review proposals (collected in suggest mode, written through the journaled session
 //! otherwise); [`approval`] is the hook that decides about commands; [`command`] runs
-//! them. `ARCHITECTURE.md` lists where this differs from pi-agent-core.
+//! them; [`judgement`] turns a finding `dash fix` left for judgement into a task.
+//! `ARCHITECTURE.md` lists where this differs from pi-agent-core.
 
 pub mod agent_loop;
 pub mod approval;
@@ -17,6 +18,7 @@ pub mod command;
 pub mod confine;
 pub mod error;
 pub mod events;
+pub mod judgement;
 pub mod tools;
 
 pub use agent_loop::{Agent, AgentHandle, Hooks, INTERRUPTED, ToolOutput, Toolbox, Verdict};

@@ -154,6 +154,12 @@ impl RepoTools {
         &self.changes
     }
 
+    /// Puts back edits collected earlier (from [`RepoTools::changes`], cloned): how
+    /// `dash fix --agent` drops what a task that did not finish had collected.
+    pub fn restore_changes(&mut self, changes: Changes) {
+        self.changes = changes;
+    }
+
     /// Files written so far (writing modes).
     pub fn written(&self) -> &[String] {
         &self.written
