@@ -65,6 +65,10 @@ pub trait Toolbox: Send {
         args: &'a Value,
         cancel: &'a CancellationToken,
     ) -> BoxFuture<'a, ToolOutput>;
+    /// A turn begins (before its model call): the calls until the next are its own.
+    /// The repository tools journal each turn's writes under one turn id, so
+    /// `dash undo --turn` undoes them together.
+    fn turn_start(&mut self) {}
 }
 
 /// What a before-hook decides about a call.
@@ -348,6 +352,7 @@ impl<T: Toolbox> Agent<T> {
                     return Err(AgentError::Aborted);
                 }
                 self.emit(AgentEvent::TurnStart);
+                self.toolbox.turn_start();
                 for message in pending.drain(..) {
                     self.push(message);
                 }

@@ -157,12 +157,16 @@ fn changed_range(old: &str, new: &str) -> std::ops::Range<usize> {
 }
 
 /// Writes `text` to the file now (the writing modes): one proposal, one journaled
-/// write. Returns what to tell the model.
-pub fn write_now(path: &Confined, text: &str) -> Result<String, String> {
+/// write, recorded as part of `turn` (see [`crate::journal::Entry::turn`]). Returns
+/// what to tell the model.
+pub fn write_now(path: &Confined, text: &str, turn: Option<&str>) -> Result<String, String> {
     {
         let original = read_disk(path)?.map(|(bytes, _)| bytes);
         let created = original.is_none();
         let mut session = Session::new();
+        if let Some(turn) = turn {
+            session.in_turn(turn);
+        }
         session.propose(proposal(&path.rel, path.abs.clone(), original, text));
         let written = session.write();
         if let Some(err) = written.journal.error {

@@ -129,6 +129,10 @@ pub struct RepoTools {
     env_remove: Vec<String>,
     /// Files written so far (writing modes), repository-relative, in order.
     written: Vec<String>,
+    /// This toolbox's run, for the journal: `<run>/<turn>` names each turn's writes.
+    run: String,
+    /// Turns begun so far.
+    turns: u64,
 }
 
 impl RepoTools {
@@ -140,7 +144,14 @@ impl RepoTools {
             command_timeout,
             env_remove: Vec::new(),
             written: Vec::new(),
+            run: run_id(),
+            turns: 0,
         }
+    }
+
+    /// The journal's name for the current turn's writes.
+    pub fn turn_id(&self) -> String {
+        format!("{}/{}", self.run, self.turns)
     }
 
     /// Environment variables removed from every command's environment.
@@ -368,7 +379,7 @@ impl RepoTools {
                 ))
             }
             Approval::AutoEdit | Approval::FullAuto => {
-                let done = changes::write_now(path, &text)?;
+                let done = changes::write_now(path, &text, Some(&self.turn_id()))?;
                 self.written.push(path.rel.clone());
                 Ok(done)
             }
@@ -379,6 +390,10 @@ impl RepoTools {
 impl Toolbox for RepoTools {
     fn tools(&self) -> Vec<Tool> {
         definitions()
+    }
+
+    fn turn_start(&mut self) {
+        self.turns += 1;
     }
 
     fn execute<'a>(
@@ -414,6 +429,14 @@ impl Toolbox for RepoTools {
 /// The result of `run_command` in suggest mode.
 pub const SUGGEST_REFUSAL: &str = "refused: run_command is not allowed in suggest mode \
      (nothing is run or written without review); continue without running commands";
+
+/// A run id unique on this machine: the start time in microseconds and the process.
+fn run_id() -> String {
+    let micros = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros());
+    format!("agent-{micros}-{}", std::process::id())
+}
 
 fn parse<T: serde::de::DeserializeOwned>(args: &Value) -> Result<T, String> {
     serde_json::from_value(args.clone()).map_err(|e| format!("invalid arguments: {e}"))

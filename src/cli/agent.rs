@@ -334,7 +334,7 @@ fn finish(
                 summary.push_str("; nothing written");
             } else {
                 summary.push_str(&format!(
-                    "; wrote {} (`dash undo` restores each write)",
+                    "; wrote {} (`dash undo --turn` restores the last turn's writes, `dash undo` one write)",
                     written.join(", ")
                 ));
             }
