@@ -410,7 +410,8 @@ async fn max_turns_stops_with_exit_1_saves_and_resumes_on_another_provider() {
         .map(|m| m["role"].as_str().unwrap())
         .collect();
     assert_eq!(roles, ["user", "assistant", "toolResult"]);
-    assert!(ctx["systemPrompt"].is_string() && ctx["tools"].as_array().unwrap().len() == 6);
+    // The six tools of the contract and dash's own two, `scan` and `judgements`.
+    assert!(ctx["systemPrompt"].is_string() && ctx["tools"].as_array().unwrap().len() == 8);
     assert!(!session.contains(SECRET));
 
     // Resumed on OpenAI Chat Completions: the saved tool result goes along.

@@ -434,3 +434,62 @@ fn a_missing_key_is_a_usage_error_before_any_call() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_judgements_tool_sees_the_finding_and_then_the_agents_edit() {
+    let dir = repo();
+    let steps = vec![
+        Step::Calls(vec![("j1", "judgements", json!({"path": "src"}))]),
+        Step::Calls(vec![(
+            "e",
+            "edit_file",
+            json!({"path": "src/trace.ts", "old_text": "console.trace('only');",
+                "new_text": "console.error(new Error('only'));"}),
+        )]),
+        Step::Calls(vec![
+            ("j2", "judgements", json!({"path": "src/trace.ts"})),
+            ("s", "scan", json!({})),
+        ]),
+        Step::Text("Done."),
+    ];
+    let server = serve(Format::Responses, &steps).await;
+    let out = run(fix(
+        dir.path(),
+        Format::Responses,
+        &server,
+        &[],
+        &["src/trace.ts"],
+    ))
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let sent: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| text(&r.body))
+        .collect();
+    assert_eq!(sent.len(), 4);
+    assert!(sent[0].contains("\"name\":\"judgements\"") && sent[0].contains("\"name\":\"scan\""));
+    // Both files' traces, as on disk.
+    assert!(
+        sent[1].contains("src/server.ts:2:3 console (trace): needs judgement: console.trace always prints a stack")
+            && sent[1].contains("src/trace.ts:2:3 console (trace): needs judgement"),
+        "{}",
+        sent[1]
+    );
+    // After the (collected, unwritten) edit: nothing left in src/trace.ts, and scan
+    // lists the rest of the repository with what dash fix does.
+    assert!(sent[3].contains("(nothing needs judgement)"), "{}", sent[3]);
+    assert!(
+        sent[3].contains("src/server.ts:10:3 console (log): fix: rewrite"),
+        "{}",
+        sent[3]
+    );
+    assert!(
+        sent[3].contains("src/trace.ts:2:3 console (error): fix: rewrite"),
+        "{}",
+        sent[3]
+    );
+    assert_eq!(read(dir.path(), "src/trace.ts"), TRACE);
+}

@@ -33,8 +33,9 @@ dash's rules could not fix safely and left for judgement. Use the tools to read 
 explains, keeping behaviour the author evidently wants. Paths are relative to the \
 repository root. Your edits are not written: they are shown to a person for review next \
 to the rules' own fixes, so do not touch other code in the file. Do not run commands. If \
-the right fix is to leave the code as it is, change nothing and say why. End with one \
-sentence saying what you changed.";
+the right fix is to leave the code as it is, change nothing and say why. The \
+`judgements` tool lists what dash still leaves for judgement, on the files as your edits \
+left them: use it to check your edit. End with one sentence saying what you changed.";
 
 impl JudgementTask {
     /// `path:line:column rule (group)`, as the summary names the task.

@@ -7,7 +7,8 @@
 //! [`confine`] keeps every path inside the repository; [`changes`] turns edits into
 //! review proposals (collected in suggest mode, written through the journaled session
 //! otherwise); [`approval`] is the hook that decides about commands; [`command`] runs
-//! them; [`judgement`] turns a finding `dash fix` left for judgement into a task.
+//! them; [`judgement`] turns a finding `dash fix` left for judgement into a task;
+//! [`findings`] are dash's own tools, `scan` and `judgements`.
 //! `ARCHITECTURE.md` lists where this differs from pi-agent-core.
 
 pub mod agent_loop;
@@ -18,6 +19,7 @@ pub mod command;
 pub mod confine;
 pub mod error;
 pub mod events;
+pub mod findings;
 pub mod judgement;
 pub mod tools;
 

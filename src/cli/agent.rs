@@ -208,7 +208,8 @@ pub fn run(global: &GlobalArgs, args: AgentArgs) -> miette::Result<Exit> {
         args.approval,
         Duration::from_secs(args.command_timeout.max(1)),
     )
-    .hide_env(hidden_env);
+    .hide_env(hidden_env)
+    .with_dash_tools();
     let client =
         Client::new().map_err(|e| diag("dash::agent::client", e.to_string(), "this is a bug"))?;
     let budget = Budget {

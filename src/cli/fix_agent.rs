@@ -254,7 +254,8 @@ pub fn run(
                     )
                 })?;
                 let tools = RepoTools::new(root, Approval::Suggest, Duration::from_secs(120))
-                    .hide_env(hidden_env.clone());
+                    .hide_env(hidden_env.clone())
+                    .with_dash_tools();
                 toolboxes.push((handover.root.clone(), Some(tools)));
                 toolboxes.len() - 1
             }
