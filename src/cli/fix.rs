@@ -35,10 +35,12 @@ pub enum Format {
 dash fix --write          apply them\n  \
 dash fix --diff | git apply\n  \
 dash fix --check          in CI: exit 1 if anything would change\n  \
-dash fix -q --write       apply, print only errors\n\n",
+dash fix -q --write       apply, print only errors\n  \
+dash fix --agent anthropic/claude-sonnet-4-5 -i   the agent proposes edits for what needs judgement\n\n",
     "Exit codes:\n  0  done, or nothing to change\n  1  --check: something would change\n  \
 2  usage or configuration error; --write refused over uncommitted changes\n  \
-3  some files could not be read, or changed on disk before they were written (the rest were)"
+3  some files could not be read, or changed on disk before they were written (the rest were);\n     \
+with --agent: a task stopped by a limit or a provider error (the other tasks ran)"
 ))]
 pub struct FixArgs {
     /// Files or folders to fix.
