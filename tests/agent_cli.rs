@@ -410,7 +410,8 @@ async fn max_turns_stops_with_exit_1_saves_and_resumes_on_another_provider() {
         .map(|m| m["role"].as_str().unwrap())
         .collect();
     assert_eq!(roles, ["user", "assistant", "toolResult"]);
-    assert!(ctx["systemPrompt"].is_string() && ctx["tools"].as_array().unwrap().len() == 6);
+    // The six tools of the contract and dash's own two, `scan` and `judgements`.
+    assert!(ctx["systemPrompt"].is_string() && ctx["tools"].as_array().unwrap().len() == 8);
     assert!(!session.contains(SECRET));
 
     // Resumed on OpenAI Chat Completions: the saved tool result goes along.
@@ -751,4 +752,128 @@ fn usage_errors_exit_2() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn undo_turn_reverts_the_writes_of_the_last_turn_as_one_unit() {
+    let dir = repo();
+    write(&dir.path().join("src/other.ts"), "export const n = 1;\n");
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-qm", "other"]);
+    // Turn 1 edits greet.ts; turn 2 edits other.ts, edits greet.ts again and creates a
+    // file: three journal entries for one turn.
+    let steps = vec![
+        Step::Calls(vec![(
+            "c1",
+            "edit_file",
+            json!({"path": "src/greet.ts", "old_text": "'hello'", "new_text": "'hi'"}),
+        )]),
+        Step::Calls(vec![
+            (
+                "c2",
+                "edit_file",
+                json!({"path": "src/other.ts", "old_text": "1", "new_text": "2"}),
+            ),
+            (
+                "c3",
+                "edit_file",
+                json!({"path": "src/greet.ts", "old_text": "'bye'", "new_text": "'ciao'"}),
+            ),
+            (
+                "c4",
+                "write_file",
+                json!({"path": "src/new/extra.ts", "content": "export {};\n"}),
+            ),
+        ]),
+        Step::Text("Done."),
+    ];
+    let server = serve(Format::Gemini, &steps).await;
+    let out = run(agent(
+        dir.path(),
+        Format::Gemini,
+        &server,
+        &["--approval", "full-auto", "edit things"],
+    ))
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("dash undo --turn"));
+    let read = |rel: &str| std::fs::read_to_string(dir.path().join(rel)).unwrap();
+    let after_turn_1 = ORIGINAL.replace("'hello'", "'hi'");
+    assert_eq!(
+        read("src/greet.ts"),
+        after_turn_1.replace("'bye'", "'ciao'")
+    );
+    assert!(dir.path().join("src/new/extra.ts").exists());
+
+    let undo = |args: &[&str]| {
+        let mut cmd = cargo_bin_cmd!("dash");
+        cmd.current_dir(dir.path()).arg("undo").args(args);
+        cmd.output().unwrap()
+    };
+    let list = text(&undo(&["--list"]).stdout);
+    assert_eq!(list.matches("(turn agent-").count(), 4, "{list}");
+    // The last turn: three entries, newest first, in one command.
+    let out = undo(&["--turn", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["schema"], "dash.undo.turn");
+    assert!(doc["turn"].as_str().unwrap().ends_with("/2"), "{doc}");
+    let entries = doc["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 3, "{doc}");
+    assert!(entries.iter().all(|e| e["state"] == "undone"), "{doc}");
+    assert_eq!(read("src/greet.ts"), after_turn_1);
+    assert_eq!(read("src/other.ts"), "export const n = 1;\n");
+    assert!(!dir.path().join("src/new").exists());
+    // Then turn 1.
+    let out = undo(&["--turn"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("restored  src/greet.ts"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(read("src/greet.ts"), ORIGINAL);
+    // Nothing left.
+    let out = undo(&["--turn"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("nothing to undo"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn undo_turn_refuses_when_the_newest_write_is_not_an_agents() {
+    let dir = repo();
+    write(
+        &dir.path().join("package.json"),
+        "{ \"name\": \"p\", \"type\": \"module\" }\n",
+    );
+    write(
+        &dir.path().join("src/t.test.ts"),
+        "test('x', () => {\n  console.log('x');\n});\n",
+    );
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-qm", "test"]);
+    let mut fix = cargo_bin_cmd!("dash");
+    fix.current_dir(dir.path())
+        .args(["fix", "--write"])
+        .assert()
+        .success();
+    let mut undo = cargo_bin_cmd!("dash");
+    let out = undo
+        .current_dir(dir.path())
+        .args(["undo", "--turn"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("dash::undo::not_a_turn"), "{stderr}");
+    // The fix's write is still there.
+    assert!(
+        !std::fs::read_to_string(dir.path().join("src/t.test.ts"))
+            .unwrap()
+            .contains("console.log")
+    );
 }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::cargo_bin_cmd;
 
+mod agent_support;
 mod support;
 use support::{git, write};
 
@@ -268,4 +269,55 @@ fn interactive_excludes_the_other_modes() {
             .assert()
             .code(2);
     }
+}
+
+#[test]
+fn an_agent_hunk_accepted_in_review_is_written_without_unsafe_fixes() {
+    use agent_support::{Format, Step, serve};
+    use serde_json::json;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        &root.join("package.json"),
+        "{ \"name\": \"p\", \"type\": \"module\" }\n",
+    );
+    let trace = "export function only(): void {\n  console.trace('only');\n}\n";
+    write(&root.join("src/trace.ts"), trace);
+    git(root, &["init", "-q"]);
+    git(root, &["add", "."]);
+    git(root, &["commit", "-qm", "init"]);
+    // The scripted model serves from this test's runtime while dash runs in tmux.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(serve(
+        Format::Completions,
+        &[
+            Step::Calls(vec![(
+                "e",
+                "edit_file",
+                json!({"path": "src/trace.ts", "old_text": "console.trace('only');",
+                    "new_text": "console.error(new Error('only'));"}),
+            )]),
+            Step::Text("Done."),
+        ],
+    ));
+    let args = format!(
+        "--agent ollama/qwen3 --api openai-completions --base-url {} src/trace.ts",
+        server.uri()
+    );
+    let term = Terminal::start(root, &args);
+    let screen = term.wait_for("(1/1) Apply this hunk to src/trace.ts", 1);
+    assert!(
+        screen.contains("@@ -1,3 +1,3 @@ agent (ollama/qwen3)\n"),
+        "the hunk names the agent:\n{screen}"
+    );
+    term.answer("y");
+    let screen = term.wait_for("applied 1 of 1 hunk; wrote 1 file", 1);
+    assert_eq!(term.exit_code(), 0, "screen:\n{screen}");
+    assert_eq!(
+        read(root, "src/trace.ts"),
+        trace.replace(
+            "console.trace('only');",
+            "console.error(new Error('only'));"
+        )
+    );
 }

@@ -10,74 +10,16 @@
 //! Gemini's finish reason is `FUNCTION_CALL` where Gemini sends `STOP`, Responses
 //! item ids use `fc-` instead of `fc_`, and usage counts are zeros or estimates.
 
+mod aimock_support;
 mod llm_support;
 
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
+use aimock_support::Aimock;
 use assert_cmd::cargo::cargo_bin_cmd;
 use dash::llm::{
     Api, Client, Content, Context, Event, Message, StopReason, Tool, validate_tool_call,
 };
 use llm_support::*;
 use serde_json::json;
-
-/// A running aimock, killed (by PID) on drop.
-struct Aimock {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Aimock {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Aimock {
-    fn start() -> Aimock {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let cli = root.join("tests/aimock/node_modules/@copilotkit/aimock/dist/cli.js");
-        assert!(
-            cli.exists(),
-            "aimock is not installed ({} is missing): run `npm ci --prefix tests/aimock`",
-            cli.display()
-        );
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("node")
-            .arg(&cli)
-            .args(["-p", &port.to_string(), "-h", "127.0.0.1", "-c", "7"])
-            .args(["--log-level", "warn", "-f"])
-            .arg(root.join("fixtures/llm/aimock"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("`node` must be on PATH to run aimock (Node >= 20.15)");
-        let mut mock = Aimock {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = mock.child.try_wait() {
-                panic!("aimock exited during startup: {status}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "aimock did not start within 20 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        mock
-    }
-}
 
 fn weather_tool() -> Tool {
     Tool::new(

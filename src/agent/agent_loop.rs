@@ -65,6 +65,10 @@ pub trait Toolbox: Send {
         args: &'a Value,
         cancel: &'a CancellationToken,
     ) -> BoxFuture<'a, ToolOutput>;
+    /// A turn begins (before its model call): the calls until the next are its own.
+    /// The repository tools journal each turn's writes under one turn id, so
+    /// `dash undo --turn` undoes them together.
+    fn turn_start(&mut self) {}
 }
 
 /// What a before-hook decides about a call.
@@ -244,6 +248,12 @@ impl<T: Toolbox> Agent<T> {
         &self.toolbox
     }
 
+    /// The tools, taken back (to hand them to the next agent: `dash fix --agent` runs
+    /// one agent per task over the same collected edits).
+    pub fn into_toolbox(self) -> T {
+        self.toolbox
+    }
+
     /// What the runs so far have spent.
     pub fn spent(&self) -> &Spent {
         &self.spent
@@ -342,6 +352,7 @@ impl<T: Toolbox> Agent<T> {
                     return Err(AgentError::Aborted);
                 }
                 self.emit(AgentEvent::TurnStart);
+                self.toolbox.turn_start();
                 for message in pending.drain(..) {
                     self.push(message);
                 }

@@ -8,7 +8,7 @@
 //! `dash undo`, exactly like `dash fix --write`.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::confine::Confined;
 use crate::edit::FileText;
@@ -26,7 +26,7 @@ struct Pending {
 }
 
 /// Collected edits (suggest mode); empty in the writing modes.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Changes {
     files: BTreeMap<String, Pending>,
 }
@@ -88,6 +88,19 @@ impl Changes {
         self.files.get(rel).map(|p| p.text.as_str())
     }
 
+    /// Every collected file, in path order: repository-relative path, absolute path, the
+    /// bytes on disk when first touched (`None`: created) and the latest text.
+    pub fn files(&self) -> impl Iterator<Item = (&str, &Path, Option<&[u8]>, &str)> {
+        self.files.iter().map(|(rel, p)| {
+            (
+                rel.as_str(),
+                p.abs.as_path(),
+                p.original.as_deref(),
+                p.text.as_str(),
+            )
+        })
+    }
+
     /// Every collected edit as a proposal, in one session.
     pub fn session(&self) -> Session {
         let mut session = Session::new();
@@ -144,12 +157,16 @@ fn changed_range(old: &str, new: &str) -> std::ops::Range<usize> {
 }
 
 /// Writes `text` to the file now (the writing modes): one proposal, one journaled
-/// write. Returns what to tell the model.
-pub fn write_now(path: &Confined, text: &str) -> Result<String, String> {
+/// write, recorded as part of `turn` (see [`crate::journal::Entry::turn`]). Returns
+/// what to tell the model.
+pub fn write_now(path: &Confined, text: &str, turn: Option<&str>) -> Result<String, String> {
     {
         let original = read_disk(path)?.map(|(bytes, _)| bytes);
         let created = original.is_none();
         let mut session = Session::new();
+        if let Some(turn) = turn {
+            session.in_turn(turn);
+        }
         session.propose(proposal(&path.rel, path.abs.clone(), original, text));
         let written = session.write();
         if let Some(err) = written.journal.error {

@@ -7,7 +7,9 @@
 //! [`confine`] keeps every path inside the repository; [`changes`] turns edits into
 //! review proposals (collected in suggest mode, written through the journaled session
 //! otherwise); [`approval`] is the hook that decides about commands; [`command`] runs
-//! them. `ARCHITECTURE.md` lists where this differs from pi-agent-core.
+//! them; [`judgement`] turns a finding `dash fix` left for judgement into a task;
+//! [`findings`] are dash's own tools, `scan` and `judgements`.
+//! `ARCHITECTURE.md` lists where this differs from pi-agent-core.
 
 pub mod agent_loop;
 pub mod approval;
@@ -17,6 +19,8 @@ pub mod command;
 pub mod confine;
 pub mod error;
 pub mod events;
+pub mod findings;
+pub mod judgement;
 pub mod tools;
 
 pub use agent_loop::{Agent, AgentHandle, Hooks, INTERRUPTED, ToolOutput, Toolbox, Verdict};

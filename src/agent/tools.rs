@@ -16,6 +16,7 @@ use super::agent_loop::{BoxFuture, ToolOutput, Toolbox};
 use super::changes::{self, Changes};
 use super::command;
 use super::confine::Root;
+use super::findings::{DashRules, ScanArgs, Which};
 use crate::llm::Tool;
 
 /// How far the agent may act without review.
@@ -118,6 +119,24 @@ pub fn definitions() -> Vec<Tool> {
     ]
 }
 
+/// dash's own tools ([`RepoTools::with_dash_tools`]), after the six.
+pub fn dash_definitions() -> Vec<Tool> {
+    vec![
+        Tool::from_type::<ScanArgs>(
+            "scan",
+            "dash's findings in the repository's source files (or under path), on the files \
+             as your edits left them: path:line:column rule (group): what `dash fix` does \
+             with each (fix, unsafe fix, needs judgement and why, not fixed and why).",
+        ),
+        Tool::from_type::<ScanArgs>(
+            "judgements",
+            "The findings `dash fix` leaves for judgement (or under path), on the files as \
+             your edits left them: path:line:column rule (group): needs judgement: why. \
+             Use it to check that an edit resolved its finding.",
+        ),
+    ]
+}
+
 /// The tools over one repository.
 #[derive(Debug)]
 pub struct RepoTools {
@@ -129,6 +148,14 @@ pub struct RepoTools {
     env_remove: Vec<String>,
     /// Files written so far (writing modes), repository-relative, in order.
     written: Vec<String>,
+    /// Whether `scan` and `judgements` are offered.
+    dash_tools: bool,
+    /// The rules they run, loaded at their first call (an error: the configuration's).
+    dash_rules: Option<Result<DashRules, String>>,
+    /// This toolbox's run, for the journal: `<run>/<turn>` names each turn's writes.
+    run: String,
+    /// Turns begun so far.
+    turns: u64,
 }
 
 impl RepoTools {
@@ -140,7 +167,22 @@ impl RepoTools {
             command_timeout,
             env_remove: Vec::new(),
             written: Vec::new(),
+            dash_tools: false,
+            dash_rules: None,
+            run: run_id(),
+            turns: 0,
         }
+    }
+
+    /// Offers dash's own tools too: `scan` and `judgements` (see [`super::findings`]).
+    pub fn with_dash_tools(mut self) -> RepoTools {
+        self.dash_tools = true;
+        self
+    }
+
+    /// The journal's name for the current turn's writes.
+    pub fn turn_id(&self) -> String {
+        format!("{}/{}", self.run, self.turns)
     }
 
     /// Environment variables removed from every command's environment.
@@ -152,6 +194,12 @@ impl RepoTools {
     /// The edits collected so far (suggest mode).
     pub fn changes(&self) -> &Changes {
         &self.changes
+    }
+
+    /// Puts back edits collected earlier (from [`RepoTools::changes`], cloned): how
+    /// `dash fix --agent` drops what a task that did not finish had collected.
+    pub fn restore_changes(&mut self, changes: Changes) {
+        self.changes = changes;
     }
 
     /// Files written so far (writing modes).
@@ -167,6 +215,10 @@ impl RepoTools {
             "search" => parse(args).and_then(|a| self.search(a)),
             "edit_file" => parse(args).and_then(|a| self.edit_file(a)),
             "write_file" => parse(args).and_then(|a| self.write_file(a)),
+            "scan" if self.dash_tools => parse(args).and_then(|a| self.findings(a, Which::All)),
+            "judgements" if self.dash_tools => {
+                parse(args).and_then(|a| self.findings(a, Which::Judgements))
+            }
             other => Err(format!("no tool named {other:?}")),
         };
         match result {
@@ -313,6 +365,43 @@ impl RepoTools {
         Ok(bounded_lines(lines))
     }
 
+    /// `scan` and `judgements`: dash's findings under a path, on the files as the
+    /// collected edits left them.
+    fn findings(&mut self, a: ScanArgs, which: Which) -> Result<String, String> {
+        if self.dash_rules.is_none() {
+            self.dash_rules = Some(DashRules::load(self.root.path()));
+        }
+        let rules = match self.dash_rules.as_ref() {
+            Some(Ok(rules)) => rules,
+            Some(Err(e)) => return Err(format!("dash cannot run its rules here: {e}")),
+            None => unreachable!("loaded above"),
+        };
+        let start = a.path.unwrap_or_default();
+        let mut lines = Vec::new();
+        for rel in self.files_under(&start, false)? {
+            let abs = self.root.path().join(&rel);
+            if crate::syntax::Lang::from_path(&abs).is_none() {
+                continue;
+            }
+            let text = match self.changes.text_of(&rel) {
+                Some(t) => t.to_owned(),
+                None => match std::fs::read(&abs).map(String::from_utf8) {
+                    Ok(Ok(t)) => t,
+                    _ => continue,
+                },
+            };
+            lines.extend(rules.check(&rel, &abs, &text, which));
+        }
+        if lines.is_empty() {
+            return Ok(match which {
+                Which::All => "(no findings)",
+                Which::Judgements => "(nothing needs judgement)",
+            }
+            .to_owned());
+        }
+        Ok(bounded_lines(lines))
+    }
+
     fn edit_file(&mut self, a: EditFileArgs) -> Result<String, String> {
         let path = self.root.resolve(&a.path)?;
         if a.old_text.is_empty() {
@@ -362,7 +451,7 @@ impl RepoTools {
                 ))
             }
             Approval::AutoEdit | Approval::FullAuto => {
-                let done = changes::write_now(path, &text)?;
+                let done = changes::write_now(path, &text, Some(&self.turn_id()))?;
                 self.written.push(path.rel.clone());
                 Ok(done)
             }
@@ -372,7 +461,15 @@ impl RepoTools {
 
 impl Toolbox for RepoTools {
     fn tools(&self) -> Vec<Tool> {
-        definitions()
+        let mut tools = definitions();
+        if self.dash_tools {
+            tools.extend(dash_definitions());
+        }
+        tools
+    }
+
+    fn turn_start(&mut self) {
+        self.turns += 1;
     }
 
     fn execute<'a>(
@@ -408,6 +505,14 @@ impl Toolbox for RepoTools {
 /// The result of `run_command` in suggest mode.
 pub const SUGGEST_REFUSAL: &str = "refused: run_command is not allowed in suggest mode \
      (nothing is run or written without review); continue without running commands";
+
+/// A run id unique on this machine: the start time in microseconds and the process.
+fn run_id() -> String {
+    let micros = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros());
+    format!("agent-{micros}-{}", std::process::id())
+}
 
 fn parse<T: serde::de::DeserializeOwned>(args: &Value) -> Result<T, String> {
     serde_json::from_value(args.clone()).map_err(|e| format!("invalid arguments: {e}"))

@@ -86,7 +86,7 @@ edit_file replaces text that must occur exactly once. Make the smallest change t
 the task, then answer with a short summary of what you changed and why.";
 
 /// The repository the command runs in: git's top level, else the current folder.
-fn repo_root() -> PathBuf {
+pub(super) fn repo_root() -> PathBuf {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     std::process::Command::new("git")
         .args(["rev-parse", "--show-toplevel"])
@@ -101,23 +101,75 @@ fn repo_root() -> PathBuf {
         .unwrap_or(cwd)
 }
 
+/// A model ready to call: resolved from the registry (with `--base-url`/`--api`), its
+/// key, the redactor that keeps the key out of output, and the providers' key
+/// variables that commands must not see. Shared by `dash agent` and `dash fix --agent`.
+pub(super) struct Connection {
+    pub model: crate::llm::Model,
+    pub options: StreamOptions,
+    pub redactor: Option<Redactor>,
+    pub hidden_env: Vec<String>,
+}
+
+/// Resolves `spec` (PROVIDER/ID) for the repository at `root_dir`; a missing key is a
+/// usage error (exit 2) naming the variables to set.
+pub(super) fn connect(
+    root_dir: &Path,
+    spec: &str,
+    base_url: Option<&str>,
+    api: Option<crate::llm::Api>,
+    idle_timeout: u64,
+) -> miette::Result<Connection> {
+    let registry =
+        Registry::load(&Registry::default_user_files(root_dir)).map_err(registry_error)?;
+    let mut model = if base_url.is_some() {
+        registry.resolve_unlisted(spec)
+    } else {
+        registry.resolve(spec)
+    }
+    .map_err(registry_error)?;
+    if let Some(url) = base_url {
+        model.base_url = url.to_owned();
+    }
+    if let Some(api) = api {
+        model.api = api;
+    }
+    let provider = registry.provider(&model.provider);
+    let api_key = registry.api_key(&model.provider);
+    if api_key.is_none() && provider.is_some_and(|p| !p.key_optional) && base_url.is_none() {
+        let vars = provider
+            .map(|p| p.api_key_env.join(" or "))
+            .unwrap_or_default();
+        return Err(diag(
+            "dash::agent::missing_key",
+            format!("no API key for provider {:?}", model.provider),
+            format!("set {vars} in the environment"),
+        ));
+    }
+    let redactor = api_key.as_ref().and_then(|k| Redactor::new(k.expose()));
+    // Commands never see any provider's key.
+    let mut hidden_env: Vec<String> = registry
+        .providers()
+        .flat_map(|p| p.api_key_env.iter().cloned())
+        .collect();
+    hidden_env.sort();
+    hidden_env.dedup();
+    let options = StreamOptions {
+        api_key,
+        idle_timeout: Duration::from_secs(idle_timeout.max(1)),
+        ..StreamOptions::default()
+    };
+    Ok(Connection {
+        model,
+        options,
+        redactor,
+        hidden_env,
+    })
+}
+
 /// Runs the command.
 pub fn run(global: &GlobalArgs, args: AgentArgs) -> miette::Result<Exit> {
     let root_dir = repo_root();
-    let registry =
-        Registry::load(&Registry::default_user_files(&root_dir)).map_err(registry_error)?;
-    let mut model = if args.base_url.is_some() {
-        registry.resolve_unlisted(&args.model)
-    } else {
-        registry.resolve(&args.model)
-    }
-    .map_err(registry_error)?;
-    if let Some(url) = &args.base_url {
-        model.base_url = url.clone();
-    }
-    if let Some(api) = args.api {
-        model.api = api;
-    }
     let mut context: Context = match &args.resume {
         Some(p) => read_json(p, "context", limits::MAX_CONTEXT_FILE)?,
         None => Context::default(),
@@ -132,19 +184,18 @@ pub fn run(global: &GlobalArgs, args: AgentArgs) -> miette::Result<Exit> {
             "dash agent --model PROVIDER/ID \"TASK\" (or --resume FILE to continue a session)",
         ));
     }
-    let provider = registry.provider(&model.provider);
-    let api_key = registry.api_key(&model.provider);
-    if api_key.is_none() && provider.is_some_and(|p| !p.key_optional) && args.base_url.is_none() {
-        let vars = provider
-            .map(|p| p.api_key_env.join(" or "))
-            .unwrap_or_default();
-        return Err(diag(
-            "dash::agent::missing_key",
-            format!("no API key for provider {:?}", model.provider),
-            format!("set {vars} in the environment"),
-        ));
-    }
-    let redactor = api_key.as_ref().and_then(|k| Redactor::new(k.expose()));
+    let Connection {
+        model,
+        options,
+        redactor,
+        hidden_env,
+    } = connect(
+        &root_dir,
+        &args.model,
+        args.base_url.as_deref(),
+        args.api,
+        args.idle_timeout,
+    )?;
     let root = Root::new(&root_dir).map_err(|e| {
         diag(
             "dash::agent::root",
@@ -152,24 +203,13 @@ pub fn run(global: &GlobalArgs, args: AgentArgs) -> miette::Result<Exit> {
             "run dash agent inside the repository",
         )
     })?;
-    // Commands never see any provider's key.
-    let mut hidden: Vec<String> = registry
-        .providers()
-        .flat_map(|p| p.api_key_env.iter().cloned())
-        .collect();
-    hidden.sort();
-    hidden.dedup();
     let tools = RepoTools::new(
         root,
         args.approval,
         Duration::from_secs(args.command_timeout.max(1)),
     )
-    .hide_env(hidden);
-    let options = StreamOptions {
-        api_key,
-        idle_timeout: Duration::from_secs(args.idle_timeout.max(1)),
-        ..StreamOptions::default()
-    };
+    .hide_env(hidden_env)
+    .with_dash_tools();
     let client =
         Client::new().map_err(|e| diag("dash::agent::client", e.to_string(), "this is a bug"))?;
     let budget = Budget {
@@ -295,7 +335,7 @@ fn finish(
                 summary.push_str("; nothing written");
             } else {
                 summary.push_str(&format!(
-                    "; wrote {} (`dash undo` restores each write)",
+                    "; wrote {} (`dash undo --turn` restores the last turn's writes, `dash undo` one write)",
                     written.join(", ")
                 ));
             }
@@ -342,7 +382,7 @@ fn ask_on_terminal(command: &str, pattern: &str) -> Answer {
 
 /// Renders events: NDJSON on stdout (`agent_end` held back for the diff), or text
 /// and tool activity on stderr.
-struct Printer {
+pub(super) struct Printer {
     events: bool,
     quiet: bool,
     at_line_start: bool,
@@ -351,7 +391,19 @@ struct Printer {
 }
 
 impl Printer {
-    fn into_listener(mut self) -> impl FnMut(&AgentEvent) + Send + 'static {
+    /// Text and tool activity on stderr (`quiet`: nothing), never stdout: for
+    /// `dash fix --agent`, whose stdout is the preview, the patch or the JSON summary.
+    pub(super) fn stderr(quiet: bool, redactor: Option<Redactor>) -> Printer {
+        Printer {
+            events: false,
+            quiet,
+            at_line_start: true,
+            agent_end: Arc::default(),
+            redactor,
+        }
+    }
+
+    pub(super) fn into_listener(mut self) -> impl FnMut(&AgentEvent) + Send + 'static {
         move |event| self.on(event)
     }
 

@@ -35,10 +35,12 @@ pub enum Format {
 dash fix --write          apply them\n  \
 dash fix --diff | git apply\n  \
 dash fix --check          in CI: exit 1 if anything would change\n  \
-dash fix -q --write       apply, print only errors\n\n",
+dash fix -q --write       apply, print only errors\n  \
+dash fix --agent anthropic/claude-sonnet-4-5 -i   the agent proposes edits for what needs judgement\n\n",
     "Exit codes:\n  0  done, or nothing to change\n  1  --check: something would change\n  \
 2  usage or configuration error; --write refused over uncommitted changes\n  \
-3  some files could not be read, or changed on disk before they were written (the rest were)"
+3  some files could not be read, or changed on disk before they were written (the rest were);\n     \
+with --agent: a task stopped by a limit or a provider error (the other tasks ran)"
 ))]
 pub struct FixArgs {
     /// Files or folders to fix.
@@ -76,6 +78,8 @@ pub struct FixArgs {
     pub walk: super::WalkArgs,
     #[command(flatten)]
     pub project: super::ProjectArgs,
+    #[command(flatten)]
+    pub agent: super::fix_agent::FixAgentArgs,
 }
 
 #[derive(Debug, Error, Diagnostic)]
@@ -189,6 +193,43 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
     // Nothing is ever written outside the worktrees of the run (a symbolic link
     // followed out with -L, a logger module configured as `../x`).
     session.confine(workspace.worktrees.iter().map(|w| w.root.clone()));
+    let writing = args.write || args.interactive;
+    // The findings left for judgement go to the agent, if one is named. Its edits are
+    // in the preview (and `-i`) always, and in what is written or patched only with
+    // --unsafe-fixes.
+    let agent = match &args.agent.agent {
+        Some(spec) => {
+            let handovers = handovers(&results, &workspace);
+            if writing && !args.allow_dirty {
+                // Before any model call: refusing afterwards would waste the run.
+                let mut files = modified(session.proposals());
+                files.extend(
+                    handovers
+                        .iter()
+                        .map(|h| (h.path.clone(), h.task.path.clone())),
+                );
+                refuse_dirty(&workspace, &files)?;
+            }
+            Some(super::fix_agent::run(
+                &args.agent,
+                global,
+                spec,
+                handovers,
+                &session,
+                cwd.as_deref(),
+            )?)
+        }
+        None => None,
+    };
+    // `preview` is what is shown and reviewed (`-i`); `session` what is written or
+    // patched: the same with --unsafe-fixes.
+    let mut preview = agent.as_ref().map(|a| a.join(&session));
+    if args.unsafe_fixes
+        && let Some(joined) = preview.take()
+    {
+        session = joined;
+    }
+    let preview = preview.as_ref().unwrap_or(&session);
     let created = session
         .proposals()
         .iter()
@@ -196,26 +237,34 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
         .count();
     let mut summary = Summary::new(&results, logger.as_ref(), created > 0, cwd.as_deref());
     summary.files_created = created;
+    summary.agent = agent.as_ref().map(|a| a.summary(args.unsafe_fixes));
     let quiet = global.quiet;
     let color = super::color_enabled(global.color, std::io::stdout().is_terminal());
 
     let mut stdout = std::io::stdout().lock();
     // A file refused by a check (a rule's refusal, a parse regression) could not be
-    // processed: exit 3 for the preview, `--check` and `--write` alike (DESIGN §1).
+    // processed: exit 3 for the preview, `--check` and `--write` alike (DESIGN §1). So
+    // is a finding whose agent task did not finish (2 for a key or configuration
+    // error).
     let mut exit = if summary.failed > 0 || !summary.refused.is_empty() {
         Exit::Partial
     } else {
         Exit::Clean
     };
+    match agent.as_ref().map(|a| a.exit) {
+        Some(Exit::Usage) => exit = Exit::Usage,
+        Some(Exit::Partial) if exit == Exit::Clean => exit = Exit::Partial,
+        _ => {}
+    }
     if args.interactive {
         if !args.allow_dirty {
-            refuse_dirty(&workspace, &results)?;
+            refuse_dirty(&workspace, &modified(preview.proposals()))?;
         }
-        return Ok(interactive(&session, exit, color, &mut stdout));
+        return Ok(interactive(preview, exit, color, &mut stdout));
     }
     if args.write {
         if !args.allow_dirty {
-            refuse_dirty(&workspace, &results)?;
+            refuse_dirty(&workspace, &modified(session.proposals()))?;
         }
         let written = session.write();
         for err in written.failed {
@@ -281,11 +330,12 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
         }
     } else {
         if args.format == Format::Text {
-            let changes = session.changes();
+            let changes = preview.changes();
             for change in &changes {
                 let _ = stdout.write_all(review::diff::render(change, color).as_bytes());
             }
-            if !quiet && let Some(legend) = legend(&changes, &results) {
+            let agent_label = agent.as_ref().map(|a| a.label);
+            if !quiet && let Some(legend) = legend(&changes, &results, agent_label) {
                 let _ = writeln!(stdout, "{legend}\n");
             }
         }
@@ -420,36 +470,55 @@ fn session(results: &[FileResult], engine: &Engine, cwd: Option<&Path>) -> Sessi
     session
 }
 
-/// Files with uncommitted changes among those `--write` would change.
-fn refuse_dirty(workspace: &Workspace, results: &[FileResult]) -> Result<(), FixError> {
+/// The files a write would modify (absolute path, as displayed): the dirty check's
+/// input.
+fn modified(proposals: &[Proposal]) -> Vec<(PathBuf, String)> {
+    proposals
+        .iter()
+        .filter(|p| matches!(p.change, Kind::Modify { .. }))
+        .map(|p| (p.path.clone(), p.display.clone()))
+        .collect()
+}
+
+/// Files with uncommitted changes among `files` (those `--write` would change).
+fn refuse_dirty(workspace: &Workspace, files: &[(PathBuf, String)]) -> Result<(), FixError> {
     let mut dirty = Vec::new();
     for (index, worktree) in workspace.worktrees.iter().enumerate() {
-        let files: Vec<PathBuf> = results
+        // Each file belongs to the innermost worktree holding it.
+        let mine: Vec<&(PathBuf, String)> = files
             .iter()
-            .filter(|r| r.file.worktree == index && matches!(r.outcome, Outcome::Changed { .. }))
-            .map(|r| r.file.path.clone())
+            .filter(|(path, _)| {
+                workspace
+                    .worktrees
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, w)| path.starts_with(&w.root))
+                    .max_by_key(|(_, w)| w.root.as_os_str().len())
+                    .is_some_and(|(i, _)| i == index)
+            })
             .collect();
+        let paths: Vec<PathBuf> = mine.iter().map(|(p, _)| p.clone()).collect();
         // Without git there is nothing committed to compare with (and nothing to lose
         // that git would keep); in a repository, a check that cannot run refuses.
-        if worktree.kind == crate::workspace::WorktreeKind::Plain || files.is_empty() {
+        if worktree.kind == crate::workspace::WorktreeKind::Plain || paths.is_empty() {
             continue;
         }
         let found =
-            git::dirty_files(&worktree.root, &files).map_err(|reason| FixError::DirtyCheck {
+            git::dirty_files(&worktree.root, &paths).map_err(|reason| FixError::DirtyCheck {
                 worktree: worktree.path.clone(),
                 reason,
             })?;
         dirty.extend(
-            results
-                .iter()
-                .filter(|r| found.contains(&r.file.path))
-                .map(|r| r.file.display.clone()),
+            mine.iter()
+                .filter(|(p, _)| found.contains(p))
+                .map(|(_, d)| d.clone()),
         );
     }
     if dirty.is_empty() {
         return Ok(());
     }
     dirty.sort();
+    dirty.dedup();
     let list = dirty
         .iter()
         .map(|p| format!("  {p}"))
@@ -538,6 +607,9 @@ struct Summary {
     written: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     journal: Option<JournalSummary>,
+    /// `--agent`: the tasks, the files the agent changed, the edits dropped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agent: Option<super::fix_agent::AgentSummary>,
 }
 
 impl Summary {
@@ -576,6 +648,7 @@ impl Summary {
             failed: 0,
             written: None,
             journal: None,
+            agent: None,
         };
         let located = |path: &str, c: &Record| Located {
             path: path.to_owned(),
@@ -652,7 +725,11 @@ fn label(c: &Located) -> String {
 /// The names on the preview's hunk headers, each with what its fixes did here and whether
 /// any was unsafe: `rules: console (console → logger), focused-test (unfocus, unsafe),
 /// import (imports the fixes need)`. `None` when no hunk names anything.
-fn legend(changes: &[review::FileChange], results: &[FileResult]) -> Option<String> {
+fn legend(
+    changes: &[review::FileChange],
+    results: &[FileResult],
+    agent: Option<&'static str>,
+) -> Option<String> {
     // An unsafe fix's edits are labelled `<rule> (unsafe)` on the headers.
     let mut shown: Vec<&str> = Vec::new();
     for change in changes {
@@ -668,10 +745,13 @@ fn legend(changes: &[review::FileChange], results: &[FileResult]) -> Option<Stri
         .map(|id| {
             let what = if *id == crate::edit::imports::RULE_ID {
                 vec!["imports the fixes need"]
+            } else if Some(*id) == agent {
+                vec!["edits for findings that need judgement"]
             } else {
                 Vec::new()
             };
-            (*id, what, false)
+            // The agent's edits are unsafe: written only with --unsafe-fixes or -i.
+            (*id, what, Some(*id) == agent)
         })
         .collect();
     for r in results {
@@ -833,6 +913,9 @@ fn print_summary(out: &mut dyn Write, s: &Summary, format: Format, color: bool, 
             );
         }
     }
+    if let Some(agent) = &s.agent {
+        print_agent(out, agent, s.written.is_some());
+    }
     if !s.unfixed.is_empty() {
         let _ = writeln!(out, "\nnot fixed:");
         for u in &s.unfixed {
@@ -884,4 +967,90 @@ fn print_summary(out: &mut dyn Write, s: &Summary, format: Format, color: bool, 
     } else if s.files_changed > 0 {
         let _ = writeln!(out, "\nnothing was written; run with --write to apply");
     }
+}
+
+/// The agent's part of the summary: its tasks, the files it changed and whether they
+/// are written, and the edits dropped.
+fn print_agent(out: &mut dyn Write, agent: &super::fix_agent::AgentSummary, written: bool) {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let finished = agent
+        .tasks
+        .iter()
+        .filter(|t| t.outcome == "finished")
+        .count();
+    let turns: u64 = agent.tasks.iter().map(|t| t.turns).sum();
+    let tokens: u64 = agent.tasks.iter().map(|t| t.tokens).sum();
+    let cost: f64 = agent.tasks.iter().map(|t| t.cost).sum();
+    let _ = writeln!(
+        out,
+        "\nagent ({}): {}, {finished} finished; {}, {tokens} tokens, ${cost:.4}",
+        agent.model,
+        plural(agent.tasks.len(), "task"),
+        plural(turns as usize, "turn"),
+    );
+    for t in agent.tasks.iter().filter(|t| t.outcome != "finished") {
+        let _ = writeln!(
+            out,
+            "  {}: {}: {}",
+            t.label,
+            t.outcome,
+            t.error.as_deref().unwrap_or("")
+        );
+    }
+    if !agent.files.is_empty() {
+        let files = format!(
+            "agent edits in {}: {}",
+            plural(agent.files.len(), "file"),
+            agent.files.join(", ")
+        );
+        let _ = match (agent.applied, written) {
+            (true, true) => writeln!(out, "{files} (unsafe; written with --unsafe-fixes)"),
+            (true, false) => writeln!(out, "{files} (unsafe; included with --unsafe-fixes)"),
+            (false, _) => writeln!(
+                out,
+                "{files} (unsafe: in the preview, not written; apply them with --write \
+                 --unsafe-fixes, or review them with -i)"
+            ),
+        };
+    }
+    for d in &agent.dropped {
+        let _ = writeln!(out, "  dropped: {}: {}", d.path, d.message);
+    }
+}
+
+/// Every finding left for judgement, as a task for the agent, in path and line order.
+fn handovers(results: &[FileResult], workspace: &Workspace) -> Vec<super::fix_agent::Handover> {
+    let mut out = Vec::new();
+    for r in results {
+        let judgements = match &r.outcome {
+            Outcome::Unchanged { judgements, .. } => judgements,
+            Outcome::Changed { fix, .. } | Outcome::Refused { fix, .. } => &fix.judgements,
+            Outcome::Skipped(_) | Outcome::Failed(_) => continue,
+        };
+        let Some(worktree) = workspace.worktrees.get(r.file.worktree) else {
+            continue;
+        };
+        let Ok(rel) = r.file.path.strip_prefix(&worktree.root) else {
+            continue;
+        };
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        for j in judgements {
+            out.push(super::fix_agent::Handover {
+                path: r.file.path.clone(),
+                root: worktree.root.clone(),
+                task: crate::agent::judgement::JudgementTask {
+                    path: rel.clone(),
+                    line: j.position.line,
+                    column: j.position.column,
+                    rule: j.rule,
+                    group: j.group.clone(),
+                    reason: j.reason.as_deref().unwrap_or("").to_owned(),
+                },
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        (&a.task.path, a.task.line, a.task.column).cmp(&(&b.task.path, b.task.line, b.task.column))
+    });
+    out
 }

@@ -182,6 +182,7 @@ pub enum Command {
 }
 
 mod fix;
+mod fix_agent;
 mod scan;
 mod test;
 mod verify;

@@ -1,6 +1,8 @@
 //! `dash undo`: restores the files of the last `--write` (any command) from the
 //! journal under the worktree's git dir, byte for byte and mode for mode, refusing
-//! each file changed since; `--list` shows the recorded writes.
+//! each file changed since; `--turn` restores every write of the newest agent turn
+//! (an agent journals each edit as it makes it, so a turn is several entries);
+//! `--list` shows the recorded writes.
 
 use std::io::{IsTerminal, Write};
 
@@ -24,6 +26,10 @@ pub struct UndoArgs {
     /// List the recorded writes, newest first, instead of undoing one.
     #[arg(long, conflicts_with = "id")]
     pub list: bool,
+    /// Undo every write of the newest agent turn (`dash agent` in auto-edit or
+    /// full-auto mode records each edit as it is made), newest first.
+    #[arg(long, conflicts_with_all = ["id", "list"])]
+    pub turn: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -60,12 +66,41 @@ pub fn run(args: &UndoArgs, global: &GlobalArgs) -> miette::Result<Exit> {
         let _ = stdout.flush();
         return Ok(Exit::Clean);
     }
-    let undone = super::with_threads(global.threads, || {
-        journal::undo(&journal, args.id.as_deref())
-    })?;
-    print_undone(&mut stdout, &undone, args.format, global.quiet, color);
+    let undone: Vec<Undone> = if args.turn {
+        super::with_threads(global.threads, || journal::undo_turn(&journal))?
+    } else {
+        vec![super::with_threads(global.threads, || {
+            journal::undo(&journal, args.id.as_deref())
+        })?]
+    };
+    if args.turn && args.format == Format::Json {
+        // One document for the turn: its entries, newest first.
+        let doc = TurnJson {
+            schema: "dash.undo.turn",
+            version: 1,
+            turn: undone
+                .first()
+                .and_then(|u| u.entry.turn.as_deref())
+                .unwrap_or_default(),
+            entries: undone.iter().map(undo_json).collect(),
+        };
+        let _ = writeln!(
+            stdout,
+            "{}",
+            serde_json::to_string_pretty(&doc).expect("undo serializes")
+        );
+    } else {
+        for one in &undone {
+            print_undone(&mut stdout, one, args.format, global.quiet, color);
+        }
+    }
     let _ = stdout.flush();
-    let failed = |pred: fn(&UndoOutcome) -> bool| undone.files.iter().any(|f| pred(&f.outcome));
+    let failed = |pred: fn(&UndoOutcome) -> bool| {
+        undone
+            .iter()
+            .flat_map(|u| &u.files)
+            .any(|f| pred(&f.outcome))
+    };
     Ok(if failed(|o| matches!(o, UndoOutcome::Failed(_))) {
         Exit::Partial
     } else if failed(|o| matches!(o, UndoOutcome::Refused(_))) {
@@ -88,6 +123,8 @@ struct ListEntry<'a> {
     time: &'a str,
     command: String,
     state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    turn: Option<&'a str>,
     files: Vec<ListFile<'a>>,
 }
 
@@ -111,6 +148,7 @@ fn print_list(out: &mut dyn Write, entries: &[journal::Entry], format: Format, c
                     time: &e.time,
                     command: e.command_line(),
                     state: e.state.as_str(),
+                    turn: e.turn.as_deref(),
                     files: e
                         .files
                         .iter()
@@ -140,9 +178,14 @@ fn print_list(out: &mut dyn Write, entries: &[journal::Entry], format: Format, c
         } else {
             entry.id.clone()
         };
+        let turn = entry
+            .turn
+            .as_deref()
+            .map(|t| format!("  (turn {t})"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "{id}  {:<13} {}  {}",
+            "{id}  {:<13} {}  {}{turn}",
             entry.state.as_str(),
             entry.time,
             entry.command_line()
@@ -163,6 +206,26 @@ fn print_list(out: &mut dyn Write, entries: &[journal::Entry], format: Format, c
 }
 
 #[derive(Serialize)]
+struct TurnJson<'a> {
+    schema: &'static str,
+    version: u32,
+    turn: &'a str,
+    entries: Vec<UndoJson<'a>>,
+}
+
+fn undo_json(undone: &Undone) -> UndoJson<'_> {
+    let entry = &undone.entry;
+    UndoJson {
+        schema: "dash.undo",
+        version: 1,
+        id: &entry.id,
+        command: entry.command_line(),
+        state: entry.state.as_str(),
+        files: &undone.files,
+    }
+}
+
+#[derive(Serialize)]
 struct UndoJson<'a> {
     schema: &'static str,
     version: u32,
@@ -176,14 +239,7 @@ fn print_undone(out: &mut dyn Write, undone: &Undone, format: Format, quiet: boo
     use owo_colors::OwoColorize;
     let entry = &undone.entry;
     if format == Format::Json {
-        let doc = UndoJson {
-            schema: "dash.undo",
-            version: 1,
-            id: &entry.id,
-            command: entry.command_line(),
-            state: entry.state.as_str(),
-            files: &undone.files,
-        };
+        let doc = undo_json(undone);
         let _ = writeln!(
             out,
             "{}",

@@ -30,7 +30,7 @@ mod undo;
 
 pub use id::{format_id, parse_id, rfc3339};
 pub use record::{Planned, Recorded, Recording};
-pub use undo::{FileUndo, UndoError, UndoOutcome, Undone, undo};
+pub use undo::{FileUndo, UndoError, UndoOutcome, Undone, undo, undo_turn};
 
 use std::fs;
 use std::io::{self, Write};
@@ -183,6 +183,11 @@ pub struct Entry {
     /// When `dash undo` last touched the entry (RFC 3339, UTC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undone: Option<String>,
+    /// The agent turn that made the write (`<run>/<turn>`), when an agent did: each of
+    /// its edits is an entry of its own (written as it is made), and `dash undo --turn`
+    /// undoes the entries of the newest turn together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turn: Option<String>,
 }
 
 pub const SCHEMA: &str = "dash.journal";

@@ -58,7 +58,12 @@ impl Recording {
     /// Records every planned file as a `pending` entry in the journal of its worktree,
     /// with the bytes before stored as blobs, before anything is written. On error
     /// the entries made so far are removed and nothing may be written.
-    pub fn begin(files: &[Planned<'_>], command: Vec<String>) -> Result<Recording, JournalError> {
+    /// `turn`: the agent turn making the write, if an agent is (see [`Entry::turn`]).
+    pub fn begin(
+        files: &[Planned<'_>],
+        command: Vec<String>,
+        turn: Option<&str>,
+    ) -> Result<Recording, JournalError> {
         let mut by_top: HashMap<PathBuf, Option<usize>> = HashMap::new();
         let mut groups: Vec<Group> = Vec::new();
         let mut unjournaled = Vec::new();
@@ -81,6 +86,7 @@ impl Recording {
                                 state: State::Pending,
                                 files: Vec::new(),
                                 undone: None,
+                                turn: turn.map(str::to_owned),
                             },
                             planned: Vec::new(),
                         });

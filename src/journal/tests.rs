@@ -133,7 +133,7 @@ fn the_entry_is_pending_on_disk_before_any_file_is_written() {
         before: Some(b"a\n"),
         after: &after,
     }];
-    let recording = Recording::begin(&planned, vec!["dash".into(), "x".into()]).unwrap();
+    let recording = Recording::begin(&planned, vec!["dash".into(), "x".into()], None).unwrap();
     let journal = journal(&root);
     let entries = journal.entries().unwrap();
     assert_eq!(entries[0].state, State::Pending);
@@ -283,7 +283,7 @@ fn a_write_that_died_halfway_is_undone_from_its_pending_entry() {
             after: &b_after,
         },
     ];
-    let recording = Recording::begin(&planned, vec!["dash".into()]).unwrap();
+    let recording = Recording::begin(&planned, vec!["dash".into()], None).unwrap();
     crate::edit::write_if_unchanged(&a, b"a\n", &a_after).unwrap();
     // The process dies here: b.ts never written, the entry never finished.
     drop(recording);
@@ -337,6 +337,7 @@ fn ids_stay_ordered_when_the_clock_steps_back() {
         state: State::Undone,
         files: Vec::new(),
         undone: None,
+        turn: None,
     };
     journal.save(&future, true).unwrap();
     let id = write(vec![modify(&root, "a.ts", "b\n")]);
@@ -433,6 +434,7 @@ fn command_lines_are_quoted_to_be_typed_back() {
         state: State::Done,
         files: Vec::new(),
         undone: None,
+        turn: None,
     };
     assert_eq!(entry.command_line(), r"dash fix 'my dir' 'it'\''s'");
 }
@@ -467,4 +469,62 @@ fn a_damaged_entry_does_not_stop_new_writes_from_being_recorded_after_it() {
     .unwrap();
     let id = write(vec![modify(&root, "a.ts", "b\n")]);
     assert_eq!(id, "29990101-000000-000001");
+}
+
+/// Writes the proposals as part of an agent turn; returns the entry id.
+fn write_in_turn(turn: &str, proposals: Vec<Proposal>) -> String {
+    let mut session = Session::new();
+    session.in_turn(turn);
+    for p in proposals {
+        session.propose(p);
+    }
+    let written = session.write();
+    assert!(written.failed.is_empty(), "{:?}", written.failed);
+    written.journal.ids[0].clone()
+}
+
+#[test]
+fn undo_turn_undoes_the_newest_turns_entries_together_and_nothing_before() {
+    let (_dir, root) = repo(&[("a.ts", b"a0\n"), ("b.ts", b"b0\n")]);
+    let journal = journal(&root);
+    // A fix, then turn 1 (one edit), then turn 2 (two edits and a new file).
+    write(vec![modify(&root, "a.ts", "a1\n")]);
+    write_in_turn("run/1", vec![modify(&root, "b.ts", "b1\n")]);
+    write_in_turn("run/2", vec![modify(&root, "a.ts", "a2\n")]);
+    write_in_turn("run/2", vec![modify(&root, "b.ts", "b2\n")]);
+    write_in_turn("run/2", vec![create(&root, "c/new.ts", "c\n")]);
+    let entries = journal.entries().unwrap();
+    assert_eq!(entries.last().unwrap().turn.as_deref(), Some("run/2"));
+
+    let undone = undo_turn(&journal).unwrap();
+    assert_eq!(undone.len(), 3);
+    assert!(undone.iter().all(Undone::complete));
+    assert_eq!(fs::read(root.join("a.ts")).unwrap(), b"a1\n");
+    assert_eq!(fs::read(root.join("b.ts")).unwrap(), b"b1\n");
+    assert!(!root.join("c").exists());
+
+    let undone = undo_turn(&journal).unwrap();
+    assert_eq!(undone.len(), 1);
+    assert_eq!(fs::read(root.join("b.ts")).unwrap(), b"b0\n");
+    // Then the newest is the fix's write, which is not a turn.
+    assert!(matches!(
+        undo_turn(&journal),
+        Err(UndoError::NotATurn { .. })
+    ));
+    assert_eq!(fs::read(root.join("a.ts")).unwrap(), b"a1\n");
+}
+
+#[test]
+fn undo_turn_stops_at_an_entry_it_cannot_undo_completely() {
+    let (_dir, root) = repo(&[("a.ts", b"a0\n"), ("b.ts", b"b0\n")]);
+    let journal = journal(&root);
+    write_in_turn("run/1", vec![modify(&root, "a.ts", "a1\n")]);
+    write_in_turn("run/1", vec![modify(&root, "b.ts", "b1\n")]);
+    // Someone changed b.ts since: the newest entry is refused, the one before kept.
+    fs::write(root.join("b.ts"), "mine\n").unwrap();
+    let undone = undo_turn(&journal).unwrap();
+    assert_eq!(undone.len(), 1);
+    assert!(!undone[0].complete());
+    assert_eq!(fs::read(root.join("a.ts")).unwrap(), b"a1\n");
+    assert_eq!(fs::read(root.join("b.ts")).unwrap(), b"mine\n");
 }

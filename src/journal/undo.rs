@@ -88,6 +88,14 @@ pub enum UndoError {
         )
     )]
     OutOfOrder { id: String, newer: String },
+    #[error("the newest write, {id} ({command}), is not an agent's turn")]
+    #[diagnostic(
+        code(dash::undo::not_a_turn),
+        help(
+            "`dash undo` undoes it; --turn undoes the writes of the newest agent turn (`dash agent --approval auto-edit` or full-auto) together"
+        )
+    )]
+    NotATurn { id: String, command: String },
     #[error(transparent)]
     #[diagnostic(transparent)]
     Journal(#[from] JournalError),
@@ -100,6 +108,45 @@ impl crate::exit::HasExit for UndoError {
             _ => crate::exit::Exit::Usage,
         }
     }
+}
+
+/// Undoes the writes of the newest agent turn as one unit: the newest entry not undone
+/// must carry a turn, and it and the entries before it of the same turn (recorded one
+/// after another) are undone newest first. Stops at the first entry not undone
+/// completely: what it refused is named, and the entries before it stay as they are
+/// (undoing them under a file left changed would restore an older state over it);
+/// `dash undo --turn` continues once the refused files are dealt with.
+pub fn undo_turn(journal: &Journal) -> Result<Vec<Undone>, UndoError> {
+    let entries = journal.entries()?;
+    let open: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| e.state != State::Undone)
+        .collect();
+    let newest = open.last().ok_or_else(|| UndoError::Nothing {
+        dir: journal.dir.clone(),
+    })?;
+    let Some(turn) = newest.turn.clone() else {
+        return Err(UndoError::NotATurn {
+            id: newest.id.clone(),
+            command: newest.command_line(),
+        });
+    };
+    let ids: Vec<String> = open
+        .iter()
+        .rev()
+        .take_while(|e| e.turn.as_deref() == Some(turn.as_str()))
+        .map(|e| e.id.clone())
+        .collect();
+    let mut undone = Vec::with_capacity(ids.len());
+    for id in ids {
+        let one = undo(journal, Some(&id))?;
+        let complete = one.complete();
+        undone.push(one);
+        if !complete {
+            break;
+        }
+    }
+    Ok(undone)
 }
 
 /// Undoes the entry `id` (default: the newest not undone) if it is the newest not

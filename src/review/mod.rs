@@ -7,6 +7,7 @@
 
 pub mod diff;
 pub mod interactive;
+pub mod merge;
 pub mod patch;
 mod session;
 

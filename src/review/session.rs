@@ -68,6 +68,8 @@ pub struct Session {
     proposals: Vec<Proposal>,
     /// Where writing is allowed (canonical folders); empty: not confined.
     roots: Vec<PathBuf>,
+    /// The agent turn whose write this is, recorded in the journal entry.
+    turn: Option<String>,
 }
 
 /// What writing a session did.
@@ -102,7 +104,14 @@ impl Session {
         Session {
             proposals: Vec::new(),
             roots: self.roots.clone(),
+            turn: self.turn.clone(),
         }
+    }
+
+    /// Records the write as part of an agent turn (`<run>/<turn>`), so `dash undo
+    /// --turn` undoes it with the turn's other writes.
+    pub fn in_turn(&mut self, turn: impl Into<String>) {
+        self.turn = Some(turn.into());
     }
 
     pub fn propose(&mut self, proposal: Proposal) {
@@ -137,7 +146,10 @@ impl Session {
     pub fn write(&self) -> Written {
         if !self.roots.is_empty() {
             let mut outside = Vec::new();
-            let mut inside = Session::new();
+            let mut inside = Session {
+                turn: self.turn.clone(),
+                ..Session::new()
+            };
             for proposal in &self.proposals {
                 let real = real_location(&proposal.path);
                 if self.roots.iter().any(|root| real.starts_with(root)) {
@@ -197,13 +209,14 @@ impl Session {
                 after,
             })
             .collect();
-        let recording = match Recording::begin(&planned, journal::command_line()) {
-            Ok(recording) => recording,
-            Err(err) => {
-                written.journal.error = Some(err);
-                return written;
-            }
-        };
+        let recording =
+            match Recording::begin(&planned, journal::command_line(), self.turn.as_deref()) {
+                Ok(recording) => recording,
+                Err(err) => {
+                    written.journal.error = Some(err);
+                    return written;
+                }
+            };
         let mut done = vec![false; self.proposals.len()];
         self.write_files(&after, &mut done, &mut written);
         written.journal = recording.finish(&done);
