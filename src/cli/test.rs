@@ -6,9 +6,10 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use super::{Exit, GlobalArgs};
-use crate::testrun::classify::{self, Input};
+use crate::testrun::classify::{self, Failure, Input};
 use crate::testrun::report::{self, Counts, RunnerInfo, TestReport};
-use crate::testrun::{self, Kind, Selection};
+use crate::testrun::results::FileResult;
+use crate::testrun::{self, Kind, RunOptions, Selection};
 use crate::workspace::display_path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -51,6 +52,18 @@ pub struct TestArgs {
     /// Run only the test files matching these globs (relative to the project).
     #[arg(long, value_name = "GLOB", num_args = 1..)]
     pub files: Vec<String>,
+    /// Rerun each failing file up to N times (flaky: passes on some) and each test that
+    /// failed every time alone up to N times (leak: passes alone); 0 turns reruns off.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub reruns: u32,
+    /// End a run that takes longer than this many seconds (its process group is killed).
+    /// A runner still running 5 s after writing its results is always ended.
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+    /// Run through this command (e.g. "npm test --"), dash's reporter flags appended,
+    /// instead of starting the runner with node.
+    #[arg(long, value_name = "COMMAND")]
+    pub command: Option<String>,
     #[command(flatten)]
     pub project: super::ProjectArgs,
 }
@@ -89,22 +102,24 @@ pub fn run(args: &TestArgs, global: &GlobalArgs) -> miette::Result<Exit> {
     if !args.files.is_empty() {
         selection.files = matching_files(&root, &args.files)?;
     }
-    let outcome = testrun::run_selected(&runner, false, &selection)?;
-    let files = testrun::results::parse_files(&outcome.report).map_err(|reason| {
-        testrun::TestRunError::BadReport {
-            command: outcome.command.clone(),
-            what: "JSON report",
-            reason,
-        }
-    })?;
+    let flags = testrun::script_flags(&root, runner.kind);
+    let options = RunOptions {
+        timeout: args
+            .timeout
+            .map(|s| std::time::Duration::from_secs_f64(s.max(0.0))),
+        command: args.command.clone(),
+        script_args: flags.runner_args,
+        node_options: flags.node_options,
+        ..RunOptions::default()
+    };
+    let outcome = testrun::run_with(&runner, false, &selection, &options)?;
     let root_text = root.to_string_lossy().into_owned();
-    let source = |rel: &str| std::fs::read_to_string(root.join(rel)).ok();
-    let failures = classify::classify(&Input {
-        root: &root_text,
-        files: &files,
-        text: &outcome.output,
-        source: &source,
-    });
+    let (_, mut failures) = classified(&outcome, &root)?;
+    testrun::rerun::rerun(&mut failures, args.reruns, &root_text, &mut |selection| {
+        let outcome = testrun::run_with(&runner, false, selection, &options)?;
+        let (files, failures) = classified(&outcome, &root)?;
+        Ok(testrun::rerun::Rerun { files, failures })
+    })?;
     let results = &outcome.results;
     let report = TestReport::new(
         RunnerInfo {
@@ -141,6 +156,30 @@ pub fn run(args: &TestArgs, global: &GlobalArgs) -> miette::Result<Exit> {
     } else {
         Exit::Findings
     })
+}
+
+/// Every file and test of a run's report, and its failures classified.
+fn classified(
+    outcome: &testrun::Outcome,
+    root: &Path,
+) -> Result<(Vec<FileResult>, Vec<Failure>), testrun::TestRunError> {
+    let files = testrun::results::parse_files(&outcome.report).map_err(|reason| {
+        testrun::TestRunError::BadReport {
+            command: outcome.command.clone(),
+            what: "JSON report",
+            reason,
+        }
+    })?;
+    let root_text = root.to_string_lossy();
+    let source = |rel: &str| std::fs::read_to_string(root.join(rel)).ok();
+    let mut failures = classify::classify(&Input {
+        root: &root_text,
+        files: &files,
+        text: &outcome.output,
+        source: &source,
+    });
+    classify::ended_early(outcome.ended, &mut failures);
+    Ok((files, failures))
 }
 
 /// The files under `root` (outside node_modules and hidden folders) that match a glob,

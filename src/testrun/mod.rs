@@ -11,6 +11,7 @@ pub mod classify;
 pub mod coverage;
 pub mod detect;
 pub mod report;
+pub mod rerun;
 pub mod results;
 pub mod run;
 
@@ -19,8 +20,8 @@ use std::path::PathBuf;
 use miette::Diagnostic;
 use thiserror::Error;
 
-pub use detect::{Kind, Runner, detect, detect_as};
-pub use run::{Outcome, Selection, run, run_selected};
+pub use detect::{Kind, Runner, ScriptFlags, detect, detect_as, script_flags};
+pub use run::{Ended, Outcome, RunOptions, Selection, run, run_selected, run_with};
 
 #[derive(Debug, Error, Diagnostic)]
 pub enum TestRunError {

@@ -86,7 +86,9 @@ fn place(failure: &Failure, show: &dyn Fn(&str) -> String) -> String {
 }
 
 fn test_name(failure: &Failure) -> String {
-    if failure.test.is_empty() {
+    if failure.file.is_none() {
+        String::new()
+    } else if failure.test.is_empty() {
         "(the file could not run)".into()
     } else {
         failure.test.join(" › ")
@@ -237,6 +239,7 @@ mod tests {
                 }),
                 endpoint: Some("127.0.0.1:1".into()),
                 reported_as: None,
+                reruns: None,
             }],
         )
     }
