@@ -201,3 +201,117 @@ fn a_run_past_the_timeout_is_ended() {
         assert!(start.elapsed() < Duration::from_secs(30), "{runner}");
     }
 }
+
+/// An ESM suite whose `test` script sets `--experimental-vm-modules` and a `--config`
+/// that selects only `unit/`: dash keeps both when it starts jest itself, and
+/// `--command "npm test --"` runs through the script.
+#[test]
+fn the_test_scripts_flags_and_command_are_used() {
+    let (_dir, root) = runner_project(
+        "jest29",
+        &[
+            (
+                "package.json",
+                "{ \"private\": true, \"type\": \"module\", \"scripts\": { \"test\": \"NODE_OPTIONS=--experimental-vm-modules jest --config jest.unit.config.json\" } }\n",
+            ),
+            (
+                "jest.unit.config.json",
+                "{ \"testMatch\": [\"**/unit/**/*.test.js\"], \"transform\": {} }\n",
+            ),
+            ("add.js", "export const add = (a, b) => a + b;\n"),
+            // Top-level await: only an ES module loads.
+            (
+                "unit/add.test.js",
+                "import { expect, test } from '@jest/globals';\nconst { add } = await import('../add.js');\ntest('adds', () => {\n  expect(add(1, 1)).toBe(2);\n});\ntest('adds wrong', () => {\n  expect(add(1, 1)).toBe(3);\n});\n",
+            ),
+            (
+                "other.test.js",
+                "test('is not a unit test', () => {\n  expect(1).toBe(2);\n});\n",
+            ),
+        ],
+    );
+    let doc = json_run(&root, &["--reruns", "0"], 1);
+    assert_eq!(
+        summary(&doc),
+        ["unit/add.test.js|adds wrong|assertion"],
+        "{doc:#}"
+    );
+    assert_eq!(doc["tests"]["passed"], 1);
+    assert!(
+        doc["command"]
+            .as_str()
+            .unwrap()
+            .starts_with("NODE_OPTIONS=--experimental-vm-modules npx jest --ci --json"),
+        "{}",
+        doc["command"]
+    );
+    assert!(
+        doc["command"]
+            .as_str()
+            .unwrap()
+            .contains("--config jest.unit.config.json")
+    );
+
+    let doc = json_run(&root, &["--reruns", "1", "--command", "npm test --"], 1);
+    assert_eq!(
+        doc["command"],
+        "npm test -- --ci --json --outputFile=<tmp> --testLocationInResults"
+    );
+    assert_eq!(
+        summary(&doc),
+        ["unit/add.test.js|adds wrong|assertion"],
+        "{doc:#}"
+    );
+    // The reruns go through the command too: one rerun of the file, one alone.
+    assert_eq!(doc["failures"][0]["reruns"]["inFile"]["runs"], 2);
+    assert_eq!(doc["failures"][0]["reruns"]["alone"]["runs"], 1);
+}
+
+/// An npm workspace: one run per package that has tests, each with its own runner.
+#[test]
+fn a_workspace_is_one_run_per_package() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    support::write(
+        &root.join("package.json"),
+        "{ \"private\": true, \"workspaces\": [\"packages/*\"], \"scripts\": { \"test\": \"npm test --workspaces\" } }\n",
+    );
+    let (_a_dir, a) = runner_project(
+        "jest29",
+        &[(
+            "math.test.js",
+            "test('adds', () => {\n  expect(1 + 1).toBe(3);\n});\n",
+        )],
+    );
+    let (_b_dir, b) = runner_project(
+        "vitest3",
+        &[(
+            "ok.test.js",
+            "import { expect, test } from 'vitest';\ntest('ok', () => {\n  expect(1).toBe(1);\n});\n",
+        )],
+    );
+    std::fs::create_dir_all(root.join("packages")).unwrap();
+    std::fs::rename(&a, root.join("packages/a")).unwrap();
+    std::fs::rename(&b, root.join("packages/b")).unwrap();
+    support::write(
+        &root.join("packages/docs/package.json"),
+        "{ \"scripts\": { \"build\": \"x\" } }\n",
+    );
+
+    let doc = json_run(&root, &["--reruns", "0"], 1);
+    let packages = doc["packages"].as_array().unwrap();
+    assert_eq!(packages.len(), 2, "{doc:#}");
+    assert_eq!(packages[0]["runner"]["name"], "jest");
+    assert_eq!(summary(&packages[0]), ["math.test.js|adds|assertion"]);
+    assert_eq!(packages[1]["runner"]["name"], "vitest");
+    assert_eq!(packages[1]["passed"], true);
+    assert_eq!(doc["passed"], false);
+
+    let out = dash(&root).args(["test", "--reruns", "0"]).assert().code(1);
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(
+        text.starts_with("== packages/a ==\npackages/a/math.test.js:1  adds\n"),
+        "{text}"
+    );
+    assert!(text.contains("== packages/b ==\nvitest 3.2"), "{text}");
+}

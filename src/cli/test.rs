@@ -92,17 +92,79 @@ pub fn run(args: &TestArgs, global: &GlobalArgs) -> miette::Result<Exit> {
     let config = crate::config::Config::load(global.config.as_deref(), &args.path)?;
     let root = super::project_root(&config, paths);
     let root = std::fs::canonicalize(&root).unwrap_or(root);
+    // A workspace root that does not run the suite itself: one run per package with tests.
+    let packages = if args.files.is_empty() {
+        testrun::workspaces::packages(&root)
+    } else {
+        None
+    };
+    let cwd = std::env::current_dir()
+        .ok()
+        .and_then(|d| std::fs::canonicalize(d).ok());
+    let color = super::color_enabled(global.color, std::io::stdout().is_terminal());
+    let render = |report: &TestReport, package: &Path| {
+        let show = |rel: &str| display_path(&package.join(rel), cwd.as_deref());
+        match args.format {
+            Format::Text => report::text(report, color, global.quiet, &show),
+            Format::Json => report::json(report),
+            Format::Github => report::github(report, global.quiet, &show),
+        }
+    };
+    let rendered;
+    let passed;
+    match packages {
+        None => {
+            let report = test_package(&root, args)?;
+            rendered = render(&report, &root);
+            passed = report.passed;
+        }
+        Some(packages) => {
+            let mut reports = Vec::new();
+            for package in &packages {
+                reports.push(test_package(package, args)?);
+            }
+            passed = reports.iter().all(|r| r.passed);
+            rendered = match args.format {
+                Format::Json => report::json_packages(&reports),
+                _ => {
+                    let mut text = String::new();
+                    for (report, package) in reports.iter().zip(&packages) {
+                        if !global.quiet || !report.failures.is_empty() {
+                            text.push_str(&format!(
+                                "== {} ==\n",
+                                display_path(package, cwd.as_deref())
+                            ));
+                        }
+                        text.push_str(&render(report, package));
+                    }
+                    if packages.is_empty() && !global.quiet {
+                        text.push_str("no package of the workspace has tests\n");
+                    }
+                    text
+                }
+            };
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(rendered.as_bytes())
+        .and_then(|()| stdout.flush());
+    Ok(if passed { Exit::Clean } else { Exit::Findings })
+}
+
+/// Runs one package's suite, classifies its failures and reruns what reruns can tell.
+fn test_package(root: &Path, args: &TestArgs) -> miette::Result<TestReport> {
     let wanted = match args.runner {
         RunnerChoice::Auto => None,
         RunnerChoice::Jest => Some(Kind::Jest),
         RunnerChoice::Vitest => Some(Kind::Vitest),
     };
-    let runner = testrun::detect_as(&root, wanted)?;
+    let runner = testrun::detect_as(root, wanted)?;
     let mut selection = Selection::default();
     if !args.files.is_empty() {
-        selection.files = matching_files(&root, &args.files)?;
+        selection.files = matching_files(root, &args.files)?;
     }
-    let flags = testrun::script_flags(&root, runner.kind);
+    let flags = testrun::script_flags(root, runner.kind);
     let options = RunOptions {
         timeout: args
             .timeout
@@ -114,48 +176,28 @@ pub fn run(args: &TestArgs, global: &GlobalArgs) -> miette::Result<Exit> {
     };
     let outcome = testrun::run_with(&runner, false, &selection, &options)?;
     let root_text = root.to_string_lossy().into_owned();
-    let (_, mut failures) = classified(&outcome, &root)?;
+    let (_, mut failures) = classified(&outcome, root)?;
     testrun::rerun::rerun(&mut failures, args.reruns, &root_text, &mut |selection| {
         let outcome = testrun::run_with(&runner, false, selection, &options)?;
-        let (files, failures) = classified(&outcome, &root)?;
+        let (files, failures) = classified(&outcome, root)?;
         Ok(testrun::rerun::Rerun { files, failures })
     })?;
     let results = &outcome.results;
-    let report = TestReport::new(
+    Ok(TestReport::new(
         RunnerInfo {
             name: runner.kind.package(),
             version: runner.version.clone(),
         },
         outcome.command.clone(),
         outcome.status,
-        root_text.clone(),
+        root_text,
         Counts {
             passed: results.passed,
             failed: results.failed,
             skipped: results.skipped,
         },
         failures,
-    );
-
-    let cwd = std::env::current_dir()
-        .ok()
-        .and_then(|d| std::fs::canonicalize(d).ok());
-    let show = |rel: &str| display_path(&root.join(rel), cwd.as_deref());
-    let color = super::color_enabled(global.color, std::io::stdout().is_terminal());
-    let rendered = match args.format {
-        Format::Text => report::text(&report, color, global.quiet, &show),
-        Format::Json => report::json(&report),
-        Format::Github => report::github(&report, global.quiet, &show),
-    };
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout
-        .write_all(rendered.as_bytes())
-        .and_then(|()| stdout.flush());
-    Ok(if report.passed {
-        Exit::Clean
-    } else {
-        Exit::Findings
-    })
+    ))
 }
 
 /// Every file and test of a run's report, and its failures classified.

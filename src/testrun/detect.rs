@@ -118,7 +118,7 @@ fn choose(manifest: &serde_json::Value, installed: impl Fn(Kind) -> bool) -> Opt
 
 /// `script` runs `word` as a command (`jest`, `npx jest --ci`, `vitest run`), not as part
 /// of another word (`jest-junit`).
-fn mentions(script: &str, word: &str) -> bool {
+pub(super) fn mentions(script: &str, word: &str) -> bool {
     script
         .split(|c: char| c.is_whitespace() || matches!(c, '&' | '|' | ';' | '(' | ')' | '/'))
         .any(|token| token == word)

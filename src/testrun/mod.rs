@@ -14,6 +14,7 @@ pub mod report;
 pub mod rerun;
 pub mod results;
 pub mod run;
+pub mod workspaces;
 
 use std::path::PathBuf;
 

@@ -76,6 +76,19 @@ pub fn json(report: &TestReport) -> String {
     text
 }
 
+/// A workspace's runs, one report per package:
+/// `{"version":1,"packages":[<report>…],"passed"}` (each report as [`json`] prints it).
+pub fn json_packages(reports: &[TestReport]) -> String {
+    let doc = serde_json::json!({
+        "version": 1,
+        "packages": reports,
+        "passed": reports.iter().all(|r| r.passed),
+    });
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
 /// `file:line` of a failure, with `show` making a project path printable.
 fn place(failure: &Failure, show: &dyn Fn(&str) -> String) -> String {
     match (&failure.file, failure.line) {
