@@ -7,9 +7,12 @@
 //! found, cannot start, or writes no report is an error with the reason, so a gate built
 //! on it fails instead of passing on nothing.
 
+pub mod canary;
 pub mod classify;
 pub mod coverage;
 pub mod detect;
+pub mod prove;
+pub mod repair;
 pub mod report;
 pub mod rerun;
 pub mod results;

@@ -12,6 +12,7 @@ use owo_colors::OwoColorize;
 use serde::Serialize;
 
 use super::classify::{Class, Failure, counts};
+use super::prove::Repair;
 
 /// One run of `dash test`, classified.
 #[derive(Debug, Clone, Serialize)]
@@ -28,6 +29,9 @@ pub struct TestReport {
     pub failures: Vec<Failure>,
     /// No failure and the runner exited 0.
     pub passed: bool,
+    /// `--fix`: every candidate repair, kept (proven) or rolled back (with the reason).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub repairs: Vec<Repair>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -66,7 +70,22 @@ impl TestReport {
                 .collect(),
             failures,
             passed,
+            repairs: Vec::new(),
         }
+    }
+
+    /// Failures no kept repair covers (all of them without `--fix`).
+    pub fn left(&self) -> Vec<&Failure> {
+        self.failures
+            .iter()
+            .filter(|f| {
+                !self.repairs.iter().any(|r| {
+                    r.kept
+                        && f.file.as_deref() == Some(r.file.as_str())
+                        && r.tests.contains(&f.test)
+                })
+            })
+            .collect()
     }
 }
 
@@ -147,6 +166,45 @@ pub fn text(
         }
         out.push('\n');
     }
+    for repair in &report.repairs {
+        let tests: Vec<String> = repair
+            .tests
+            .iter()
+            .map(|t| {
+                if t.is_empty() {
+                    "(the file)".to_owned()
+                } else {
+                    t.join(" › ")
+                }
+            })
+            .collect();
+        let verdict = if repair.kept {
+            "repaired"
+        } else {
+            "not repaired"
+        };
+        let verdict = match (color, repair.kept) {
+            (false, _) => verdict.to_owned(),
+            (true, true) => verdict.green().to_string(),
+            (true, false) => verdict.yellow().to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "{verdict}: {}  {}",
+            show(&repair.file),
+            tests.join("; ")
+        );
+        if repair.repair != "none" {
+            let _ = writeln!(out, "  repair: {}", repair.repair);
+        }
+        if let Some(proof) = &repair.proof {
+            let _ = writeln!(out, "  proof: {proof}");
+        }
+        if let Some(reason) = &repair.reason {
+            let _ = writeln!(out, "  why: {reason}");
+        }
+        out.push('\n');
+    }
     if quiet {
         return out;
     }
@@ -184,6 +242,16 @@ pub fn text(
             report.failures.len(),
             if report.failures.len() == 1 { "" } else { "s" },
             per_class.join(", ")
+        );
+    }
+    if !report.repairs.is_empty() {
+        let kept = report.repairs.iter().filter(|r| r.kept).count();
+        let _ = writeln!(
+            out,
+            "repairs: {kept} proven, {} not; {} failure{} left",
+            report.repairs.len() - kept,
+            report.left().len(),
+            if report.left().len() == 1 { "" } else { "s" },
         );
     }
     out
