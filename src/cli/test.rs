@@ -1,14 +1,19 @@
-//! `dash test`: run the project's jest or vitest suite once, classify every failure
-//! (`testrun::classify`) and report it. Writes nothing in the project: the runner's
-//! reports go to a scratch folder.
+//! `dash test`: run the project's jest or vitest suite (once per workspace package),
+//! classify every failure (`testrun::classify`), rerun the failing files and tests to tell
+//! flaky and order-dependent failures apart (`testrun::rerun`), and report. With `--fix`,
+//! candidate repairs are proven in a canary copy (`testrun::prove`) and previewed;
+//! `--fix --write` writes the proven ones through `review::Session`. Without `--write`
+//! nothing in the project is written: the runner's reports go to a scratch folder.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use super::{Exit, GlobalArgs};
-use crate::testrun::classify::{self, Input};
+use crate::review::{self, Kind as ReviewKind, Proposal, Session};
+use crate::testrun::classify::{self, Failure, Input};
 use crate::testrun::report::{self, Counts, RunnerInfo, TestReport};
-use crate::testrun::{self, Kind, Selection};
+use crate::testrun::results::FileResult;
+use crate::testrun::{self, Kind, RunOptions, Selection};
 use crate::workspace::display_path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -30,13 +35,20 @@ pub enum RunnerChoice {
     after_help = "Each failure is classified, in this order: environment (a service or build that is\n\
 missing: the host and port are named), suite (the file cannot load: module resolution,\n\
 ESM/CJS, mock hoisting), done-callback, timeout, unawaited (an un-awaited assertion, a\n\
-floating rejection, async work left running), mock-misuse, assertion, error (an exception\n\
-that is not an assertion). A failure is placed by its stack frame, not by the test the runner\n\
-blames.\n\n\
-The suite runs once with the project's jest or vitest (node_modules/<runner>), its JSON\n\
-reporter and its text output; nothing in the project is written.\n\n\
-Examples:\n  dash test\n  dash test --files 'src/**/*.test.ts' --format github\n  dash test --format json > failures.json\n\n\
-Exit codes:\n  0  every test passed\n  1  a test failed, or the suite could not run\n  2  usage or configuration error"
+floating rejection, async work left running), leak (fails in its file, passes alone),\n\
+mock-misuse, assertion, error (an exception that is not an assertion), flaky (passes on a\n\
+rerun with no change). A failure is placed by its stack frame, not by the test the runner\n\
+blames. Reruns (--reruns) cover only the failing files and tests.\n\n\
+The suite runs with the project's jest or vitest (node_modules/<runner>, with the test\n\
+script's --config and node options), or through --command; a workspace root runs each\n\
+package with tests. A runner still running 5 s after writing its results is killed.\n\n\
+--fix tries repairs (the static test rules on the failing files, a test's own timeout raised\n\
+from what was observed) in a canary copy of the project, and keeps one only if its tests\n\
+pass on every rerun of the file, in order, and every test that passed still passes. It\n\
+never skips a test, adds retries, raises a global timeout, touches an assertion or a file\n\
+with an environment failure. --fix --write applies the proven repairs (`dash undo`).\n\n\
+Examples:\n  dash test\n  dash test --files 'src/**/*.test.ts' --format github\n  dash test --command 'npm test --'\n  dash test --fix            preview the proven repairs\n  dash test --fix --write    apply them\n\n\
+Exit codes:\n  0  every test passed (with --fix --write: every failure was repaired)\n  1  a test failed, or the suite could not run\n  2  usage or configuration error\n  3  --write: a repaired file could not be written"
 )]
 pub struct TestArgs {
     /// The project to test (the suite runs where its dash.toml, else package.json, is).
@@ -51,6 +63,25 @@ pub struct TestArgs {
     /// Run only the test files matching these globs (relative to the project).
     #[arg(long, value_name = "GLOB", num_args = 1..)]
     pub files: Vec<String>,
+    /// Rerun each failing file up to N times (flaky: passes on some) and each test that
+    /// failed every time alone up to N times (leak: passes alone); 0 turns reruns off.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub reruns: u32,
+    /// End a run that takes longer than this many seconds (its process group is killed).
+    /// A runner still running 5 s after writing its results is always ended.
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+    /// Run through this command (e.g. "npm test --"), dash's reporter flags appended,
+    /// instead of starting the runner with node.
+    #[arg(long, value_name = "COMMAND")]
+    pub command: Option<String>,
+    /// Try the repairs of the failures in a canary copy of the project, keep those that
+    /// pass every rerun, and show them as a diff. Writes nothing without --write.
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix: apply the proven repairs (journaled: `dash undo` restores them).
+    #[arg(long, requires = "fix")]
+    pub write: bool,
     #[command(flatten)]
     pub project: super::ProjectArgs,
 }
@@ -79,41 +110,220 @@ pub fn run(args: &TestArgs, global: &GlobalArgs) -> miette::Result<Exit> {
     let config = crate::config::Config::load(global.config.as_deref(), &args.path)?;
     let root = super::project_root(&config, paths);
     let root = std::fs::canonicalize(&root).unwrap_or(root);
+    // A workspace root that does not run the suite itself: one run per package with tests.
+    let packages = if args.files.is_empty() {
+        testrun::workspaces::packages(&root)
+    } else {
+        None
+    };
+    let cwd = std::env::current_dir()
+        .ok()
+        .and_then(|d| std::fs::canonicalize(d).ok());
+    let color = super::color_enabled(global.color, std::io::stdout().is_terminal());
+    let render = |report: &TestReport, package: &Path| {
+        let show = |rel: &str| display_path(&package.join(rel), cwd.as_deref());
+        match args.format {
+            Format::Text => report::text(report, color, global.quiet, &show),
+            Format::Json => report::json(report),
+            Format::Github => report::github(report, global.quiet, &show),
+        }
+    };
+    let engine = if args.fix {
+        let rules: Vec<String> = testrun::repair::TEST_RULES
+            .iter()
+            .map(|r| (*r).to_owned())
+            .collect();
+        let selected = crate::engine::select(&config, Some(&rules))?;
+        Some(crate::engine::Engine::prepare(
+            &selected,
+            &crate::rules::RunCx {
+                config: &config,
+                mode: crate::rules::Mode::Fix,
+                root: &root,
+                exact: false,
+            },
+        )?)
+    } else {
+        None
+    };
+    let single = packages.is_none();
+    let packages = packages.unwrap_or_else(|| vec![root.clone()]);
+    let mut reports = Vec::new();
+    let mut session = Session::new();
+    session.confine([root.clone()]);
+    for package in &packages {
+        let (report, repaired) = test_package(package, args, engine.as_ref())?;
+        for file in repaired {
+            let path = package.join(&file.file);
+            let edits = changed_ranges(&file.file_text.text, &file.new_text, &file.labels);
+            session.propose(Proposal {
+                display: display_path(&path, cwd.as_deref()),
+                path,
+                change: ReviewKind::Modify {
+                    original: file.original,
+                    file_text: file.file_text,
+                    new_text: file.new_text,
+                    edits,
+                },
+            });
+        }
+        reports.push(report);
+    }
+    let mut rendered = if single {
+        render(&reports[0], &packages[0])
+    } else {
+        match args.format {
+            Format::Json => report::json_packages(&reports),
+            _ => {
+                let mut text = String::new();
+                for (report, package) in reports.iter().zip(&packages) {
+                    if !global.quiet || !report.failures.is_empty() {
+                        text.push_str(&format!(
+                            "== {} ==\n",
+                            display_path(package, cwd.as_deref())
+                        ));
+                    }
+                    text.push_str(&render(report, package));
+                }
+                if packages.is_empty() && !global.quiet {
+                    text.push_str("no package of the workspace has tests\n");
+                }
+                text
+            }
+        }
+    };
+    let mut exit = if reports.iter().all(|r| r.passed) {
+        Exit::Clean
+    } else {
+        Exit::Findings
+    };
+    if args.write {
+        let written = session.write();
+        for err in written.failed {
+            eprintln!("{:?}", miette::Report::new(err));
+            exit = Exit::Partial;
+        }
+        if let Some(err) = written.journal.error {
+            eprintln!("{:?}", miette::Report::new(err));
+            exit = Exit::Partial;
+        }
+        if exit != Exit::Partial && reports.iter().all(|r| r.left().is_empty()) {
+            exit = Exit::Clean;
+        }
+        if !global.quiet && args.format != Format::Json {
+            rendered.push_str(&format!(
+                "wrote {} file{}{}\n",
+                written.files,
+                if written.files == 1 { "" } else { "s" },
+                if written.files > 0 && written.journal.ids.is_empty() {
+                    " (outside git: not journaled)"
+                } else if written.files > 0 {
+                    " (`dash undo` restores them)"
+                } else {
+                    ""
+                }
+            ));
+        }
+    } else if args.fix && args.format == Format::Text {
+        let mut preview = String::new();
+        for change in session.changes() {
+            preview.push_str(&review::diff::render(&change, color));
+        }
+        rendered.insert_str(0, &preview);
+    }
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(rendered.as_bytes())
+        .and_then(|()| stdout.flush());
+    Ok(exit)
+}
+
+/// The changed regions of `old` (line-wise), each labelled for the preview's hunks: with
+/// the one repair's label, or `dash-test` when several repairs share the file.
+fn changed_ranges(
+    old: &str,
+    new: &str,
+    labels: &[&'static str],
+) -> Vec<(std::ops::Range<usize>, &'static str)> {
+    let label = match labels {
+        [one] => *one,
+        _ => "dash-test",
+    };
+    let diff = similar::TextDiff::from_lines(old, new);
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(old.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let offset = |line: usize| starts.get(line).copied().unwrap_or(old.len());
+    diff.ops()
+        .iter()
+        .filter(|op| op.tag() != similar::DiffTag::Equal)
+        .map(|op| {
+            let lines = op.old_range();
+            (offset(lines.start)..offset(lines.end), label)
+        })
+        .collect()
+}
+
+/// Runs one package's suite, classifies its failures and reruns what reruns can tell.
+fn test_package(
+    root: &Path,
+    args: &TestArgs,
+    engine: Option<&crate::engine::Engine>,
+) -> miette::Result<(TestReport, Vec<testrun::prove::Repaired>)> {
     let wanted = match args.runner {
         RunnerChoice::Auto => None,
         RunnerChoice::Jest => Some(Kind::Jest),
         RunnerChoice::Vitest => Some(Kind::Vitest),
     };
-    let runner = testrun::detect_as(&root, wanted)?;
+    let runner = testrun::detect_as(root, wanted)?;
     let mut selection = Selection::default();
     if !args.files.is_empty() {
-        selection.files = matching_files(&root, &args.files)?;
+        selection.files = matching_files(root, &args.files)?;
     }
-    let outcome = testrun::run_selected(&runner, false, &selection)?;
-    let files = testrun::results::parse_files(&outcome.report).map_err(|reason| {
-        testrun::TestRunError::BadReport {
-            command: outcome.command.clone(),
-            what: "JSON report",
-            reason,
-        }
-    })?;
+    let flags = testrun::script_flags(root, runner.kind);
+    let options = RunOptions {
+        timeout: args
+            .timeout
+            .map(|s| std::time::Duration::from_secs_f64(s.max(0.0))),
+        command: args.command.clone(),
+        script_args: flags.runner_args,
+        node_options: flags.node_options,
+        ..RunOptions::default()
+    };
+    let outcome = testrun::run_with(&runner, false, &selection, &options)?;
     let root_text = root.to_string_lossy().into_owned();
-    let source = |rel: &str| std::fs::read_to_string(root.join(rel)).ok();
-    let failures = classify::classify(&Input {
-        root: &root_text,
-        files: &files,
-        text: &outcome.output,
-        source: &source,
-    });
+    let (first, mut failures) = classified(&outcome, root)?;
+    testrun::rerun::rerun(&mut failures, args.reruns, &root_text, &mut |selection| {
+        let outcome = testrun::run_with(&runner, false, selection, &options)?;
+        let (files, failures) = classified(&outcome, root)?;
+        Ok(testrun::rerun::Rerun { files, failures })
+    })?;
+    let proven = match engine {
+        Some(engine) => Some(testrun::prove::prove_all(
+            root,
+            &failures,
+            &first,
+            engine,
+            args.reruns,
+            &mut |canary, selection| {
+                let mut runner = runner.clone();
+                runner.root = canary.to_path_buf();
+                let outcome = testrun::run_with(&runner, false, selection, &options)?;
+                let (files, failures) = classified(&outcome, canary)?;
+                Ok(testrun::rerun::Rerun { files, failures })
+            },
+        )?),
+        None => None,
+    };
     let results = &outcome.results;
-    let report = TestReport::new(
+    let mut report = TestReport::new(
         RunnerInfo {
             name: runner.kind.package(),
             version: runner.version.clone(),
         },
         outcome.command.clone(),
         outcome.status,
-        root_text.clone(),
+        root_text,
         Counts {
             passed: results.passed,
             failed: results.failed,
@@ -121,26 +331,38 @@ pub fn run(args: &TestArgs, global: &GlobalArgs) -> miette::Result<Exit> {
         },
         failures,
     );
-
-    let cwd = std::env::current_dir()
-        .ok()
-        .and_then(|d| std::fs::canonicalize(d).ok());
-    let show = |rel: &str| display_path(&root.join(rel), cwd.as_deref());
-    let color = super::color_enabled(global.color, std::io::stdout().is_terminal());
-    let rendered = match args.format {
-        Format::Text => report::text(&report, color, global.quiet, &show),
-        Format::Json => report::json(&report),
-        Format::Github => report::github(&report, global.quiet, &show),
+    let repaired = match proven {
+        Some(proven) => {
+            report.repairs = proven.repairs;
+            proven.files
+        }
+        None => Vec::new(),
     };
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout
-        .write_all(rendered.as_bytes())
-        .and_then(|()| stdout.flush());
-    Ok(if report.passed {
-        Exit::Clean
-    } else {
-        Exit::Findings
-    })
+    Ok((report, repaired))
+}
+
+/// Every file and test of a run's report, and its failures classified.
+fn classified(
+    outcome: &testrun::Outcome,
+    root: &Path,
+) -> Result<(Vec<FileResult>, Vec<Failure>), testrun::TestRunError> {
+    let files = testrun::results::parse_files(&outcome.report).map_err(|reason| {
+        testrun::TestRunError::BadReport {
+            command: outcome.command.clone(),
+            what: "JSON report",
+            reason,
+        }
+    })?;
+    let root_text = root.to_string_lossy();
+    let source = |rel: &str| std::fs::read_to_string(root.join(rel)).ok();
+    let mut failures = classify::classify(&Input {
+        root: &root_text,
+        files: &files,
+        text: &outcome.output,
+        source: &source,
+    });
+    classify::ended_early(outcome.ended, &mut failures);
+    Ok((files, failures))
 }
 
 /// The files under `root` (outside node_modules and hidden folders) that match a glob,

@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::results::{FileResult, TestResult, strip_ansi};
+use super::run::Ended;
 
 /// Why a test failed, in the order the classes are tried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -108,6 +109,29 @@ pub struct Failure {
     /// The test the runner blamed, when the stack frame shows another test's body.
     #[serde(rename = "reportedAs", skip_serializing_if = "Option::is_none")]
     pub reported_as: Option<Vec<String>>,
+    /// What the reruns showed, when the failure was rerun (`leak`, `flaky`, or a failure
+    /// that failed every rerun).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reruns: Option<RerunCounts>,
+}
+
+/// Passes out of runs: in its file (the first run included) and alone (`-t`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RerunCounts {
+    /// The class the first run gave, before the reruns.
+    #[serde(rename = "firstClass")]
+    pub first_class: Class,
+    #[serde(rename = "inFile")]
+    pub in_file: Tally,
+    /// Absent when the test was not run alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alone: Option<Tally>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Tally {
+    pub passed: u32,
+    pub runs: u32,
 }
 
 /// What a classification needs to know about a run.
@@ -183,6 +207,7 @@ fn suite_failure(input: &Input, rel: &str, lines: &[String]) -> Failure {
         cause,
         endpoint: None,
         reported_as: None,
+        reruns: None,
     };
     if let Some(verdict) = environment(lines) {
         verdict.apply(&mut failure);
@@ -218,6 +243,7 @@ fn test_failure(
         cause: cause.clone(),
         endpoint: None,
         reported_as: None,
+        reruns: None,
     };
     let verdict = environment(lines)
         .or_else(|| suite(lines))
@@ -743,7 +769,7 @@ fn find_title(source: &str, test: &TestResult) -> Option<u32> {
 
 /// The project-relative form of a path the runner printed (absolute, `file://`, or
 /// relative to the project).
-fn relative(root: &str, path: &str) -> String {
+pub(super) fn relative(root: &str, path: &str) -> String {
     let path = path.strip_prefix("file://").unwrap_or(path);
     let root = root.trim_end_matches('/');
     let rel = path
@@ -938,6 +964,7 @@ fn unhandled_errors(input: &Input, text: &str) -> Vec<Failure> {
             cause: in_file.or_else(|| frames.first().cloned()),
             endpoint: None,
             reported_as,
+            reruns: None,
         };
         if let Some(verdict) = environment(&body) {
             verdict.apply(&mut failure);
@@ -1028,6 +1055,7 @@ fn jest_text_problems(input: &Input, text: &str) -> Vec<Failure> {
                 cause,
                 endpoint: None,
                 reported_as: None,
+                reruns: None,
             });
         } else if line.contains("Jest did not exit") {
             out.push(Failure {
@@ -1040,10 +1068,56 @@ fn jest_text_problems(input: &Input, text: &str) -> Vec<Failure> {
                 cause: None,
                 endpoint: None,
                 reported_as: None,
+                reruns: None,
             });
         }
     }
     out
+}
+
+/// A run dash had to end: a failure of the whole run, in place of jest's own "did not
+/// exit" line (kept as evidence), since that line alone cannot say the run was killed.
+pub fn ended_early(ended: Ended, failures: &mut Vec<Failure>) {
+    let (class, reason) = match ended {
+        Ended::Exited => return,
+        Ended::Hung { grace } => (
+            Class::Unawaited,
+            format!(
+                "the runner did not exit {} s after writing its results: async work or open handles left by the tests; dash killed it",
+                grace.as_secs_f64()
+            ),
+        ),
+        Ended::TimedOut { limit } => (
+            Class::Timeout,
+            format!(
+                "the run passed the {} s --timeout; dash killed it",
+                limit.as_secs_f64()
+            ),
+        ),
+    };
+    let mut evidence = Vec::new();
+    failures.retain(|f| {
+        let whole_run = f.file.is_none() && f.class == Class::Unawaited;
+        if whole_run {
+            evidence.extend(f.evidence.iter().cloned());
+        }
+        !whole_run
+    });
+    failures.push(Failure {
+        file: None,
+        test: Vec::new(),
+        line: None,
+        class,
+        reason,
+        evidence,
+        cause: None,
+        endpoint: None,
+        reported_as: None,
+        reruns: None,
+    });
+    failures.sort_by(|a, b| {
+        (&a.file, a.line, &a.test, a.class).cmp(&(&b.file, b.line, &b.test, b.class))
+    });
 }
 
 #[cfg(test)]
@@ -1244,6 +1318,7 @@ mod tests {
             cause: None,
             endpoint: Some("db:5432".into()).filter(|_| class == Class::Environment),
             reported_as: None,
+            reruns: None,
         }
     }
 

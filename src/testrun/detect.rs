@@ -118,10 +118,105 @@ fn choose(manifest: &serde_json::Value, installed: impl Fn(Kind) -> bool) -> Opt
 
 /// `script` runs `word` as a command (`jest`, `npx jest --ci`, `vitest run`), not as part
 /// of another word (`jest-junit`).
-fn mentions(script: &str, word: &str) -> bool {
+pub(super) fn mentions(script: &str, word: &str) -> bool {
     script
         .split(|c: char| c.is_whitespace() || matches!(c, '&' | '|' | ';' | '(' | ')' | '/'))
         .any(|token| token == word)
+}
+
+/// What the project's `test` script gives the runner that dash must keep when it starts
+/// the runner itself: `node` options (`NODE_OPTIONS=--experimental-vm-modules jest`, an
+/// ESM suite under jest, or `node --experimental-vm-modules node_modules/.bin/jest`) and
+/// the flags that say which tests and configuration (`--config jest.unit.js`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScriptFlags {
+    pub node_options: Vec<String>,
+    pub runner_args: Vec<String>,
+}
+
+/// The `test` script's flags for `kind`, from `root`'s package.json (none without one).
+pub fn script_flags(root: &Path, kind: Kind) -> ScriptFlags {
+    std::fs::read_to_string(root.join("package.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|m| m["scripts"]["test"].as_str().map(|s| parse_script(s, kind)))
+        .unwrap_or_default()
+}
+
+/// Runner flags with a value that select the configuration or the tests' root.
+const VALUE_FLAGS: [&str; 5] = ["--config", "-c", "--rootDir", "--root", "--dir"];
+
+fn parse_script(script: &str, kind: Kind) -> ScriptFlags {
+    let mut flags = ScriptFlags::default();
+    // The command of the script that runs the runner (`tsc && jest --ci` → `jest --ci`).
+    let Some(command) = script
+        .split(['&', '|', ';'])
+        .find(|c| mentions(c, kind.package()))
+    else {
+        return flags;
+    };
+    let words = shell_words(command);
+    let is_runner = |w: &str| {
+        let name = w.rsplit('/').next().unwrap_or(w);
+        name == kind.package() || name == format!("{}.js", kind.package())
+    };
+    let at = words.iter().position(|w| is_runner(w));
+    for word in &words[..at.unwrap_or(words.len())] {
+        if let Some(value) = word.strip_prefix("NODE_OPTIONS=") {
+            flags
+                .node_options
+                .extend(value.split_whitespace().map(str::to_owned));
+        } else if word.starts_with("--") {
+            // `node --experimental-vm-modules node_modules/.bin/jest`
+            flags.node_options.push(word.clone());
+        }
+    }
+    let Some(at) = at else {
+        return flags;
+    };
+    let mut rest = words[at + 1..].iter();
+    while let Some(word) = rest.next() {
+        let name = word.split('=').next().unwrap_or(word);
+        if !VALUE_FLAGS.contains(&name) || (name == "-c" && kind == Kind::Vitest) {
+            continue;
+        }
+        flags.runner_args.push(word.clone());
+        if !word.contains('=')
+            && let Some(value) = rest.next()
+        {
+            flags.runner_args.push(value.clone());
+        }
+    }
+    flags
+}
+
+/// A command line split into words, with `'…'` and `"…"` quoting (no expansions).
+fn shell_words(command: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut any = false;
+    let mut quote: Option<char> = None;
+    for c in command.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => word.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                any = true;
+            }
+            (None, c) if c.is_whitespace() => {
+                if any || !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+                any = false;
+            }
+            (None, c) => word.push(c),
+        }
+    }
+    if any || !word.is_empty() {
+        words.push(word);
+    }
+    words
 }
 
 /// `node_modules/<name>` in `root` or the nearest folder above it.
@@ -185,6 +280,31 @@ mod tests {
         assert_eq!(runner.kind, Kind::Vitest);
         assert_eq!(runner.version, "3.2.4");
         assert_eq!(runner.bin, vitest.join("./vitest.mjs"));
+    }
+
+    #[test]
+    fn the_scripts_node_options_and_config_are_kept() {
+        let f = parse_script(
+            "tsc -b && NODE_OPTIONS='--experimental-vm-modules --no-warnings' jest --ci --config jest.unit.js",
+            Kind::Jest,
+        );
+        assert_eq!(
+            f.node_options,
+            ["--experimental-vm-modules", "--no-warnings"]
+        );
+        assert_eq!(f.runner_args, ["--config", "jest.unit.js"]);
+        let f = parse_script(
+            "node --experimental-vm-modules node_modules/jest/bin/jest.js -c=j.json",
+            Kind::Jest,
+        );
+        assert_eq!(f.node_options, ["--experimental-vm-modules"]);
+        assert_eq!(f.runner_args, ["-c=j.json"]);
+        let f = parse_script("vitest run --config ./vitest.unit.ts -c x", Kind::Vitest);
+        assert_eq!(f.runner_args, ["--config", "./vitest.unit.ts"]);
+        assert_eq!(
+            parse_script("jest-junit", Kind::Jest),
+            ScriptFlags::default()
+        );
     }
 
     #[test]

@@ -7,20 +7,25 @@
 //! found, cannot start, or writes no report is an error with the reason, so a gate built
 //! on it fails instead of passing on nothing.
 
+pub mod canary;
 pub mod classify;
 pub mod coverage;
 pub mod detect;
+pub mod prove;
+pub mod repair;
 pub mod report;
+pub mod rerun;
 pub mod results;
 pub mod run;
+pub mod workspaces;
 
 use std::path::PathBuf;
 
 use miette::Diagnostic;
 use thiserror::Error;
 
-pub use detect::{Kind, Runner, detect, detect_as};
-pub use run::{Outcome, Selection, run, run_selected};
+pub use detect::{Kind, Runner, ScriptFlags, detect, detect_as, script_flags};
+pub use run::{Ended, Outcome, RunOptions, Selection, run, run_selected, run_with};
 
 #[derive(Debug, Error, Diagnostic)]
 pub enum TestRunError {

@@ -12,6 +12,7 @@ use owo_colors::OwoColorize;
 use serde::Serialize;
 
 use super::classify::{Class, Failure, counts};
+use super::prove::Repair;
 
 /// One run of `dash test`, classified.
 #[derive(Debug, Clone, Serialize)]
@@ -28,6 +29,9 @@ pub struct TestReport {
     pub failures: Vec<Failure>,
     /// No failure and the runner exited 0.
     pub passed: bool,
+    /// `--fix`: every candidate repair, kept (proven) or rolled back (with the reason).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub repairs: Vec<Repair>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -66,12 +70,40 @@ impl TestReport {
                 .collect(),
             failures,
             passed,
+            repairs: Vec::new(),
         }
+    }
+
+    /// Failures no kept repair covers (all of them without `--fix`).
+    pub fn left(&self) -> Vec<&Failure> {
+        self.failures
+            .iter()
+            .filter(|f| {
+                !self.repairs.iter().any(|r| {
+                    r.kept
+                        && f.file.as_deref() == Some(r.file.as_str())
+                        && r.tests.contains(&f.test)
+                })
+            })
+            .collect()
     }
 }
 
 pub fn json(report: &TestReport) -> String {
     let mut text = serde_json::to_string_pretty(report).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// A workspace's runs, one report per package:
+/// `{"version":1,"packages":[<report>…],"passed"}` (each report as [`json`] prints it).
+pub fn json_packages(reports: &[TestReport]) -> String {
+    let doc = serde_json::json!({
+        "version": 1,
+        "packages": reports,
+        "passed": reports.iter().all(|r| r.passed),
+    });
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     text.push('\n');
     text
 }
@@ -86,7 +118,9 @@ fn place(failure: &Failure, show: &dyn Fn(&str) -> String) -> String {
 }
 
 fn test_name(failure: &Failure) -> String {
-    if failure.test.is_empty() {
+    if failure.file.is_none() {
+        String::new()
+    } else if failure.test.is_empty() {
         "(the file could not run)".into()
     } else {
         failure.test.join(" › ")
@@ -132,6 +166,45 @@ pub fn text(
         }
         out.push('\n');
     }
+    for repair in &report.repairs {
+        let tests: Vec<String> = repair
+            .tests
+            .iter()
+            .map(|t| {
+                if t.is_empty() {
+                    "(the file)".to_owned()
+                } else {
+                    t.join(" › ")
+                }
+            })
+            .collect();
+        let verdict = if repair.kept {
+            "repaired"
+        } else {
+            "not repaired"
+        };
+        let verdict = match (color, repair.kept) {
+            (false, _) => verdict.to_owned(),
+            (true, true) => verdict.green().to_string(),
+            (true, false) => verdict.yellow().to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "{verdict}: {}  {}",
+            show(&repair.file),
+            tests.join("; ")
+        );
+        if repair.repair != "none" {
+            let _ = writeln!(out, "  repair: {}", repair.repair);
+        }
+        if let Some(proof) = &repair.proof {
+            let _ = writeln!(out, "  proof: {proof}");
+        }
+        if let Some(reason) = &repair.reason {
+            let _ = writeln!(out, "  why: {reason}");
+        }
+        out.push('\n');
+    }
     if quiet {
         return out;
     }
@@ -169,6 +242,16 @@ pub fn text(
             report.failures.len(),
             if report.failures.len() == 1 { "" } else { "s" },
             per_class.join(", ")
+        );
+    }
+    if !report.repairs.is_empty() {
+        let kept = report.repairs.iter().filter(|r| r.kept).count();
+        let _ = writeln!(
+            out,
+            "repairs: {kept} proven, {} not; {} failure{} left",
+            report.repairs.len() - kept,
+            report.left().len(),
+            if report.left().len() == 1 { "" } else { "s" },
         );
     }
     out
@@ -237,6 +320,7 @@ mod tests {
                 }),
                 endpoint: Some("127.0.0.1:1".into()),
                 reported_as: None,
+                reruns: None,
             }],
         )
     }

@@ -8,7 +8,8 @@
 
 use std::ffi::OsString;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use super::TestRunError;
 use super::coverage::{self, FileCoverage};
@@ -34,6 +35,54 @@ pub struct Outcome {
     pub report: String,
     /// Everything the runner printed: stdout, then stderr.
     pub output: String,
+    /// Whether dash had to end the run.
+    pub ended: Ended,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The runner exited on its own.
+    Exited,
+    /// The runner wrote its report but kept running (jest's "did not exit", a leaked
+    /// server or timer): its process group was killed `grace` after the report appeared.
+    Hung { grace: Duration },
+    /// The run passed `--timeout`: its process group was killed.
+    TimedOut { limit: Duration },
+}
+
+/// How long a runner may keep running once its report is complete. jest gives open
+/// handles one second (`openHandlesTimeout`) before it prints "did not exit"; vitest's
+/// `teardownTimeout` is 10 s but it only waits that long when something hangs too.
+pub const GRACE: Duration = Duration::from_secs(5);
+
+/// How a run is started and bounded.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// How long the runner may keep running after its report is written.
+    pub grace: Duration,
+    /// The most the whole run may take.
+    pub timeout: Option<Duration>,
+    /// Run through this shell command (`npm test --`), dash's arguments appended, instead
+    /// of `node <runner bin>`.
+    pub command: Option<String>,
+    /// Arguments the project's `test` script passes the runner (`--config jest.e2e.js`),
+    /// added to dash's own when dash starts the runner itself.
+    pub script_args: Vec<String>,
+    /// Options for `node` itself (`--experimental-vm-modules`), from the `test` script.
+    pub node_options: Vec<String>,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions {
+            grace: GRACE,
+            timeout: None,
+            command: None,
+            script_args: Vec::new(),
+            node_options: Vec::new(),
+        }
+    }
 }
 
 /// Which tests a run covers: all, or some files (as the runner takes them: paths or
@@ -72,6 +121,16 @@ pub fn run_selected(
     with_coverage: bool,
     selection: &Selection,
 ) -> Result<Outcome, TestRunError> {
+    run_with(runner, with_coverage, selection, &RunOptions::default())
+}
+
+/// Runs the selected tests once, started and bounded as `options` say.
+pub fn run_with(
+    runner: &Runner,
+    with_coverage: bool,
+    selection: &Selection,
+    options: &RunOptions,
+) -> Result<Outcome, TestRunError> {
     if with_coverage {
         coverage_ready(runner)?;
     }
@@ -87,6 +146,10 @@ pub fn run_selected(
         &report,
         with_coverage.then_some(&*coverage_dir),
     );
+    // `npm test --` already runs the script with its flags.
+    if options.command.is_none() {
+        args.extend(options.script_args.iter().map(OsString::from));
+    }
     if let Some(name) = &selection.name {
         args.push("-t".into());
         args.push(name.into());
@@ -96,21 +159,42 @@ pub fn run_selected(
         args.push("--runTestsByPath".into());
     }
     args.extend(selection.files.iter().map(OsString::from));
-    let command = display_command(runner, &args);
+    let command = display_command(runner, options, &args);
 
     let stdout =
         std::fs::File::create(scratch.path().join("stdout")).map_err(TestRunError::Scratch)?;
     let stderr =
         std::fs::File::create(scratch.path().join("stderr")).map_err(TestRunError::Scratch)?;
-    let status = Command::new("node")
-        .arg(&runner.bin)
-        .args(&args)
-        .current_dir(&runner.root)
+    let mut cmd = match &options.command {
+        Some(shell) => {
+            let mut line = shell.clone();
+            for arg in &args {
+                line.push(' ');
+                line.push_str(&shell_quote(&arg.to_string_lossy()));
+            }
+            let mut cmd = Command::new("sh");
+            cmd.arg("-c").arg(line);
+            cmd
+        }
+        None => {
+            let mut cmd = Command::new("node");
+            cmd.args(&options.node_options).arg(&runner.bin).args(&args);
+            cmd
+        }
+    };
+    cmd.current_dir(&runner.root)
         .stdin(Stdio::null())
         .stdout(stdout)
-        .stderr(stderr)
-        .status()
-        .map_err(|err| TestRunError::CannotStart {
+        .stderr(stderr);
+    // Its own process group, so that a hung runner is ended with its workers.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let child = cmd.spawn().map_err(|err| TestRunError::CannotStart {
+        command: command.clone(),
+        reason: err.to_string(),
+    })?;
+    let (status, ended) =
+        wait_bounded(child, &report, options).map_err(|err| TestRunError::CannotStart {
             command: command.clone(),
             reason: err.to_string(),
         })?;
@@ -123,9 +207,16 @@ pub fn run_selected(
         })
         .collect::<Vec<_>>()
         .join("\n");
-    let status_text = status
-        .code()
-        .map_or_else(|| "killed by a signal".to_owned(), |c| c.to_string());
+    let status_text = match ended {
+        Ended::Exited => status
+            .code()
+            .map_or_else(|| "killed by a signal".to_owned(), |c| c.to_string()),
+        Ended::Hung { .. } => "killed: it did not exit after its report".to_owned(),
+        Ended::TimedOut { limit } => format!(
+            "killed by dash after the {} s --timeout",
+            limit.as_secs_f64()
+        ),
+    };
     let no_report = |what: &'static str| TestRunError::NoReport {
         command: command.clone(),
         what,
@@ -159,7 +250,85 @@ pub fn run_selected(
         tail,
         report: text,
         output,
+        ended,
     })
+}
+
+/// Waits for the runner, ending its process group when it passes `options.timeout`, or
+/// when it is still running `options.grace` after its report became complete JSON (the
+/// report is written before jest waits on open handles).
+fn wait_bounded(
+    mut child: Child,
+    report: &Path,
+    options: &RunOptions,
+) -> std::io::Result<(std::process::ExitStatus, Ended)> {
+    let start = Instant::now();
+    let mut complete_at: Option<Instant> = None;
+    let mut last_size: Option<u64> = None;
+    let mut poll = Duration::from_millis(20);
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok((status, Ended::Exited));
+        }
+        let now = Instant::now();
+        if let Some(limit) = options.timeout
+            && now.duration_since(start) >= limit
+        {
+            return Ok((kill_group(&mut child)?, Ended::TimedOut { limit }));
+        }
+        match complete_at {
+            Some(at) if now.duration_since(at) >= options.grace => {
+                return Ok((
+                    kill_group(&mut child)?,
+                    Ended::Hung {
+                        grace: options.grace,
+                    },
+                ));
+            }
+            Some(_) => {}
+            None => {
+                // Parsed only when its size changed: a report is read whole once or twice.
+                let size = std::fs::metadata(report).ok().map(|m| m.len());
+                if size.is_some() && size != last_size {
+                    last_size = size;
+                    let text = std::fs::read(report).unwrap_or_default();
+                    if serde_json::from_slice::<serde::de::IgnoredAny>(&text).is_ok() {
+                        complete_at = Some(now);
+                    }
+                }
+            }
+        }
+        std::thread::sleep(poll);
+        poll = (poll * 2).min(Duration::from_millis(200));
+    }
+}
+
+/// Kills the runner's process group (it leads its own), then reaps it.
+fn kill_group(child: &mut Child) -> std::io::Result<std::process::ExitStatus> {
+    #[cfg(unix)]
+    {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", child.id())])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+    let _ = child.kill();
+    child.wait()
+}
+
+/// `word` quoted for `sh` when it needs to be.
+pub fn shell_quote(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b))
+    {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 /// The runner's arguments: the JSON reporter into `report` with each test's location,
@@ -214,9 +383,20 @@ pub fn arguments(
     args
 }
 
-/// `npx jest --json …`, with the scratch paths shortened, for messages.
-fn display_command(runner: &Runner, args: &[OsString]) -> String {
-    let mut words = vec!["npx".to_owned(), runner.kind.package().to_owned()];
+/// `npx jest --json …` (or the `--command` with dash's arguments), with the scratch paths
+/// shortened, for messages.
+fn display_command(runner: &Runner, options: &RunOptions, args: &[OsString]) -> String {
+    let mut words = match &options.command {
+        Some(shell) => vec![shell.clone()],
+        None => {
+            let mut words = Vec::new();
+            if !options.node_options.is_empty() {
+                words.push(format!("NODE_OPTIONS={}", options.node_options.join(" ")));
+            }
+            words.extend(["npx".to_owned(), runner.kind.package().to_owned()]);
+            words
+        }
+    };
     words.extend(args.iter().map(|a| {
         let a = a.to_string_lossy();
         match a.split_once('=') {

@@ -5,6 +5,8 @@
 use std::path::Path;
 use std::process::Command;
 
+pub mod testrun;
+
 /// Runs git in `dir` with a fixed identity, `main` as the default branch and no
 /// line-ending conversion (the tests are about bytes); panics on failure. Returns stdout.
 pub fn git(dir: &Path, args: &[&str]) -> String {

@@ -1,0 +1,294 @@
+//! `dash test --fix`: each candidate repair ([`super::repair`]) is applied in the canary
+//! ([`super::canary`]) and kept only if, on every one of the reruns of its whole file (the
+//! tests in their original order), each test it targets passes and every test of the
+//! file that passed before still passes; otherwise it is rolled back there and reported
+//! with the reason. Candidates of one file are tried in turn on top of the ones kept.
+//! The project is never touched here: the result is the proven text of each file.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::TestRunError;
+use super::canary::Canary;
+use super::classify::{Class, Failure, relative};
+use super::repair::{self, Candidate};
+use super::rerun::Rerun;
+use super::results::FileResult;
+use super::run::Selection;
+use crate::edit::FileText;
+use crate::engine::Engine;
+
+/// Runs a selection in the canary (its root given) and classifies the run.
+pub type ProveRunFn<'a> = dyn FnMut(&Path, &Selection) -> Result<Rerun, TestRunError> + 'a;
+
+/// One candidate repair and what became of it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Repair {
+    pub file: String,
+    /// The tests it had to make pass (`[]`: the file had to load).
+    pub tests: Vec<Vec<String>>,
+    /// What it does ("done-callback", "timeout 5000 → 10000 ms (observed 5003 ms)").
+    pub repair: String,
+    pub kept: bool,
+    /// For a kept repair: what the reruns showed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proof: Option<String>,
+    /// For one rolled back or not tried: why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A file whose proven text differs from the project's.
+#[derive(Debug, Clone)]
+pub struct Repaired {
+    pub file: String,
+    pub original: Vec<u8>,
+    pub file_text: FileText,
+    pub new_text: String,
+    /// The labels of the kept repairs, for the preview's hunks.
+    pub labels: Vec<&'static str>,
+}
+
+/// Everything `--fix` found out.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub repairs: Vec<Repair>,
+    pub files: Vec<Repaired>,
+    /// Runs made in the canary.
+    pub runs: u32,
+}
+
+/// Tries every candidate for the failures of the package at `package`.
+pub fn prove_all(
+    package: &Path,
+    failures: &[Failure],
+    first: &[FileResult],
+    engine: &Engine,
+    reruns: u32,
+    run: &mut ProveRunFn<'_>,
+) -> Result<Outcome, TestRunError> {
+    let reruns = reruns.max(1);
+    let root = package.to_string_lossy().into_owned();
+    let mut files: Vec<&str> = failures.iter().filter_map(|f| f.file.as_deref()).collect();
+    files.sort_unstable();
+    files.dedup();
+    let mut outcome = Outcome::default();
+    // Nothing any candidate could repair (only assertions, say): no canary to copy.
+    if files.is_empty() || !failures.iter().any(repairable) {
+        return Ok(outcome);
+    }
+    let canary = Canary::new(package).map_err(TestRunError::Scratch)?;
+    for file in files {
+        let in_file: Vec<&Failure> = failures
+            .iter()
+            .filter(|f| f.file.as_deref() == Some(file))
+            .collect();
+        if in_file.iter().any(|f| f.class == Class::Environment) {
+            let tests: Vec<Vec<String>> = in_file
+                .iter()
+                .filter(|f| f.class != Class::Environment && repairable(f))
+                .map(|f| f.test.clone())
+                .collect();
+            if !tests.is_empty() {
+                outcome.repairs.push(Repair {
+                    file: file.to_owned(),
+                    tests,
+                    repair: "none".into(),
+                    kept: false,
+                    proof: None,
+                    reason: Some(
+                        "an environment failure in the same file: the file is left as it is".into(),
+                    ),
+                });
+            }
+            continue;
+        }
+        let path = package.join(file);
+        let Ok(original) = std::fs::read(&path) else {
+            continue;
+        };
+        let Some(file_text) = FileText::from_bytes(&original) else {
+            continue;
+        };
+        let before: Vec<Vec<String>> = first
+            .iter()
+            .filter(|r| relative(&root, &r.path) == file)
+            .flat_map(|r| r.tests.iter())
+            .filter(|t| t.status == "passed")
+            .map(|t| t.path())
+            .collect();
+        let mut current = file_text.text.clone();
+        let mut labels = Vec::new();
+        let mut attempt = |candidate: Result<Candidate, String>,
+                           tests: Vec<Vec<String>>,
+                           current: &mut String,
+                           outcome: &mut Outcome|
+         -> Result<(), TestRunError> {
+            let candidate = match candidate {
+                Ok(c) => c,
+                Err(reason) => {
+                    outcome.repairs.push(Repair {
+                        file: file.to_owned(),
+                        tests,
+                        repair: "none".into(),
+                        kept: false,
+                        proof: None,
+                        reason: Some(reason),
+                    });
+                    return Ok(());
+                }
+            };
+            let write = |text: &str| {
+                std::fs::write(canary.root.join(file), file_text.to_bytes(text))
+                    .map_err(TestRunError::Scratch)
+            };
+            write(&candidate.text)?;
+            let verdict = prove_one(&canary, file, &tests, &before, reruns, run, outcome)?;
+            let kept = verdict.is_ok();
+            if kept {
+                *current = candidate.text.clone();
+                labels.push(candidate.label);
+            } else {
+                write(current)?;
+            }
+            outcome.repairs.push(Repair {
+                file: file.to_owned(),
+                tests,
+                repair: candidate.repair,
+                kept,
+                proof: verdict.as_ref().ok().cloned(),
+                reason: verdict.err(),
+            });
+            Ok(())
+        };
+
+        let targets = repair::static_targets(failures, file);
+        if !targets.is_empty() {
+            let candidate = repair::rules_fix(engine, &path, &current);
+            attempt(candidate, targets, &mut current, &mut outcome)?;
+        }
+        for failure in &in_file {
+            if !timed_out(failure) {
+                continue;
+            }
+            let observed = first
+                .iter()
+                .filter(|r| relative(&root, &r.path) == file)
+                .flat_map(|r| r.tests.iter())
+                .find(|t| t.path() == failure.test)
+                .and_then(|t| t.duration);
+            let candidate = repair::timeout_fix(&path, &current, &failure.test, observed);
+            attempt(
+                candidate,
+                vec![failure.test.clone()],
+                &mut current,
+                &mut outcome,
+            )?;
+        }
+        if current != file_text.text {
+            outcome.files.push(Repaired {
+                file: file.to_owned(),
+                original,
+                file_text: file_text.clone(),
+                new_text: current,
+                labels,
+            });
+        }
+    }
+    Ok(outcome)
+}
+
+/// A failure some candidate may repair: a static class, or a timeout.
+fn repairable(failure: &Failure) -> bool {
+    repair::static_class(failure.class) || timed_out(failure)
+}
+
+/// A timeout, also one that turned out flaky.
+fn timed_out(failure: &Failure) -> bool {
+    failure.class == Class::Timeout
+        || (failure.class == Class::Flaky
+            && failure
+                .reruns
+                .is_some_and(|r| r.first_class == Class::Timeout))
+}
+
+/// Runs the file `reruns` times in the canary: `Ok(proof)` when every target passed and
+/// every test that passed before still passed on every run, else `Err(reason)`.
+fn prove_one(
+    canary: &Canary,
+    file: &str,
+    targets: &[Vec<String>],
+    before: &[Vec<String>],
+    reruns: u32,
+    run: &mut ProveRunFn<'_>,
+    outcome: &mut Outcome,
+) -> Result<Result<String, String>, TestRunError> {
+    let selection = Selection {
+        files: vec![canary.root.join(file).to_string_lossy().into_owned()],
+        name: None,
+    };
+    let root = canary.root.to_string_lossy().into_owned();
+    for k in 1..=reruns {
+        let rerun = run(&canary.root, &selection)?;
+        outcome.runs += 1;
+        for target in targets {
+            if let Err(why) = passed(&rerun, &root, file, target) {
+                return Ok(Err(format!(
+                    "{} on rerun {k} of {reruns} with the repair",
+                    named(target, &why)
+                )));
+            }
+        }
+        for test in before {
+            if let Err(why) = passed(&rerun, &root, file, test) {
+                return Ok(Err(format!(
+                    "it breaks a test that passed before: {} on rerun {k} of {reruns}",
+                    named(test, &why)
+                )));
+            }
+        }
+    }
+    Ok(Ok(format!(
+        "passed {reruns} of {reruns} reruns of its file, in the file's order; {} test{} that passed before still pass{}",
+        before.len(),
+        if before.len() == 1 { "" } else { "s" },
+        if before.len() == 1 { "es" } else { "" },
+    )))
+}
+
+fn named(test: &[String], why: &str) -> String {
+    if test.is_empty() {
+        format!("the file {why}")
+    } else {
+        format!("\"{}\" {why}", test.join(" › "))
+    }
+}
+
+/// Whether `test` (`[]`: the file itself) passed in a rerun, else what happened.
+fn passed(rerun: &Rerun, root: &str, file: &str, test: &[String]) -> Result<(), String> {
+    if let Some(f) = rerun
+        .failures
+        .iter()
+        .find(|f| f.file.as_deref() == Some(file) && (test.is_empty() || f.test == test))
+    {
+        return Err(format!("still fails ({}: {})", f.class.name(), f.reason));
+    }
+    let result = rerun
+        .files
+        .iter()
+        .find(|r| relative(root, &r.path) == file)
+        .ok_or_else(|| "did not run".to_owned())?;
+    if test.is_empty() {
+        return if result.failed && result.tests.is_empty() {
+            Err("still cannot load".into())
+        } else {
+            Ok(())
+        };
+    }
+    match result.tests.iter().find(|t| t.path() == test) {
+        Some(t) if t.status == "passed" => Ok(()),
+        Some(t) => Err(format!("is {}", t.status)),
+        None => Err("did not run".into()),
+    }
+}
