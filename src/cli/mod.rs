@@ -113,7 +113,10 @@ pub fn load_workspace(
         worktrees,
         threads: global.threads,
     };
-    let workspace = crate::workspace::Workspace::discover(paths, &config, &options)?;
+    // The walk's own threads and the files' categorization honour `-j` as the analysis does.
+    let workspace = with_threads(global.threads, || {
+        crate::workspace::Workspace::discover(paths, &config, &options).map_err(miette::Report::new)
+    })?;
     Ok((config, workspace))
 }
 

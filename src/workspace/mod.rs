@@ -15,6 +15,7 @@ pub mod git;
 pub mod source;
 mod walk;
 
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 use miette::Diagnostic;
@@ -238,9 +239,10 @@ impl Workspace {
         }
         worktrees.sort_by(|a, b| a.path.cmp(&b.path));
 
+        // Categorizing thousands of paths (globs) is the walk's serial tail: spread it.
         let mut files: Vec<SourceFile> = walked
             .files
-            .into_iter()
+            .into_par_iter()
             .filter_map(|(path, lang)| {
                 // The innermost worktree holding the file is the one with the longest root.
                 let (index, worktree) = worktrees
@@ -261,7 +263,7 @@ impl Workspace {
                 })
             })
             .collect();
-        files.sort_by(|a, b| a.display.cmp(&b.display));
+        files.par_sort_by(|a, b| a.display.cmp(&b.display));
         files.dedup_by(|a, b| a.path == b.path);
 
         let mut problems = walked.problems;
