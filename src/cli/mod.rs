@@ -101,23 +101,43 @@ pub fn load_workspace(
     worktrees: bool,
     global: &GlobalArgs,
 ) -> miette::Result<(crate::config::Config, crate::workspace::Workspace)> {
-    let start = paths
-        .first()
-        .cloned()
-        .unwrap_or_else(|| std::path::PathBuf::from("."));
-    let config = crate::config::Config::load(global.config.as_deref(), &start)?;
-    let options = crate::workspace::WalkOptions {
-        hidden: walk.hidden,
-        no_ignore: walk.no_ignore,
-        follow_links: walk.follow,
-        worktrees,
-        threads: global.threads,
-    };
+    let config = load_config(paths, global)?;
+    let options = walk_options(walk, worktrees, global);
     // The walk's own threads and the files' categorization honour `-j` as the analysis does.
     let workspace = with_threads(global.threads, || {
         crate::workspace::Workspace::discover(paths, &config, &options).map_err(miette::Report::new)
     })?;
     Ok((config, workspace))
+}
+
+/// The configuration for `paths`: `--config`, else discovered from the first path.
+pub fn load_config(
+    paths: &[std::path::PathBuf],
+    global: &GlobalArgs,
+) -> miette::Result<crate::config::Config> {
+    let start = paths
+        .first()
+        .cloned()
+        .unwrap_or_else(|| std::path::PathBuf::from("."));
+    Ok(crate::config::Config::load(
+        global.config.as_deref(),
+        &start,
+    )?)
+}
+
+/// How the walk goes, from the command line.
+pub fn walk_options(
+    walk: &WalkArgs,
+    worktrees: bool,
+    global: &GlobalArgs,
+) -> crate::workspace::WalkOptions {
+    crate::workspace::WalkOptions {
+        hidden: walk.hidden,
+        no_ignore: walk.no_ignore,
+        follow_links: walk.follow,
+        worktrees,
+        threads: global.threads,
+    }
 }
 
 /// The project a run is about (where dash.toml is, else the nearest package.json above

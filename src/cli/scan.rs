@@ -63,10 +63,8 @@ pub struct ScanArgs {
 }
 
 pub fn run(args: &ScanArgs, global: &GlobalArgs) -> miette::Result<Exit> {
-    let walk_started = std::time::Instant::now();
-    let (config, workspace) =
-        super::load_workspace(&args.paths, &args.walk, !args.no_worktrees, global)?;
-    let walk = walk_started.elapsed();
+    let config = super::load_config(&args.paths, global)?;
+    let options = super::walk_options(&args.walk, !args.no_worktrees, global);
     let selected = engine::select(&config, args.rules.as_deref())?;
     let root = super::project_root(&config, &args.paths);
     let engine = Engine::prepare(
@@ -78,12 +76,11 @@ pub fn run(args: &ScanArgs, global: &GlobalArgs) -> miette::Result<Exit> {
             exact: args.exact,
         },
     )?;
-    let analysis = super::with_threads(global.threads, || {
-        engine::scan::analyze(&workspace, &engine, config.limits.max_file_size, args.exact)
-    });
+    let (workspace, analysis) = super::with_threads(global.threads, || {
+        engine::scan::analyze_walking(&args.paths, &config, &options, &engine, args.exact)
+            .map_err(miette::Report::new)
+    })?;
     let rules = selected.iter().map(|r| r.meta().id).collect();
-    let mut analysis = analysis;
-    analysis.stats.walk = walk;
     let limits = Limits {
         max_console: args.max_console.or(config.verify.max_console),
         max_production: args.max_production.or(config.verify.max_production),

@@ -86,16 +86,24 @@ pub fn render(report: &ScanReport, options: TextOptions) -> String {
         let _ = writeln!(out, "parsed            {}", s.parsed);
         let _ = writeln!(out, "skipped / failed  {} / {}", s.skipped, s.failed);
         let _ = writeln!(out, "bytes read        {}", s.bytes);
-        let _ = writeln!(
-            out,
-            "walk time         {:.1} ms",
-            s.walk.as_secs_f64() * 1000.0
-        );
-        let _ = writeln!(
-            out,
-            "analysis time     {:.1} ms",
-            s.elapsed.as_secs_f64() * 1000.0
-        );
+        if s.overlapped {
+            let _ = writeln!(
+                out,
+                "walk + analysis   {:.1} ms (each file analyzed as the walk finds it)",
+                s.elapsed.as_secs_f64() * 1000.0
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "walk time         {:.1} ms",
+                s.walk.as_secs_f64() * 1000.0
+            );
+            let _ = writeln!(
+                out,
+                "analysis time     {:.1} ms",
+                s.elapsed.as_secs_f64() * 1000.0
+            );
+        }
     }
     out
 }

@@ -15,10 +15,13 @@ use tree_sitter::{Node, Query, QueryCursor, Tree};
 use super::Lang;
 
 /// Compiled queries by (rule id, language). Compilation is rare (a handful per run) and
-/// matches are taken by reference, so a leaked `&'static Query` per entry is the simplest
-/// sharing across threads.
-fn cache() -> &'static Mutex<HashMap<(&'static str, Lang), &'static Query>> {
-    static CACHE: OnceLock<Mutex<HashMap<(&'static str, Lang), &'static Query>>> = OnceLock::new();
+/// matches are taken by reference, so a leaked cell per entry is the simplest sharing
+/// across threads; the cell makes threads that need the same query at once wait for one
+/// compilation instead of each paying for its own.
+type Cell = &'static OnceLock<Query>;
+
+fn cache() -> &'static Mutex<HashMap<(&'static str, Lang), Cell>> {
+    static CACHE: OnceLock<Mutex<HashMap<(&'static str, Lang), Cell>>> = OnceLock::new();
     CACHE.get_or_init(Default::default)
 }
 
@@ -28,14 +31,14 @@ fn cache() -> &'static Mutex<HashMap<(&'static str, Lang), &'static Query>> {
 /// When the query does not compile: queries are part of the binary, and the registry
 /// test compiles every one against every grammar its rule claims.
 pub fn compiled(id: &'static str, source: &'static str, lang: Lang) -> &'static Query {
-    if let Some(query) = cache().lock().expect("query cache").get(&(id, lang)) {
-        return query;
-    }
-    let query = compile(source, lang).unwrap_or_else(|err| panic!("query of rule {id}: {err}"));
-    let query: &'static Query = Box::leak(Box::new(query));
-    let mut cache = cache().lock().expect("query cache");
-    let kept: &'static Query = cache.entry((id, lang)).or_insert(query);
-    kept
+    let cell: Cell = *cache()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry((id, lang))
+        .or_insert_with(|| Box::leak(Box::new(OnceLock::new())));
+    cell.get_or_init(|| {
+        compile(source, lang).unwrap_or_else(|err| panic!("query of rule {id}: {err}"))
+    })
 }
 
 /// Compiles `source` for `lang` (the registry test's check).

@@ -38,34 +38,52 @@ impl Category {
 
 /// Compiled category globs. Tests win over scripts and examples (`scripts/x.test.ts` is a
 /// test), scripts over examples; anything unmatched is production.
+/// Every category's globs in one set (tests first, then scripts, then examples), so a
+/// path is matched once, not once per category: the walk categorizes every file.
 #[derive(Debug, Clone)]
 pub struct Categorizer {
-    tests: GlobSet,
-    scripts: GlobSet,
-    examples: GlobSet,
+    all: GlobSet,
+    /// Glob indexes below this are tests; below `examples_from`, scripts.
+    scripts_from: usize,
+    examples_from: usize,
 }
 
 impl Categorizer {
     pub fn new(config: &Config) -> Result<Categorizer, ConfigError> {
+        let paths = &config.paths;
+        let specs: Vec<GlobSpec> = paths
+            .tests
+            .iter()
+            .chain(&paths.scripts)
+            .chain(&paths.examples)
+            .cloned()
+            .collect();
         Ok(Categorizer {
-            tests: compile(config, &config.paths.tests)?,
-            scripts: compile(config, &config.paths.scripts)?,
-            examples: compile(config, &config.paths.examples)?,
+            all: compile(config, &specs)?,
+            scripts_from: paths.tests.len(),
+            examples_from: paths.tests.len() + paths.scripts.len(),
         })
     }
 
-    /// `relative` is the path inside its worktree, with `/` separators.
+    /// `relative` is the path inside its worktree, with `/` separators. Tests win over
+    /// scripts, scripts over examples.
     pub fn categorize(&self, relative: &str) -> Category {
-        if self.tests.is_match(relative) {
-            Category::Tests
-        } else if self.scripts.is_match(relative) {
-            Category::Scripts
-        } else if self.examples.is_match(relative) {
-            Category::Examples
-        } else {
-            Category::Production
+        let first = MATCHES.with(|matches| {
+            let mut matches = matches.borrow_mut();
+            self.all.matches_into(relative, &mut matches);
+            matches.iter().copied().min()
+        });
+        match first {
+            Some(i) if i < self.scripts_from => Category::Tests,
+            Some(i) if i < self.examples_from => Category::Scripts,
+            Some(_) => Category::Examples,
+            None => Category::Production,
         }
     }
+}
+
+thread_local! {
+    static MATCHES: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Compiles globs with gitignore-like anchoring, which is what people write in config

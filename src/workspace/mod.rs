@@ -133,6 +133,18 @@ impl Workspace {
         config: &Config,
         options: &WalkOptions,
     ) -> Result<Workspace, WorkspaceError> {
+        Self::discover_with(paths, config, options, &|_| ()).map(|(workspace, _)| workspace)
+    }
+
+    /// [`Workspace::discover`], calling `visit` on each file in the walk's thread that
+    /// finds it; the results come back in the workspace's file order (`visit` sees the
+    /// file before its worktree index is final: the index is set afterwards).
+    pub fn discover_with<T: Send>(
+        paths: &[PathBuf],
+        config: &Config,
+        options: &WalkOptions,
+        visit: &(dyn Fn(&SourceFile) -> T + Sync),
+    ) -> Result<(Workspace, Vec<T>), WorkspaceError> {
         let cwd = std::env::current_dir()
             .ok()
             .and_then(|d| std::fs::canonicalize(d).ok());
@@ -218,7 +230,32 @@ impl Workspace {
         roots.dedup();
 
         let known_roots: Vec<PathBuf> = worktrees.iter().map(|w| w.root.clone()).collect();
-        let walked = walk::walk(&roots, &known_roots, &excludes, options);
+        // Each file as the walk finds it: its innermost worktree (the longest root holding
+        // it, nested repositories found so far included), its category from the path
+        // inside that worktree, then `visit`.
+        let source_file = |path: PathBuf, lang: Lang, nested: &walk::Nested| {
+            let nested = nested.read().unwrap_or_else(|p| p.into_inner());
+            let root = known_roots
+                .iter()
+                .chain(nested.iter())
+                .filter(|root| path.starts_with(root))
+                .max_by_key(|root| root.as_os_str().len())?
+                .clone();
+            drop(nested);
+            let relative = path.strip_prefix(&root).ok()?;
+            let relative = relative.to_string_lossy().replace('\\', "/");
+            let file = SourceFile {
+                display: display(&path),
+                category: categorizer.categorize(&relative),
+                path,
+                lang,
+                worktree: usize::MAX,
+                source: source::Source::Disk,
+            };
+            let visited = visit(&file);
+            Some((file, root, visited))
+        };
+        let walked = walk::walk(&roots, &known_roots, &excludes, options, &source_file);
 
         for nested in walked.nested_repos {
             if worktrees.iter().any(|w| w.root == nested) {
@@ -238,42 +275,34 @@ impl Workspace {
             });
         }
         worktrees.sort_by(|a, b| a.path.cmp(&b.path));
-
-        // Categorizing thousands of paths (globs) is the walk's serial tail: spread it.
-        let mut files: Vec<SourceFile> = walked
-            .files
-            .into_par_iter()
-            .filter_map(|(path, lang)| {
-                // The innermost worktree holding the file is the one with the longest root.
-                let (index, worktree) = worktrees
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, w)| path.starts_with(&w.root))
-                    .max_by_key(|(_, w)| w.root.as_os_str().len())?;
-                let relative = path.strip_prefix(&worktree.root).ok()?;
-                let relative = relative.to_string_lossy().replace('\\', "/");
-                let category = categorizer.categorize(&relative);
-                Some(SourceFile {
-                    display: display(&path),
-                    path,
-                    lang,
-                    worktree: index,
-                    category,
-                    source: source::Source::Disk,
-                })
-            })
+        let index: std::collections::HashMap<&Path, usize> = worktrees
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.root.as_path(), i))
             .collect();
-        files.par_sort_by(|a, b| a.display.cmp(&b.display));
-        files.dedup_by(|a, b| a.path == b.path);
+
+        let mut found = walked.files;
+        found.par_sort_by(|a, b| a.0.display.cmp(&b.0.display));
+        found.dedup_by(|a, b| a.0.path == b.0.path);
+        let (files, visited): (Vec<SourceFile>, Vec<T>) = found
+            .into_iter()
+            .map(|(mut file, root, visited)| {
+                file.worktree = index[root.as_path()];
+                (file, visited)
+            })
+            .unzip();
 
         let mut problems = walked.problems;
         problems.sort_by(|a, b| a.path.cmp(&b.path));
-        Ok(Workspace {
-            worktrees,
-            files,
-            problems,
-            excluded: walked.excluded,
-        })
+        Ok((
+            Workspace {
+                worktrees,
+                files,
+                problems,
+                excluded: walked.excluded,
+            },
+            visited,
+        ))
     }
 }
 

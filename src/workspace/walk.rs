@@ -31,20 +31,40 @@ fn excluded_file(name: &str) -> bool {
         || name.ends_with("-min.js")
 }
 
-#[derive(Default)]
-pub(super) struct Walked {
-    pub files: Vec<(PathBuf, Lang)>,
+/// What the walk found; `files` holds what `visit` made of each source file.
+pub(super) struct Walked<T> {
+    pub files: Vec<T>,
     pub nested_repos: Vec<PathBuf>,
     pub problems: Vec<WalkProblem>,
     pub excluded: usize,
 }
 
-pub(super) fn walk(
+impl<T> Default for Walked<T> {
+    fn default() -> Self {
+        Walked {
+            files: Vec::new(),
+            nested_repos: Vec::new(),
+            problems: Vec::new(),
+            excluded: 0,
+        }
+    }
+}
+
+/// The nested repositories found so far. A folder is visited before the walk lists
+/// its entries, so every file below a nested repository sees it here.
+pub(super) type Nested = std::sync::RwLock<Vec<PathBuf>>;
+
+/// Walks `roots` on `options.threads` threads, calling `visit` on each source file in
+/// the thread that found it (with the nested repositories known at that point): the
+/// scan analyzes files there, as ripgrep searches them, so no thread waits for the whole
+/// walk to end before its first file.
+pub(super) fn walk<T: Send>(
     roots: &[PathBuf],
     known_roots: &[PathBuf],
     excludes: &GlobSet,
     options: &WalkOptions,
-) -> Walked {
+    visit: &(dyn Fn(PathBuf, Lang, &Nested) -> Option<T> + Sync),
+) -> Walked<T> {
     let Some((first, rest)) = roots.split_first() else {
         return Walked::default();
     };
@@ -77,8 +97,11 @@ pub(super) fn walk(
         if entry.depth() == 0 {
             return true;
         }
-        let name = entry.file_name().to_string_lossy();
-        if is_dir && EXCLUDED_DIRS.contains(&name.as_ref()) {
+        if is_dir
+            && EXCLUDED_DIRS
+                .iter()
+                .any(|d| d.as_bytes() == entry.file_name().as_encoded_bytes())
+        {
             return false;
         }
         // Another worktree that is walked as a root of its own.
@@ -103,15 +126,17 @@ pub(super) fn walk(
     });
 
     let found = Mutex::new(Walked::default());
+    let nested: Nested = Nested::default();
     builder.build_parallel().run(|| {
         let found = &found;
+        let nested = &nested;
         let mut local = Walked::default();
         // Each worker collects locally and merges once, at drop, to avoid contention.
-        struct Flush<'a> {
-            local: Walked,
-            into: &'a Mutex<Walked>,
+        struct Flush<'a, T> {
+            local: Walked<T>,
+            into: &'a Mutex<Walked<T>>,
         }
-        impl Drop for Flush<'_> {
+        impl<T> Drop for Flush<'_, T> {
             fn drop(&mut self) {
                 let mut all = self.into.lock().unwrap_or_else(|p| p.into_inner());
                 all.files.append(&mut self.local.files);
@@ -132,15 +157,18 @@ pub(super) fn walk(
                     if file_type.is_dir() {
                         if entry.depth() > 0 && super::git::has_git_marker(entry.path()) {
                             local.nested_repos.push(entry.path().to_path_buf());
+                            nested
+                                .write()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .push(entry.path().to_path_buf());
                         }
-                    } else if file_type.is_file() {
-                        let name = entry.file_name().to_string_lossy();
-                        if let Some(lang) = Lang::from_path(entry.path()) {
-                            if excluded_file(&name) {
-                                local.excluded += 1;
-                            } else {
-                                local.files.push((entry.path().to_path_buf(), lang));
-                            }
+                    } else if file_type.is_file()
+                        && let Some(lang) = Lang::from_path(entry.path())
+                    {
+                        if excluded_file(&entry.file_name().to_string_lossy()) {
+                            local.excluded += 1;
+                        } else {
+                            local.files.extend(visit(entry.into_path(), lang, nested));
                         }
                     }
                 }
