@@ -159,6 +159,9 @@ fn rewrite(
             .filter(|n| n.kind() != "comment")
             .collect()
     };
+    if let Some(reason) = not_a_log_message(call, &args, source) {
+        return Err(reason);
+    }
     let mut edits = vec![callee];
     match reorder(&args, source, options.style)? {
         None => {}
@@ -179,6 +182,176 @@ fn rewrite(
         }
     }
     Ok(edits)
+}
+
+/// Why a console call is output rather than a log message, if it is: a printf-style
+/// format (a logger does not substitute `%d` the way console does, and reordering for
+/// pino or winston would separate the format from its values), coloured terminal output
+/// (ANSI escapes, chalk and friends), a JSON document printed for a machine, or the
+/// project's own logging function writing its line. Rewriting any of them changes what
+/// the program prints, so a person decides.
+fn not_a_log_message(call: Node, args: &[Node], source: &str) -> Option<&'static str> {
+    let src = |n: &Node| &source[n.byte_range()];
+    let is_string = |n: &Node| matches!(n.kind(), "string" | "template_string");
+    if let [format, _, ..] = args
+        && is_string(format)
+        && has_format_specifier(src(format))
+    {
+        return Some(
+            "a printf-style format (`%s`, `%d` …): the logger would not substitute its values as console does",
+        );
+    }
+    if args.iter().any(|a| has_ansi_escape(src(a)) || is_colour_call(*a, source)) {
+        return Some(
+            "coloured terminal output (ANSI escapes or a colour library): meant for a person at a terminal, not a log line",
+        );
+    }
+    if let [only] = args
+        && only.kind() == "call_expression"
+        && only
+            .child_by_field_name("function")
+            .is_some_and(|f| src(&f) == "JSON.stringify")
+    {
+        return Some(
+            "prints a JSON document (output for a program to read), not a log message",
+        );
+    }
+    if let Some((name, function)) = enclosing_function(call, source)
+        && LOG_FUNCTION_NAMES.contains(&name)
+        && forwards_a_parameter(function, args, source)
+    {
+        return Some(
+            "inside the project's own logging function (`log`, `info`, `warn` …): this call is how it writes its line",
+        );
+    }
+    None
+}
+
+/// Names of functions that are themselves logging implementations.
+const LOG_FUNCTION_NAMES: &[&str] = &[
+    "log", "info", "warn", "warning", "error", "debug", "fatal", "verbose", "notice", "print",
+    "println",
+];
+
+/// Whether the call passes on one of `function`'s own parameters (`message`, `...args`,
+/// `` `[info] ${message}` ``): what a logging function does with what it was given.
+fn forwards_a_parameter(function: Node, args: &[Node], source: &str) -> bool {
+    let parameters: Vec<&str> = function
+        .child_by_field_name("parameters")
+        .map(|list| {
+            let mut cursor = list.walk();
+            list.named_children(&mut cursor)
+                .filter_map(|p| {
+                    let p = match p.kind() {
+                        "required_parameter" | "optional_parameter" => {
+                            p.child_by_field_name("pattern")?
+                        }
+                        _ => p,
+                    };
+                    let p = if p.kind() == "rest_pattern" {
+                        p.named_child(0)?
+                    } else {
+                        p
+                    };
+                    (p.kind() == "identifier").then(|| &source[p.byte_range()])
+                })
+                .collect()
+        })
+        .or_else(|| {
+            function
+                .child_by_field_name("parameter")
+                .map(|p| vec![&source[p.byte_range()]])
+        })
+        .unwrap_or_default();
+    args.iter().any(|arg| {
+        let code = &source[arg.byte_range()];
+        let code = code.strip_prefix("...").unwrap_or(code);
+        parameters
+            .iter()
+            .any(|p| code == *p || code.contains(&format!("${{{p}}}")))
+    })
+}
+
+/// A `%s`-style conversion as console's formatter knows them (`%%` is a literal percent).
+fn has_format_specifier(literal: &str) -> bool {
+    let bytes = literal.as_bytes();
+    let mut i = 0;
+    while let Some(at) = memchr::memchr(b'%', &bytes[i..]) {
+        let next = bytes.get(i + at + 1).copied();
+        if matches!(next, Some(b's' | b'd' | b'i' | b'f' | b'o' | b'O' | b'j' | b'c')) {
+            return true;
+        }
+        i += at + if next == Some(b'%') { 2 } else { 1 };
+    }
+    false
+}
+
+/// An escape that starts an ANSI sequence, as written in source: `\x1b[`, `\u001b[`,
+/// `\u{1b}[`, `\033[`, `\e[`.
+fn has_ansi_escape(code: &str) -> bool {
+    ["\\x1b[", "\\x1B[", "\\u001b[", "\\u001B[", "\\u{1b}[", "\\u{1B}[", "\\033["]
+        .iter()
+        .any(|escape| code.contains(escape))
+}
+
+/// A call on a terminal colour library: `chalk.red(…)`, `pc.bold(…)`, `kleur.green(…)`,
+/// `colors.yellow(…)`, `styleText('red', …)`.
+fn is_colour_call(node: Node, source: &str) -> bool {
+    if node.kind() != "call_expression" {
+        return false;
+    }
+    let Some(callee) = node.child_by_field_name("function") else {
+        return false;
+    };
+    let callee = &source[callee.byte_range()];
+    if matches!(callee, "styleText" | "util.styleText") {
+        return true;
+    }
+    let mut parts = callee.split('.');
+    let (Some(root), Some(style)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    matches!(
+        root,
+        "chalk" | "pc" | "picocolors" | "kleur" | "colors" | "colorette" | "ansis"
+    ) && (COLOUR_STYLES.contains(&style) || style.starts_with("bg"))
+}
+
+/// What terminal colour libraries call their styles.
+const COLOUR_STYLES: &[&str] = &[
+    "red", "green", "yellow", "blue", "magenta", "cyan", "white", "gray", "grey", "black",
+    "bold", "dim", "italic", "underline", "inverse", "strikethrough", "hex", "rgb",
+    "redBright", "greenBright", "yellowBright", "blueBright", "magentaBright", "cyanBright",
+];
+
+/// The nearest function around `node` and its name (a declaration, a method, or a
+/// function bound to a variable, property or key).
+fn enclosing_function<'s, 't>(node: Node<'t>, source: &'s str) -> Option<(&'s str, Node<'t>)> {
+    let mut current = node.parent();
+    while let Some(n) = current {
+        match n.kind() {
+            "function_declaration" | "generator_function_declaration" | "method_definition" => {
+                return n
+                    .child_by_field_name("name")
+                    .map(|name| (&source[name.byte_range()], n));
+            }
+            "arrow_function" | "function_expression" | "function" => {
+                // `const info = (…) => …`, `info: function (…) {…}`, `info(…) {…}`.
+                let parent = n.parent()?;
+                let name = match parent.kind() {
+                    "variable_declarator" => parent.child_by_field_name("name"),
+                    "pair" => parent.child_by_field_name("key"),
+                    "assignment_expression" => parent
+                        .child_by_field_name("left")
+                        .and_then(|l| l.child_by_field_name("property").or(Some(l))),
+                    _ => None,
+                };
+                return name.map(|name| (&source[name.byte_range()], n));
+            }
+            _ => current = n.parent(),
+        }
+    }
+    None
 }
 
 /// The argument list for a structured logger, or `None` to keep it as it is.
@@ -478,5 +651,28 @@ fn whole_lines(source: &str, range: std::ops::Range<usize>) -> std::ops::Range<u
         range.start..range.end + spaces
     } else {
         range
+    }
+}
+
+#[cfg(test)]
+mod output_tests {
+    use super::{has_ansi_escape, has_format_specifier};
+
+    #[test]
+    fn format_specifiers_are_console_conversions() {
+        for yes in ["'%s'", "'n=%d'", "'%i %f'", "`%o`", "'%O'", "'%j'", "'%c styled'", "'%%%s'"] {
+            assert!(has_format_specifier(yes), "{yes}");
+        }
+        for no in ["'100% done'", "'50%'", "'%%d is literal'", "'%x'", "'plain'"] {
+            assert!(!has_format_specifier(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn ansi_escapes_as_written_in_source() {
+        assert!(has_ansi_escape(r"'\x1b[31merror'"));
+        assert!(has_ansi_escape(r"`\u001b[1m${x}`"));
+        assert!(has_ansi_escape(r"'\033[0m'"));
+        assert!(!has_ansi_escape("'[31m] not an escape'"));
     }
 }
