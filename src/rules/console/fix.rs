@@ -70,6 +70,12 @@ pub fn fix(root: Node<'_>, source: &str, uses: &[ConsoleUse], options: &FixOptio
     }
     let starts: Vec<usize> = uses.iter().map(|u| u.start).collect();
     let calls = tree::calls_at(root, &starts);
+    let functions = if options.policy == ConsolePolicy::Logger {
+        let ids = calls.values().map(|c| c.id()).collect();
+        enclosing_functions(root, &ids, source)
+    } else {
+        std::collections::HashMap::new()
+    };
     for u in uses {
         let method = u.method_name().to_owned();
         let judge = |out: &mut ConsoleFix, reason| {
@@ -98,7 +104,7 @@ pub fn fix(root: Node<'_>, source: &str, uses: &[ConsoleUse], options: &FixOptio
             continue;
         }
         let result = match options.policy {
-            ConsolePolicy::Logger => rewrite(call, source, u, options),
+            ConsolePolicy::Logger => rewrite(functions.get(&call.id()).copied(), call, source, u, options),
             ConsolePolicy::Remove => remove(call, source),
             ConsolePolicy::Keep => unreachable!("handled above"),
         };
@@ -124,6 +130,7 @@ pub fn fix(root: Node<'_>, source: &str, uses: &[ConsoleUse], options: &FixOptio
 
 /// `console.log(…)` → `logger.info(…)`, with the arguments in the logger's order.
 fn rewrite(
+    function: Option<(&str, Node)>,
     call: Node,
     source: &str,
     u: &ConsoleUse,
@@ -159,7 +166,7 @@ fn rewrite(
             .filter(|n| n.kind() != "comment")
             .collect()
     };
-    if let Some(reason) = not_a_log_message(call, &args, source) {
+    if let Some(reason) = not_a_log_message(function, &args, source) {
         return Err(reason);
     }
     let mut edits = vec![callee];
@@ -190,7 +197,11 @@ fn rewrite(
 /// (ANSI escapes, chalk and friends), a JSON document printed for a machine, or the
 /// project's own logging function writing its line. Rewriting any of them changes what
 /// the program prints, so a person decides.
-fn not_a_log_message(call: Node, args: &[Node], source: &str) -> Option<&'static str> {
+fn not_a_log_message(
+    function: Option<(&str, Node)>,
+    args: &[Node],
+    source: &str,
+) -> Option<&'static str> {
     let src = |n: &Node| &source[n.byte_range()];
     let is_string = |n: &Node| matches!(n.kind(), "string" | "template_string");
     if let [format, _, ..] = args
@@ -216,7 +227,7 @@ fn not_a_log_message(call: Node, args: &[Node], source: &str) -> Option<&'static
             "prints a JSON document (output for a program to read), not a log message",
         );
     }
-    if let Some((name, function)) = enclosing_function(call, source)
+    if let Some((name, function)) = function
         && LOG_FUNCTION_NAMES.contains(&name)
         && forwards_a_parameter(function, args, source)
     {
@@ -324,34 +335,69 @@ const COLOUR_STYLES: &[&str] = &[
     "redBright", "greenBright", "yellowBright", "blueBright", "magentaBright", "cyanBright",
 ];
 
-/// The nearest function around `node` and its name (a declaration, a method, or a
-/// function bound to a variable, property or key).
-fn enclosing_function<'s, 't>(node: Node<'t>, source: &'s str) -> Option<(&'s str, Node<'t>)> {
-    let mut current = node.parent();
-    while let Some(n) = current {
-        match n.kind() {
-            "function_declaration" | "generator_function_declaration" | "method_definition" => {
-                return n
-                    .child_by_field_name("name")
-                    .map(|name| (&source[name.byte_range()], n));
+/// For each call in `calls` (by node id), the nearest function around it and that
+/// function's name (a declaration, a method, or a function bound to a variable, property
+/// or key). One walk of the tree whatever the number of calls or the nesting depth.
+fn enclosing_functions<'t, 's>(
+    root: Node<'t>,
+    calls: &std::collections::HashSet<usize>,
+    source: &'s str,
+) -> std::collections::HashMap<usize, (&'s str, Node<'t>)> {
+    let mut found = std::collections::HashMap::new();
+    // The current node's ancestors, and for each the nearest named function at or above it.
+    let mut path: Vec<Node<'t>> = Vec::new();
+    let mut frames: Vec<Option<(&'s str, Node<'t>)>> = Vec::new();
+    let mut cursor = root.walk();
+    loop {
+        let node = cursor.node();
+        if calls.contains(&node.id())
+            && let Some(Some(frame)) = frames.last()
+        {
+            found.insert(node.id(), *frame);
+        }
+        if cursor.goto_first_child() {
+            let frame = function_name(node, path.last().copied(), source)
+                .map(|name| (name, node))
+                .or_else(|| frames.last().copied().flatten());
+            path.push(node);
+            frames.push(frame);
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
             }
-            "arrow_function" | "function_expression" | "function" => {
-                // `const info = (…) => …`, `info: function (…) {…}`, `info(…) {…}`.
-                let parent = n.parent()?;
-                let name = match parent.kind() {
-                    "variable_declarator" => parent.child_by_field_name("name"),
-                    "pair" => parent.child_by_field_name("key"),
-                    "assignment_expression" => parent
-                        .child_by_field_name("left")
-                        .and_then(|l| l.child_by_field_name("property").or(Some(l))),
-                    _ => None,
-                };
-                return name.map(|name| (&source[name.byte_range()], n));
+            if !cursor.goto_parent() {
+                return found;
             }
-            _ => current = n.parent(),
+            path.pop();
+            frames.pop();
         }
     }
-    None
+}
+
+/// The name `function` goes by when it is a function: its own (`function info`, a method
+/// `info() {}`), or the variable, property or key it is bound to (`const info = (…) => …`,
+/// `info: function (…) {…}`, `log.info = (…) => …`); `None` for anything else.
+fn function_name<'s>(function: Node, parent: Option<Node>, source: &'s str) -> Option<&'s str> {
+    let name = match function.kind() {
+        "function_declaration" | "generator_function_declaration" | "method_definition" => {
+            function.child_by_field_name("name")
+        }
+        "arrow_function" | "function_expression" | "function" => {
+            let parent = parent?;
+            match parent.kind() {
+                "variable_declarator" => parent.child_by_field_name("name"),
+                "pair" => parent.child_by_field_name("key"),
+                "assignment_expression" => parent
+                    .child_by_field_name("left")
+                    .and_then(|l| l.child_by_field_name("property").or(Some(l))),
+                _ => None,
+            }
+        }
+        _ => None,
+    }?;
+    Some(&source[name.byte_range()])
 }
 
 /// The argument list for a structured logger, or `None` to keep it as it is.
