@@ -438,6 +438,15 @@ fn test_package(
                 .iter()
                 .map(|f| (f.file.clone(), f.new_text.clone()))
                 .collect(),
+            suite: selection
+                .files
+                .iter()
+                .map(|f| {
+                    Path::new(f)
+                        .strip_prefix(root)
+                        .map_or_else(|_| f.clone(), |rel| rel.to_string_lossy().into_owned())
+                })
+                .collect(),
         };
         let found = agent.repair(
             root,

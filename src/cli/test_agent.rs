@@ -87,6 +87,9 @@ pub struct TestAgent {
 pub struct Proven<'a> {
     pub repairs: &'a [Repair],
     pub files: Vec<(String, String)>,
+    /// The test files the run was limited to (`--files`), relative to the package;
+    /// empty: the whole suite. A proof over "the whole suite" reruns these.
+    pub suite: Vec<String>,
 }
 
 impl TestAgent {
@@ -322,7 +325,17 @@ impl TestAgent {
                     },
                 )
             } else {
-                (Scope::Suite, Selection::default())
+                (
+                    Scope::Suite,
+                    Selection {
+                        files: proven
+                            .suite
+                            .iter()
+                            .map(|f| canary.root.join(f).to_string_lossy().into_owned())
+                            .collect(),
+                        name: None,
+                    },
+                )
             };
             let in_scope = |t: &TestRef| scope == Scope::Suite || t.0 == file;
             let required: Vec<TestRef> = before.iter().filter(|t| in_scope(t)).cloned().collect();
