@@ -8,7 +8,8 @@
 //! review proposals (collected in suggest mode, written through the journaled session
 //! otherwise); [`approval`] is the hook that decides about commands; [`command`] runs
 //! them; [`judgement`] turns a finding `dash fix` left for judgement into a task;
-//! [`findings`] are dash's own tools, `scan` and `judgements`.
+//! [`findings`] are dash's own tools, `scan` and `judgements`; [`test_failure`] turns a
+//! failure `dash test` could not repair into a task.
 //! `ARCHITECTURE.md` lists where this differs from pi-agent-core.
 
 pub mod agent_loop;
@@ -21,6 +22,7 @@ pub mod error;
 pub mod events;
 pub mod findings;
 pub mod judgement;
+pub mod test_failure;
 pub mod tools;
 
 pub use agent_loop::{Agent, AgentHandle, Hooks, INTERRUPTED, ToolOutput, Toolbox, Verdict};

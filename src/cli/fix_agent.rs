@@ -154,6 +154,157 @@ impl AgentRun {
     }
 }
 
+/// A model connection, a client and a runtime, and the per-task budget: what each
+/// task of one run needs. `dash fix --agent` and `dash test --agent` run their tasks
+/// through it, one after another.
+pub(super) struct TaskRunner {
+    model: crate::llm::Model,
+    options: crate::llm::StreamOptions,
+    redactor: Option<crate::llm::redact::Redactor>,
+    hidden_env: Vec<String>,
+    client: Client,
+    runtime: tokio::runtime::Runtime,
+    budget: Budget,
+    quiet: bool,
+    /// `agent (PROVIDER/ID)`: the label of its edits in the preview.
+    pub label: &'static str,
+    /// PROVIDER/ID as resolved.
+    pub spec: String,
+}
+
+/// How one task ended: the tools back (with what they collected), the run's result,
+/// what it spent and the model's last text.
+pub(super) struct TaskEnd {
+    pub tools: RepoTools,
+    pub result: Result<(), AgentError>,
+    pub spent: crate::agent::Spent,
+    pub answer: String,
+}
+
+impl TaskRunner {
+    /// Resolves `spec` (keys from the environment; a missing key is exit 2) for the
+    /// repository at `top`, with `args`' server, wire format and limits.
+    pub fn connect(
+        args: &FixAgentArgs,
+        spec: &str,
+        top: &Path,
+        quiet: bool,
+    ) -> miette::Result<TaskRunner> {
+        let Connection {
+            model,
+            options,
+            redactor,
+            hidden_env,
+        } = connect(
+            top,
+            spec,
+            args.base_url.as_deref(),
+            args.api,
+            args.idle_timeout.unwrap_or(120),
+        )?;
+        let spec = model.spec();
+        // One string per run, for the preview's `&'static str` labels.
+        let label: &'static str = Box::leak(format!("agent ({spec})").into_boxed_str());
+        let client = Client::new()
+            .map_err(|e| diag("dash::agent::client", e.to_string(), "this is a bug"))?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| diag("dash::agent::runtime", e.to_string(), "this is a bug"))?;
+        let budget = Budget {
+            max_turns: Some(args.max_turns.unwrap_or(DEFAULT_TURNS)),
+            max_tokens: args.max_tokens,
+            max_cost: args.max_cost,
+            timeout: args.timeout.map(Duration::from_secs),
+        };
+        Ok(TaskRunner {
+            model,
+            options,
+            redactor,
+            hidden_env,
+            client,
+            runtime,
+            budget,
+            quiet,
+            label,
+            spec,
+        })
+    }
+
+    /// Suggest-mode tools over the repository at `root` (edits collected, never
+    /// written; commands refused; no provider key in a command's environment).
+    pub fn tools(&self, root: &Path) -> miette::Result<RepoTools> {
+        let root = Root::new(root).map_err(|e| {
+            diag(
+                "dash::agent::root",
+                format!("cannot open the repository at {}: {e}", root.display()),
+                "run dash inside the repository",
+            )
+        })?;
+        Ok(
+            RepoTools::new(root, Approval::Suggest, Duration::from_secs(120))
+                .hide_env(self.hidden_env.clone()),
+        )
+    }
+
+    /// `text` with the key replaced, for anything printed or reported.
+    pub fn redact(&self, text: &str) -> String {
+        match &self.redactor {
+            Some(r) => r.redact(text).into_owned(),
+            None => text.to_owned(),
+        }
+    }
+
+    /// Runs one task (`system` prompt, user `prompt`) over `tools` in suggest mode;
+    /// the text and tool activity go to stderr (nothing when quiet). Ctrl-C aborts it.
+    pub fn run(&self, tools: RepoTools, system: &str, prompt: String) -> TaskEnd {
+        let context = Context {
+            system_prompt: Some(system.to_owned()),
+            ..Context::default()
+        };
+        let mut agent = Agent::new(
+            self.client.clone(),
+            self.model.clone(),
+            self.options.clone(),
+            context,
+            tools,
+        )
+        .with_budget(self.budget);
+        agent.add_hooks(Box::new(ApprovalHook::new(Approval::Suggest, None)));
+        agent.subscribe(Printer::stderr(self.quiet, self.redactor.clone()).into_listener());
+        let result = self.runtime.block_on(async {
+            let handle = agent.handle();
+            let ctrl_c = tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    handle.abort();
+                }
+            });
+            let result = agent.prompt(prompt).await;
+            ctrl_c.abort();
+            result
+        });
+        let spent = *agent.spent();
+        let answer = agent
+            .context()
+            .messages
+            .iter()
+            .rev()
+            .find_map(|m| match m {
+                crate::llm::Message::Assistant(a) if !a.text().trim().is_empty() => {
+                    Some(self.redact(a.text().trim()))
+                }
+                _ => None,
+            })
+            .unwrap_or_default();
+        TaskEnd {
+            tools: agent.into_toolbox(),
+            result,
+            spent,
+            answer,
+        }
+    }
+}
+
 /// Runs one task per handover (in order), then turns what they collected into
 /// proposals against the rules' `session`. Progress goes to stderr (nothing with
 /// `-q`); stdout is left to the caller.
@@ -169,24 +320,11 @@ pub fn run(
         .first()
         .map(|h| h.root.clone())
         .unwrap_or_else(super::agent::repo_root);
-    let Connection {
-        model,
-        options,
-        redactor,
-        hidden_env,
-    } = connect(
-        &top,
-        spec,
-        args.base_url.as_deref(),
-        args.api,
-        args.idle_timeout.unwrap_or(120),
-    )?;
-    let spec = model.spec();
-    // One string per run, for the preview's `&'static str` labels.
-    let label: &'static str = Box::leak(format!("agent ({spec})").into_boxed_str());
+    let runner = TaskRunner::connect(args, spec, &top, global.quiet)?;
+    let label = runner.label;
     let mut run = AgentRun {
         label,
-        model: spec.clone(),
+        model: runner.spec.clone(),
         tasks: Vec::new(),
         proposals: Vec::new(),
         dropped: Vec::new(),
@@ -195,18 +333,6 @@ pub fn run(
     if handovers.is_empty() {
         return Ok(run);
     }
-    let client =
-        Client::new().map_err(|e| diag("dash::agent::client", e.to_string(), "this is a bug"))?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| diag("dash::agent::runtime", e.to_string(), "this is a bug"))?;
-    let budget = Budget {
-        max_turns: Some(args.max_turns.unwrap_or(DEFAULT_TURNS)),
-        max_tokens: args.max_tokens,
-        max_cost: args.max_cost,
-        timeout: args.timeout.map(Duration::from_secs),
-    };
     // One toolbox per repository, kept across its tasks: a later task sees the edits
     // an earlier one collected.
     let mut toolboxes: Vec<(PathBuf, Option<RepoTools>)> = Vec::new();
@@ -243,19 +369,7 @@ pub fn run(
         let slot = match toolboxes.iter().position(|(r, _)| *r == handover.root) {
             Some(at) => at,
             None => {
-                let root = Root::new(&handover.root).map_err(|e| {
-                    diag(
-                        "dash::agent::root",
-                        format!(
-                            "cannot open the repository at {}: {e}",
-                            handover.root.display()
-                        ),
-                        "run dash fix inside the repository",
-                    )
-                })?;
-                let tools = RepoTools::new(root, Approval::Suggest, Duration::from_secs(120))
-                    .hide_env(hidden_env.clone())
-                    .with_dash_tools();
+                let tools = runner.tools(&handover.root)?.with_dash_tools();
                 toolboxes.push((handover.root.clone(), Some(tools)));
                 toolboxes.len() - 1
             }
@@ -267,48 +381,19 @@ pub fn run(
             .and_then(|b| FileText::from_bytes(&b))
             .map(|t| t.text)
             .unwrap_or_default();
-        let context = Context {
-            system_prompt: Some(SYSTEM_PROMPT.to_owned()),
-            ..Context::default()
-        };
-        let mut agent = Agent::new(
-            client.clone(),
-            model.clone(),
-            options.clone(),
-            context,
-            tools,
-        )
-        .with_budget(budget);
-        agent.add_hooks(Box::new(ApprovalHook::new(Approval::Suggest, None)));
-        agent.subscribe(Printer::stderr(global.quiet, redactor.clone()).into_listener());
-        let prompt = task.prompt(&text);
-        let result = runtime.block_on(async {
-            let handle = agent.handle();
-            let ctrl_c = tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    handle.abort();
-                }
-            });
-            let result = agent.prompt(prompt).await;
-            ctrl_c.abort();
-            result
-        });
-        let spent = *agent.spent();
-        report.turns = spent.turns;
-        report.tokens = spent.tokens;
-        report.cost = spent.cost;
-        let mut tools = agent.into_toolbox();
-        match result {
+        let end = runner.run(tools, SYSTEM_PROMPT, task.prompt(&text));
+        report.turns = end.spent.turns;
+        report.tokens = end.spent.tokens;
+        report.cost = end.spent.cost;
+        let mut tools = end.tools;
+        match end.result {
             Ok(()) => report.outcome = "finished",
             Err(err) => {
                 // A task that did not finish leaves nothing: half an edit is worse than
                 // the finding left as it is.
                 tools.restore_changes(before);
                 report.outcome = err.outcome();
-                let mut message = err.to_string();
-                if let Some(r) = &redactor {
-                    message = r.redact(&message).into_owned();
-                }
+                let message = runner.redact(&err.to_string());
                 if !global.quiet {
                     eprintln!(
                         "{label}: {}: {message}; its edits were dropped",

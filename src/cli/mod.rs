@@ -208,6 +208,7 @@ mod fix;
 mod fix_agent;
 mod scan;
 mod test;
+mod test_agent;
 mod verify;
 
 /// Parses the process arguments, runs the command and maps the outcome to an exit code.

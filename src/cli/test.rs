@@ -32,6 +32,7 @@ pub enum RunnerChoice {
 
 #[derive(Debug, clap::Args)]
 #[command(
+    group(clap::ArgGroup::new("fixing").args(["fix", "agent"]).multiple(true)),
     after_help = "Each failure is classified, in this order: environment (a service or build that is\n\
 missing: the host and port are named), suite (the file cannot load: module resolution,\n\
 ESM/CJS, mock hoisting), done-callback, timeout, unawaited (an un-awaited assertion, a\n\
@@ -47,7 +48,11 @@ from what was observed) in a canary copy of the project, and keeps one only if i
 pass on every rerun of the file, in order, and every test that passed still passes. It\n\
 never skips a test, adds retries, raises a global timeout, touches an assertion or a file\n\
 with an environment failure. --fix --write applies the proven repairs (`dash undo`).\n\n\
-Examples:\n  dash test\n  dash test --files 'src/**/*.test.ts' --format github\n  dash test --command 'npm test --'\n  dash test --fix            preview the proven repairs\n  dash test --fix --write    apply them\n\n\
+--agent PROVIDER/ID (implies --fix) hands each failure still left (not environment) to an\n\
+agent, one task each with its evidence; its edits are proven the same way (the whole suite\n\
+is rerun when it edits a file other than the test file) and are unsafe: --write applies\n\
+them only with --unsafe-fixes.\n\n\
+Examples:\n  dash test\n  dash test --files 'src/**/*.test.ts' --format github\n  dash test --command 'npm test --'\n  dash test --fix            preview the proven repairs\n  dash test --fix --write    apply them\n  dash test --fix --agent anthropic/claude-sonnet-4-5   the agent tries what is left\n\n\
 Exit codes:\n  0  every test passed (with --fix --write: every failure was repaired)\n  1  a test failed, or the suite could not run\n  2  usage or configuration error\n  3  --write: a repaired file could not be written"
 )]
 pub struct TestArgs {
@@ -69,7 +74,7 @@ pub struct TestArgs {
     pub reruns: u32,
     /// End a run that takes longer than this many seconds (its process group is killed).
     /// A runner still running 5 s after writing its results is always ended.
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long = "timeout", id = "run_timeout", value_name = "SECONDS")]
     pub timeout: Option<f64>,
     /// Run through this command (e.g. "npm test --"), dash's reporter flags appended,
     /// instead of starting the runner with node.
@@ -80,10 +85,16 @@ pub struct TestArgs {
     #[arg(long)]
     pub fix: bool,
     /// With --fix: apply the proven repairs (journaled: `dash undo` restores them).
-    #[arg(long, requires = "fix")]
+    #[arg(long, requires = "fixing")]
     pub write: bool,
+    /// With --write: apply the agent's proven repairs too (they can change behaviour:
+    /// the preview marks them).
+    #[arg(long, requires = "write")]
+    pub unsafe_fixes: bool,
     #[command(flatten)]
     pub project: super::ProjectArgs,
+    #[command(flatten)]
+    pub agent: super::test_agent::TestAgentArgs,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -128,7 +139,19 @@ pub fn run(args: &TestArgs, global: &GlobalArgs) -> miette::Result<Exit> {
             Format::Github => report::github(report, global.quiet, &show),
         }
     };
-    let engine = if args.fix {
+    // --agent implies --fix: the agent's repairs are candidates like the rules'.
+    let fixing = args.fix || args.agent.agent.agent.is_some();
+    // The model is resolved before the suite runs: a missing key is exit 2 at once.
+    let mut agent = match &args.agent.agent.agent {
+        Some(spec) => Some(super::test_agent::TestAgent::connect(
+            &args.agent,
+            spec,
+            &root,
+            global.quiet,
+        )?),
+        None => None,
+    };
+    let engine = if fixing {
         let rules: Vec<String> = testrun::repair::TEST_RULES
             .iter()
             .map(|r| (*r).to_owned())
@@ -149,23 +172,73 @@ pub fn run(args: &TestArgs, global: &GlobalArgs) -> miette::Result<Exit> {
     let single = packages.is_none();
     let packages = packages.unwrap_or_else(|| vec![root.clone()]);
     let mut reports = Vec::new();
+    // `session`: what --write writes (the agent's repairs only with --unsafe-fixes);
+    // `preview`: what --fix shows (the agent's repairs always).
     let mut session = Session::new();
     session.confine([root.clone()]);
+    let mut preview = session.empty_like();
+    let mut agent_files: Vec<String> = Vec::new();
     for package in &packages {
-        let (report, repaired) = test_package(package, args, engine.as_ref())?;
-        for file in repaired {
+        let (report, repaired, by_agent) =
+            test_package(package, args, engine.as_ref(), agent.as_mut())?;
+        let mut rules = Vec::new();
+        for file in &repaired {
             let path = package.join(&file.file);
             let edits = changed_ranges(&file.file_text.text, &file.new_text, &file.labels);
-            session.propose(Proposal {
+            rules.push(Proposal {
                 display: display_path(&path, cwd.as_deref()),
                 path,
                 change: ReviewKind::Modify {
-                    original: file.original,
-                    file_text: file.file_text,
-                    new_text: file.new_text,
+                    original: file.original.clone(),
+                    file_text: file.file_text.clone(),
+                    new_text: file.new_text.clone(),
                     edits,
                 },
             });
+        }
+        let rules_label = |rel: &str| {
+            repaired
+                .iter()
+                .find(|r| r.file == rel)
+                .map_or("dash-test", |r| match r.labels.as_slice() {
+                    [one] => *one,
+                    _ => "dash-test",
+                })
+        };
+        let agents = match &agent {
+            Some(agent) => super::test_agent::proposals(
+                package,
+                &by_agent,
+                &rules_label,
+                agent.label(),
+                &|path| display_path(path, cwd.as_deref()),
+            ),
+            None => Vec::new(),
+        };
+        agent_files.extend(agents.iter().map(|p| p.display.clone()));
+        for p in &rules {
+            if !agents.iter().any(|a| a.path == p.path) {
+                preview.propose(p.clone());
+                if !args.unsafe_fixes {
+                    session.propose(p.clone());
+                }
+            }
+        }
+        for p in &agents {
+            preview.propose(p.clone());
+        }
+        if args.unsafe_fixes {
+            for p in preview.proposals().to_vec() {
+                if !session.proposals().iter().any(|q| q.path == p.path) {
+                    session.propose(p);
+                }
+            }
+        } else {
+            for p in rules {
+                if agents.iter().any(|a| a.path == p.path) {
+                    session.propose(p);
+                }
+            }
         }
         reports.push(report);
     }
@@ -207,7 +280,18 @@ pub fn run(args: &TestArgs, global: &GlobalArgs) -> miette::Result<Exit> {
             eprintln!("{:?}", miette::Report::new(err));
             exit = Exit::Partial;
         }
-        if exit != Exit::Partial && reports.iter().all(|r| r.left().is_empty()) {
+        // An agent repair covers its failure only when written (--unsafe-fixes).
+        let left = |r: &TestReport| {
+            r.failures.iter().any(|f| {
+                !r.repairs.iter().any(|rep| {
+                    rep.kept
+                        && (rep.agent.is_none() || args.unsafe_fixes)
+                        && f.file.as_deref() == Some(rep.file.as_str())
+                        && rep.tests.contains(&f.test)
+                })
+            })
+        };
+        if exit != Exit::Partial && !reports.iter().any(left) {
             exit = Exit::Clean;
         }
         if !global.quiet && args.format != Format::Json {
@@ -223,19 +307,42 @@ pub fn run(args: &TestArgs, global: &GlobalArgs) -> miette::Result<Exit> {
                     ""
                 }
             ));
+            if !agent_files.is_empty() && !args.unsafe_fixes {
+                rendered.push_str(&format!(
+                    "agent repairs in {}: {} (unsafe: not written; --unsafe-fixes writes them)\n",
+                    plural(agent_files.len(), "file"),
+                    agent_files.join(", ")
+                ));
+            }
         }
-    } else if args.fix && args.format == Format::Text {
-        let mut preview = String::new();
-        for change in session.changes() {
-            preview.push_str(&review::diff::render(&change, color));
+    } else if fixing && args.format == Format::Text {
+        let mut shown = String::new();
+        for change in preview.changes() {
+            shown.push_str(&review::diff::render(&change, color));
         }
-        rendered.insert_str(0, &preview);
+        rendered.insert_str(0, &shown);
+        if !agent_files.is_empty() && !global.quiet {
+            rendered.push_str(&format!(
+                "agent repairs in {}: {} (unsafe: in the preview; --write --unsafe-fixes writes them)\n",
+                plural(agent_files.len(), "file"),
+                agent_files.join(", ")
+            ));
+        }
+    }
+    if let Some(agent) = &agent
+        && agent.exit == Exit::Usage
+    {
+        exit = Exit::Usage;
     }
     let mut stdout = std::io::stdout().lock();
     let _ = stdout
         .write_all(rendered.as_bytes())
         .and_then(|()| stdout.flush());
     Ok(exit)
+}
+
+fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 /// The changed regions of `old` (line-wise), each labelled for the preview's hunks: with
@@ -265,11 +372,17 @@ fn changed_ranges(
 }
 
 /// Runs one package's suite, classifies its failures and reruns what reruns can tell.
+#[allow(clippy::type_complexity)]
 fn test_package(
     root: &Path,
     args: &TestArgs,
     engine: Option<&crate::engine::Engine>,
-) -> miette::Result<(TestReport, Vec<testrun::prove::Repaired>)> {
+    agent: Option<&mut super::test_agent::TestAgent>,
+) -> miette::Result<(
+    TestReport,
+    Vec<testrun::prove::Repaired>,
+    Vec<super::test_agent::AgentFile>,
+)> {
     let wanted = match args.runner {
         RunnerChoice::Auto => None,
         RunnerChoice::Jest => Some(Kind::Jest),
@@ -298,23 +411,55 @@ fn test_package(
         let (files, failures) = classified(&outcome, root)?;
         Ok(testrun::rerun::Rerun { files, failures })
     })?;
-    let proven = match engine {
+    let mut in_canary = |canary: &Path, selection: &Selection| {
+        let mut runner = runner.clone();
+        runner.root = canary.to_path_buf();
+        let outcome = testrun::run_with(&runner, false, selection, &options)?;
+        let (files, failures) = classified(&outcome, canary)?;
+        Ok(testrun::rerun::Rerun { files, failures })
+    };
+    let mut proven = match engine {
         Some(engine) => Some(testrun::prove::prove_all(
             root,
             &failures,
             &first,
             engine,
             args.reruns,
-            &mut |canary, selection| {
-                let mut runner = runner.clone();
-                runner.root = canary.to_path_buf();
-                let outcome = testrun::run_with(&runner, false, selection, &options)?;
-                let (files, failures) = classified(&outcome, canary)?;
-                Ok(testrun::rerun::Rerun { files, failures })
-            },
+            &mut in_canary,
         )?),
         None => None,
     };
+    let mut by_agent = Vec::new();
+    if let (Some(agent), Some(proven)) = (agent, proven.as_mut()) {
+        let state = super::test_agent::Proven {
+            repairs: &proven.repairs,
+            files: proven
+                .files
+                .iter()
+                .map(|f| (f.file.clone(), f.new_text.clone()))
+                .collect(),
+            suite: selection
+                .files
+                .iter()
+                .map(|f| {
+                    Path::new(f)
+                        .strip_prefix(root)
+                        .map_or_else(|_| f.clone(), |rel| rel.to_string_lossy().into_owned())
+                })
+                .collect(),
+        };
+        let found = agent.repair(
+            root,
+            &format!("{} {}", runner.kind.package(), runner.version),
+            &failures,
+            &first,
+            &state,
+            args.reruns,
+            &mut in_canary,
+        )?;
+        proven.repairs.extend(found.repairs);
+        by_agent = found.files;
+    }
     let results = &outcome.results;
     let mut report = TestReport::new(
         RunnerInfo {
@@ -338,7 +483,7 @@ fn test_package(
         }
         None => Vec::new(),
     };
-    Ok((report, repaired))
+    Ok((report, repaired, by_agent))
 }
 
 /// Every file and test of a run's report, and its failures classified.

@@ -37,6 +37,10 @@ pub struct Repair {
     /// For one rolled back or not tried: why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// For the agent's repair (`dash test --agent`): the model, PROVIDER/ID. Such a
+    /// repair is unsafe: written only with `--unsafe-fixes`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
 }
 
 /// A file whose proven text differs from the project's.
@@ -100,6 +104,7 @@ pub fn prove_all(
                     reason: Some(
                         "an environment failure in the same file: the file is left as it is".into(),
                     ),
+                    agent: None,
                 });
             }
             continue;
@@ -135,6 +140,7 @@ pub fn prove_all(
                         kept: false,
                         proof: None,
                         reason: Some(reason),
+                        agent: None,
                     });
                     return Ok(());
                 }
@@ -159,6 +165,7 @@ pub fn prove_all(
                 kept,
                 proof: verdict.as_ref().ok().cloned(),
                 reason: verdict.err(),
+                agent: None,
             });
             Ok(())
         };
@@ -228,33 +235,123 @@ fn prove_one(
         files: vec![canary.root.join(file).to_string_lossy().into_owned()],
         name: None,
     };
-    let root = canary.root.to_string_lossy().into_owned();
+    let of_file = |tests: &[Vec<String>]| -> Vec<TestRef> {
+        tests.iter().map(|t| (file.to_owned(), t.clone())).collect()
+    };
+    let verdict = prove_tests(
+        &canary.root,
+        &selection,
+        Scope::File,
+        &of_file(targets),
+        &of_file(before),
+        &[],
+        reruns,
+        run,
+        &mut outcome.runs,
+    )?;
+    Ok(verdict.result)
+}
+
+/// Every test that passed in a run of the package at `package` (its report's files), as
+/// (file relative to the package, describe path and title).
+pub fn passed_tests(package: &Path, files: &[FileResult]) -> Vec<TestRef> {
+    let root = package.to_string_lossy();
+    files
+        .iter()
+        .flat_map(|r| {
+            let file = relative(&root, &r.path);
+            r.tests
+                .iter()
+                .filter(|t| t.status == "passed")
+                .map(move |t| (file.clone(), t.path()))
+        })
+        .collect()
+}
+
+/// A test to check in a rerun: its file (relative to the package) and its describe path
+/// and title (`[]`: the file had to load).
+pub type TestRef = (String, Vec<String>);
+
+/// What a proof reran: one test file (its tests in their order) or the whole suite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    File,
+    Suite,
+}
+
+/// What [`prove_tests`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    /// `Ok(proof)` or `Err(why it was rolled back)`.
+    pub result: Result<String, String>,
+    /// For each watched test: whether it passed on every rerun (all false when the
+    /// proof stopped early).
+    pub watched: Vec<bool>,
+}
+
+/// Runs `selection` in the canary at `root` `reruns` times: proven when every target
+/// passed and every test in `before` still passed on every run. `watch`: tests not
+/// required, reported back when they passed on every run (a failure an edit repaired
+/// besides its target). `runs` counts the runs made.
+#[allow(clippy::too_many_arguments)]
+pub fn prove_tests(
+    root: &Path,
+    selection: &Selection,
+    scope: Scope,
+    targets: &[TestRef],
+    before: &[TestRef],
+    watch: &[TestRef],
+    reruns: u32,
+    run: &mut ProveRunFn<'_>,
+    runs: &mut u32,
+) -> Result<Verdict, TestRunError> {
+    let root_text = root.to_string_lossy().into_owned();
+    let mut watched = vec![true; watch.len()];
+    let named = |(file, test): &TestRef, why: &str| match scope {
+        Scope::File => named(test, why),
+        Scope::Suite if test.is_empty() => format!("the file {file} {why}"),
+        Scope::Suite => format!("\"{}\" ({file}) {why}", test.join(" › ")),
+    };
+    let stop = |reason: String| Verdict {
+        result: Err(reason),
+        watched: vec![false; watch.len()],
+    };
     for k in 1..=reruns {
-        let rerun = run(&canary.root, &selection)?;
-        outcome.runs += 1;
+        let rerun = run(root, selection)?;
+        *runs += 1;
         for target in targets {
-            if let Err(why) = passed(&rerun, &root, file, target) {
-                return Ok(Err(format!(
+            if let Err(why) = passed(&rerun, &root_text, &target.0, &target.1) {
+                return Ok(stop(format!(
                     "{} on rerun {k} of {reruns} with the repair",
                     named(target, &why)
                 )));
             }
         }
         for test in before {
-            if let Err(why) = passed(&rerun, &root, file, test) {
-                return Ok(Err(format!(
+            if let Err(why) = passed(&rerun, &root_text, &test.0, &test.1) {
+                return Ok(stop(format!(
                     "it breaks a test that passed before: {} on rerun {k} of {reruns}",
                     named(test, &why)
                 )));
             }
         }
+        for (ok, test) in watched.iter_mut().zip(watch) {
+            *ok = *ok && passed(&rerun, &root_text, &test.0, &test.1).is_ok();
+        }
     }
-    Ok(Ok(format!(
-        "passed {reruns} of {reruns} reruns of its file, in the file's order; {} test{} that passed before still pass{}",
-        before.len(),
-        if before.len() == 1 { "" } else { "s" },
-        if before.len() == 1 { "es" } else { "" },
-    )))
+    let what = match scope {
+        Scope::File => "its file, in the file's order",
+        Scope::Suite => "the whole suite",
+    };
+    Ok(Verdict {
+        result: Ok(format!(
+            "passed {reruns} of {reruns} reruns of {what}; {} test{} that passed before still pass{}",
+            before.len(),
+            if before.len() == 1 { "" } else { "s" },
+            if before.len() == 1 { "es" } else { "" },
+        )),
+        watched,
+    })
 }
 
 fn named(test: &[String], why: &str) -> String {
