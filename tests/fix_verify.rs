@@ -315,3 +315,102 @@ fn a_test_script_that_fails_after_the_change_rolls_the_culprit_back() {
     );
     assert_eq!(git(root, &["status", "--porcelain"]), " M src/fine.js\n");
 }
+
+#[test]
+fn a_jest_test_that_passed_before_must_still_pass() {
+    let modules = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/runners/jest29/node_modules");
+    assert!(
+        modules.join("jest/package.json").is_file(),
+        "jest 29 is not installed: run `npm ci --prefix tests/runners/jest29 --no-audit --no-fund`"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        &root.join("package.json"),
+        "{ \"name\": \"calc\", \"version\": \"1.0.0\", \"scripts\": { \"test\": \"jest\" }, \"devDependencies\": { \"jest\": \"29.7.0\" } }\n",
+    );
+    write(
+        &root.join("src/log.js"),
+        "exports.logger = { warn: () => {}, info: () => {} };\n",
+    );
+    write(
+        &root.join("src/math.js"),
+        "exports.add = function (a, b) {\n  if (a < 0) console.warn('negative', a);\n  return a + b;\n};\n",
+    );
+    write(
+        &root.join("src/other.js"),
+        "exports.hello = function () {\n  console.info('hello');\n};\n",
+    );
+    write(
+        &root.join("src/math.test.js"),
+        "const { add } = require('./math');\ntest('adds', () => expect(add(1, 2)).toBe(3));\ntest('adds negatives', () => expect(add(-1, 1)).toBe(0));\n",
+    );
+    write(
+        &root.join("dash.toml"),
+        "[logger]\nmodule = \"src/log.js\"\nexport = \"missing\"\n",
+    );
+    write(&root.join(".gitignore"), "node_modules\n");
+    commit(root);
+    std::os::unix::fs::symlink(&modules, root.join("node_modules")).unwrap();
+    let out = cargo_bin_cmd!("dash")
+        .current_dir(root)
+        .args(["fix", "--write", "--verify"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(
+            "tests (jest/vitest, each test): before 2 passed, 0 failed; after 2 passed, 0 failed"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("rolled back src/math.js:"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "1 test that passed before no longer passes: src/math.test.js › adds negatives"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(git(root, &["status", "--porcelain"]), " M src/other.js\n");
+}
+
+#[test]
+fn a_created_logger_module_must_load_and_is_promoted_with_its_importers() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        &root.join("package.json"),
+        "{ \"name\": \"app\", \"version\": \"1.0.0\", \"main\": \"src/server.js\" }\n",
+    );
+    write(
+        &root.join("src/server.js"),
+        "const util = require('./util');\nconsole.log('starting', util.name);\n",
+    );
+    write(&root.join("src/util.js"), "exports.name = 'util';\n");
+    commit(root);
+    let out = cargo_bin_cmd!("dash")
+        .current_dir(root)
+        .args(["fix", "--write", "--verify"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("loading src/server.js with node: before loads; after loads"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("loading src/utils/logger.js with node: before not there yet; after loads"),
+        "{stderr}"
+    );
+    assert!(root.join("src/utils/logger.js").is_file());
+    // The server still starts, and logs through the new module.
+    let node = std::process::Command::new("node")
+        .arg("src/server.js")
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(node.status.success());
+    assert!(String::from_utf8_lossy(&node.stdout).contains("\"msg\":\"starting\""));
+}

@@ -92,6 +92,8 @@ pub enum Measure {
         /// The error's first line, when it did not load.
         error: Option<String>,
     },
+    /// The baseline of a module the change creates (a new logger module): it must load.
+    Absent,
 }
 
 /// How a command ended.
@@ -237,6 +239,13 @@ impl Measure {
                     ))
                 }
             }
+            (Measure::Absent, Measure::Load { status, error }) => (!status.ok()).then(|| {
+                format!(
+                    "the module the change creates does not load with node ({}): {}",
+                    status.describe(),
+                    error.as_deref().unwrap_or("no error message")
+                )
+            }),
             _ => Some("the check changed kind (internal error)".into()),
         }
     }
@@ -260,6 +269,7 @@ impl Measure {
                 s
             }
             Measure::Script { status, .. } => status.describe(),
+            Measure::Absent => "not there yet".into(),
             Measure::Load { status, error } => match (status, error) {
                 (Status::Exit(0), _) => "loads".into(),
                 (Status::TimedOut, _) => "still running at the timeout".into(),
@@ -657,6 +667,22 @@ mod tests {
         let running = load(Status::TimedOut, None);
         assert_eq!(running.worse_than(&running), None);
         assert!(running.worse_than(&loaded).is_some());
+    }
+
+    #[test]
+    fn a_module_the_change_creates_must_load() {
+        assert_eq!(
+            load(Status::Exit(0), None).worse_than(&Measure::Absent),
+            None
+        );
+        let why = load(Status::Exit(1), Some("SyntaxError: x"))
+            .worse_than(&Measure::Absent)
+            .unwrap();
+        assert!(
+            why.contains("the module the change creates does not load"),
+            "{why}"
+        );
+        assert!(why.contains("SyntaxError: x"), "{why}");
     }
 
     #[test]
