@@ -225,6 +225,18 @@ pub struct VerifyConfig {
     pub max_failing_tests: Option<u64>,
     /// Minimum line coverage in percent, per category (`min-coverage = 80` is production's).
     pub min_coverage: Vec<(crate::workspace::Category, f64)>,
+    /// `dash fix --verify`: the shell command that type-checks a package (run in the
+    /// package's folder; `error TS…` lines counted). Default: the project's own
+    /// `tsc --noEmit -p tsconfig.json` where a tsconfig.json exists.
+    pub typecheck: Option<String>,
+    /// `dash fix --verify`: the shell command that runs a package's tests (its exit status
+    /// compared). Default: jest or vitest run by dash when the `test` script uses one, else
+    /// `npm test` when there is a `test` script.
+    pub test: Option<String>,
+    /// `dash fix --verify`: the most seconds one type-check or test run may take.
+    pub timeout: Option<u64>,
+    /// `dash fix --verify`: the most seconds loading one changed module with node may take.
+    pub load_timeout: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -302,6 +314,10 @@ struct RawVerify {
     max_failing_tests: Option<u64>,
     /// A number (production's minimum) or a table `{ production = 80, tests = 50 }`.
     min_coverage: Option<Spanned<toml::Value>>,
+    typecheck: Option<Spanned<String>>,
+    test: Option<Spanned<String>>,
+    timeout: Option<Spanned<i64>>,
+    load_timeout: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -497,12 +513,37 @@ impl Config {
                     })?
                 }
             };
+            // Commands run by `sh -c`: a blank one would run nothing and pass.
+            let command = |key: &str, value: Option<Spanned<String>>| match value {
+                Some(line) if line.get_ref().trim().is_empty() => Err(invalid(
+                    format!("verify.{key} must be a shell command (it is empty)"),
+                    Some(line.span()),
+                )),
+                Some(line) if line.get_ref().chars().any(|c| c == '\0') => Err(invalid(
+                    format!("verify.{key} must not contain a NUL character"),
+                    Some(line.span()),
+                )),
+                Some(line) => Ok(Some(line.into_inner())),
+                None => Ok(None),
+            };
+            let seconds = |key: &str, value: Option<Spanned<i64>>| match value {
+                Some(n) if !(1..=86_400).contains(n.get_ref()) => Err(invalid(
+                    format!("verify.{key} must be a whole number of seconds from 1 to 86400"),
+                    Some(n.span()),
+                )),
+                Some(n) => Ok(Some(n.into_inner() as u64)),
+                None => Ok(None),
+            };
             config.verify = VerifyConfig {
                 max_console: verify.max_console,
                 max_production: verify.max_production,
                 max_test_hazards: verify.max_test_hazards,
                 max_failing_tests: verify.max_failing_tests,
                 min_coverage,
+                typecheck: command("typecheck", verify.typecheck)?,
+                test: command("test", verify.test)?,
+                timeout: seconds("timeout", verify.timeout)?,
+                load_timeout: seconds("load-timeout", verify.load_timeout)?,
             };
         }
         let ids = |table: &str, list: Vec<Spanned<String>>| -> Result<Vec<String>, ConfigError> {
@@ -778,6 +819,11 @@ rules = ["console", "focused-test"]
             "min-coverage = { prod = 80 }",
             "min-coverage = { production = -1 }",
             "max-test-hazard = 1",
+            "typecheck = \"  \"",
+            "test = \"\"",
+            "timeout = 0",
+            "load-timeout = -5",
+            "timeout = \"10s\"",
         ] {
             let text = format!("[verify]\n{bad}\n");
             match parse(&text) {
@@ -785,6 +831,21 @@ rules = ["console", "focused-test"]
                 other => panic!("{bad}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn verify_commands() {
+        let c = parse(
+            "[verify]\ntypecheck = \"npx vue-tsc --noEmit\"\ntest = \"npm run test:unit\"\ntimeout = 120\nload-timeout = 5\n",
+        )
+        .unwrap();
+        assert_eq!(c.verify.typecheck.as_deref(), Some("npx vue-tsc --noEmit"));
+        assert_eq!(c.verify.test.as_deref(), Some("npm run test:unit"));
+        assert_eq!(c.verify.timeout, Some(120));
+        assert_eq!(c.verify.load_timeout, Some(5));
+        let c = parse("[verify]\nmax-console = 1\n").unwrap();
+        assert_eq!(c.verify.typecheck, None);
+        assert_eq!(c.verify.timeout, None);
     }
 
     #[test]

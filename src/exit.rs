@@ -70,5 +70,6 @@ pub fn of(report: &miette::Report) -> Exit {
         .or_else(|| try_as::<crate::hook::HookError>(report))
         .or_else(|| try_as::<crate::agent::AgentError>(report))
         .or_else(|| try_as::<crate::cli::TestCliError>(report))
+        .or_else(|| try_as::<crate::promote::VerifyError>(report))
         .unwrap_or(Exit::Usage)
 }

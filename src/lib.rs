@@ -15,6 +15,7 @@ pub mod exit;
 pub mod hook;
 pub mod journal;
 pub mod llm;
+pub mod promote;
 pub mod report;
 pub mod review;
 pub mod rules;

@@ -74,6 +74,12 @@ pub struct FixArgs {
     /// Include the repository's other worktrees when a worktree's top is named.
     #[arg(long)]
     pub worktrees: bool,
+    /// Prove the change before it counts: apply it in a canary copy of the tree, run the
+    /// project's checks there per package (type-check, tests, loading each changed module
+    /// with node) and keep only the files that leave every check as green as before; the
+    /// others are rolled back and named. With --diff or the preview: check only.
+    #[arg(long, conflicts_with_all = ["check", "interactive"])]
+    pub verify: bool,
     #[command(flatten)]
     pub walk: super::WalkArgs,
     #[command(flatten)]
@@ -229,6 +235,30 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
     {
         session = joined;
     }
+    // --verify: only what kept the project's checks as green as before is shown, patched
+    // or written (src/promote); the rest is rolled back and named.
+    let mut rolled_back = false;
+    if args.verify {
+        if args.write && !args.allow_dirty {
+            // Before the checks run: refusing after them would waste them.
+            refuse_dirty(&workspace, &modified(session.proposals()))?;
+        }
+        let not_runtime: std::collections::HashSet<&Path> = results
+            .iter()
+            .filter(|r| r.file.category != crate::workspace::Category::Production)
+            .map(|r| r.file.path.as_path())
+            .collect();
+        let tops: Vec<PathBuf> = workspace.worktrees.iter().map(|w| w.root.clone()).collect();
+        let verified = crate::promote::verify(&session, &config.verify, &tops, &|p: &Path| {
+            !not_runtime.contains(p)
+        })?;
+        rolled_back = !verified.report.rolled_back.is_empty();
+        if !global.quiet || rolled_back {
+            eprint!("{}", verified.report.render());
+        }
+        session = verified.session;
+        preview = None;
+    }
     let preview = preview.as_ref().unwrap_or(&session);
     let created = session
         .proposals()
@@ -251,6 +281,10 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
     } else {
         Exit::Clean
     };
+    // Files rolled back by --verify were not written (the rest were): exit 3.
+    if rolled_back && exit == Exit::Clean {
+        exit = Exit::Partial;
+    }
     match agent.as_ref().map(|a| a.exit) {
         Some(Exit::Usage) => exit = Exit::Usage,
         Some(Exit::Partial) if exit == Exit::Clean => exit = Exit::Partial,

@@ -267,6 +267,27 @@ pub struct Journal {
     pub dir: PathBuf,
 }
 
+/// The per-worktree git dir of the worktree whose top is `top` (`None` outside git),
+/// where dash keeps what belongs to one worktree (the journal, `--verify`'s cache).
+pub fn git_dir(top: &Path) -> Option<PathBuf> {
+    // The folder is named explicitly: a GIT_DIR inherited from a hook must not
+    // point the journal at another repository.
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(top)
+        .args(["rev-parse", "--absolute-git-dir"])
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_COMMON_DIR")
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let git_dir = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    (!git_dir.is_empty()).then(|| PathBuf::from(git_dir))
+}
+
 impl Journal {
     /// The journal of the worktree that `start` (a file or folder, which need not exist
     /// yet) belongs to; `None` outside a git repository.
@@ -277,27 +298,10 @@ impl Journal {
 
     /// The journal of the worktree whose top is `top`.
     pub fn of_worktree(top: &Path) -> Option<Journal> {
-        // The folder is named explicitly: a GIT_DIR inherited from a hook must not
-        // point the journal at another repository.
-        let output = Command::new("git")
-            .arg("-C")
-            .arg(top)
-            .args(["rev-parse", "--absolute-git-dir"])
-            .env_remove("GIT_DIR")
-            .env_remove("GIT_WORK_TREE")
-            .env_remove("GIT_COMMON_DIR")
-            .output()
-            .ok()?;
-        if !output.status.success() {
-            return None;
-        }
-        let git_dir = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-        if git_dir.is_empty() {
-            return None;
-        }
+        let git_dir = git_dir(top)?;
         Some(Journal {
             top: top.to_path_buf(),
-            dir: PathBuf::from(git_dir).join("dash").join("journal"),
+            dir: git_dir.join("dash").join("journal"),
         })
     }
 

@@ -8,6 +8,11 @@
 //! a branch to the user's repository that a crash could leave behind. The package's own
 //! `node_modules` is linked inside the copy and the nearest one above the package (a
 //! hoisted workspace install) next to it, so that Node resolves as in the project.
+//!
+//! `dash fix --verify` ([`crate::promote`]) uses [`Canary::of_tree`]: a copy of a whole
+//! working tree (the files git does not ignore, so no build output or caches), because a
+//! package's checks read files outside it (a base `tsconfig.json`, a sibling package), with
+//! every `node_modules` folder linked where it is.
 
 use std::path::{Path, PathBuf};
 
@@ -40,9 +45,73 @@ impl Canary {
         Ok(Canary { _dir: dir, root })
     }
 
+    /// A copy of the working tree at `top`: every file and folder that git would not
+    /// ignore (`.gitignore`, `.git/info/exclude`; also outside git), links kept as links,
+    /// and every `node_modules` folder linked in place instead of copied.
+    pub fn of_tree(top: &Path) -> std::io::Result<Canary> {
+        let dir = tempfile::Builder::new().prefix("dash-canary-").tempdir()?;
+        let base = std::fs::canonicalize(dir.path())?;
+        let name = top.file_name().unwrap_or_else(|| "tree".as_ref());
+        let root = base.join(name);
+        let walk = ignore::WalkBuilder::new(top)
+            .hidden(false)
+            .ignore(false)
+            .git_global(false)
+            .parents(false)
+            .require_git(false)
+            .follow_links(false)
+            .filter_entry(|e| e.file_name() != ".git" && e.file_name() != "node_modules")
+            .build();
+        for entry in walk {
+            let entry = entry.map_err(std::io::Error::other)?;
+            let rel = entry.path().strip_prefix(top).unwrap_or(entry.path());
+            let target = root.join(rel);
+            let Some(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                std::fs::create_dir_all(&target)?;
+                let modules = entry.path().join("node_modules");
+                if modules.is_dir() {
+                    symlink(&modules, &target.join("node_modules"))?;
+                }
+            } else if kind.is_symlink() {
+                symlink(&std::fs::read_link(entry.path())?, &target)?;
+            } else {
+                std::fs::copy(entry.path(), &target)?;
+            }
+        }
+        if let Some(hoisted) = top
+            .ancestors()
+            .skip(1)
+            .map(|dir| dir.join("node_modules"))
+            .find(|dir| dir.is_dir())
+        {
+            symlink(&hoisted, &base.join("node_modules"))?;
+        }
+        Ok(Canary { _dir: dir, root })
+    }
+
     /// Replaces a file of the copy (`rel` is relative to the package).
     pub fn write(&self, rel: &str, text: &str) -> std::io::Result<()> {
         std::fs::write(self.root.join(rel), text)
+    }
+
+    /// Writes a file of the copy, making its folders (for a file a change creates).
+    pub fn write_bytes(&self, rel: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        let path = self.root.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, bytes)
+    }
+
+    /// Removes a file of the copy if it is there (a created file rolled back).
+    pub fn remove(&self, rel: &Path) -> std::io::Result<()> {
+        match std::fs::remove_file(self.root.join(rel)) {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err),
+            _ => Ok(()),
+        }
     }
 
     pub fn read(&self, rel: &str) -> std::io::Result<String> {
@@ -112,5 +181,39 @@ mod tests {
         let root = canary.root.clone();
         drop(canary);
         assert!(!root.exists());
+    }
+
+    #[test]
+    fn a_tree_copy_leaves_out_ignored_files_and_links_every_node_modules() {
+        let dir = tempfile::tempdir().unwrap();
+        let top = dir.path().join("repo");
+        let app = top.join("packages/app");
+        std::fs::create_dir_all(app.join("node_modules/pino")).unwrap();
+        std::fs::create_dir_all(app.join("dist")).unwrap();
+        std::fs::create_dir_all(top.join("node_modules/typescript")).unwrap();
+        std::fs::create_dir_all(top.join(".git")).unwrap();
+        std::fs::write(top.join(".gitignore"), "dist/\nnode_modules/\n").unwrap();
+        std::fs::write(top.join("tsconfig.base.json"), "{}").unwrap();
+        std::fs::write(app.join("index.js"), "exports.a = 1;\n").unwrap();
+        std::fs::write(app.join("dist/index.js"), "built").unwrap();
+        let canary = Canary::of_tree(&top).unwrap();
+        let root = &canary.root;
+        assert_eq!(
+            std::fs::read_to_string(root.join("tsconfig.base.json")).unwrap(),
+            "{}"
+        );
+        assert!(root.join("packages/app/index.js").is_file());
+        assert!(!root.join("packages/app/dist").exists());
+        assert!(!root.join(".git").exists());
+        assert!(root.join("node_modules/typescript").is_dir());
+        assert!(root.join("packages/app/node_modules/pino").is_dir());
+        assert!(root.join("packages/app/node_modules").is_symlink());
+        canary
+            .write_bytes(Path::new("packages/app/src/new.js"), b"x")
+            .unwrap();
+        assert!(root.join("packages/app/src/new.js").is_file());
+        canary.remove(Path::new("packages/app/src/new.js")).unwrap();
+        canary.remove(Path::new("packages/app/src/new.js")).unwrap();
+        assert!(!app.join("src").exists());
     }
 }

@@ -769,7 +769,7 @@ fn find_title(source: &str, test: &TestResult) -> Option<u32> {
 
 /// The project-relative form of a path the runner printed (absolute, `file://`, or
 /// relative to the project).
-pub(super) fn relative(root: &str, path: &str) -> String {
+pub fn relative(root: &str, path: &str) -> String {
     let path = path.strip_prefix("file://").unwrap_or(path);
     let root = root.trim_end_matches('/');
     let rel = path

@@ -304,7 +304,7 @@ fn wait_bounded(
 }
 
 /// Kills the runner's process group (it leads its own), then reaps it.
-fn kill_group(child: &mut Child) -> std::io::Result<std::process::ExitStatus> {
+pub(crate) fn kill_group(child: &mut Child) -> std::io::Result<std::process::ExitStatus> {
     #[cfg(unix)]
     {
         let _ = Command::new("kill")

@@ -1,0 +1,644 @@
+//! `dash fix --verify`: canary apply. A change is applied in a canary copy of the tree
+//! (the working tree as it is, [`crate::testrun::canary::Canary::of_tree`]), the project's
+//! own checks run there per package it touches ([`checks`]: the type-check, the test
+//! script, loading each changed runtime module with node), and each is compared with the
+//! same check on the untouched copy (the baseline, [`cache`]d by the tree's hash). Only
+//! what keeps every check as green as before is promoted: a package whose checks got
+//! worse is bisected by file to the culprits, which are rolled back (left out of the
+//! session) and reported with the check's output. The project is never touched here; the
+//! result is the session to write, preview or patch.
+//!
+//! Why a copy and not `git worktree add`: as in `dash test --fix`, the copy is exactly the
+//! tree the user has (uncommitted work included), it works outside git, and a crash
+//! leaves no worktree or branch behind in the user's repository.
+
+pub mod cache;
+pub mod checks;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use miette::Diagnostic;
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::config::VerifyConfig;
+use crate::review::{Kind, Proposal, Session};
+use crate::testrun::canary::Canary;
+use cache::Cache;
+use checks::{Check, Limits, Measure};
+
+/// Defaults when `[verify]` does not set them.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+pub const DEFAULT_LOAD_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Error, Diagnostic)]
+pub enum VerifyError {
+    #[error(
+        "cannot verify package {package}: it has a tsconfig.json but no TypeScript compiler is installed (no node_modules/.bin/tsc in it or above it)"
+    )]
+    #[diagnostic(
+        code(dash::fix::verify::no_typecheck),
+        help(
+            "install the project's dependencies (npm ci, pnpm install), or set `typecheck` under [verify] in dash.toml to the command that type-checks it; nothing was written"
+        )
+    )]
+    NoTypeChecker { package: String },
+    #[error("cannot verify package {package}: node cannot be started to load the changed modules")]
+    #[diagnostic(
+        code(dash::fix::verify::no_node),
+        help("install Node.js and put it on PATH; nothing was written")
+    )]
+    NoNode { package: String },
+    #[error("cannot verify package {package}: its tests cannot be run: {reason}")]
+    #[diagnostic(
+        code(dash::fix::verify::runner),
+        help(
+            "install the project's dependencies, or set `test` under [verify] in dash.toml; nothing was written"
+        )
+    )]
+    Runner { package: String, reason: String },
+    #[error("cannot verify: `{command}` cannot be started: {reason}")]
+    #[diagnostic(
+        code(dash::fix::verify::start),
+        help("check the command (the [verify] keys in dash.toml); nothing was written")
+    )]
+    CannotStart { command: String, reason: String },
+    #[error(
+        "cannot verify package {package}: the {check} does not run on the untouched tree: {reason}"
+    )]
+    #[diagnostic(
+        code(dash::fix::verify::baseline),
+        help(
+            "run it yourself in the project; a check that cannot run before the change cannot tell whether the change broke it (nothing was written)"
+        )
+    )]
+    Baseline {
+        package: String,
+        check: String,
+        reason: String,
+    },
+    #[error("cannot make the canary copy of {}: {source}", top.display())]
+    #[diagnostic(
+        code(dash::fix::verify::canary),
+        help("check that the temporary folder ($TMPDIR) is writable and has room")
+    )]
+    Canary {
+        top: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl crate::exit::HasExit for VerifyError {
+    /// A check that cannot run refuses the whole write (nothing was written): the user
+    /// must fix the setup or the configuration, like a refusal over uncommitted work.
+    fn exit(&self) -> crate::exit::Exit {
+        crate::exit::Exit::Usage
+    }
+}
+
+/// What the verification found, for the report.
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    pub packages: Vec<PackageReport>,
+    pub rolled_back: Vec<RolledBack>,
+    /// Changed files proposed and promoted.
+    pub proposed: usize,
+    pub promoted: usize,
+    /// Check runs made in the canary, and baseline results read from the cache.
+    pub runs: u32,
+    pub cached: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PackageReport {
+    /// Relative to the tree's top (`.` for the top).
+    pub package: String,
+    pub checks: Vec<CheckReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CheckReport {
+    pub check: String,
+    pub before: String,
+    /// With what was promoted (the same as `before` when nothing was).
+    pub after: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RolledBack {
+    pub file: String,
+    /// Each check it made worse, and how (the check's first lines).
+    pub reasons: Vec<String>,
+}
+
+impl Report {
+    /// The report as text, one package after another, then the culprits.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for package in &self.packages {
+            out.push_str(&format!("verify: package {}\n", package.package));
+            if package.checks.is_empty() {
+                out.push_str(
+                    "  no check applies (no tsconfig.json, no test script, no changed runtime JavaScript module)\n",
+                );
+            }
+            for check in &package.checks {
+                out.push_str(&format!(
+                    "  {}: before {}; after {}\n",
+                    check.check, check.before, check.after
+                ));
+            }
+        }
+        for rolled in &self.rolled_back {
+            out.push_str(&format!("rolled back {}:\n", rolled.file));
+            for reason in &rolled.reasons {
+                out.push_str(&format!("  {reason}\n"));
+            }
+        }
+        out.push_str(&format!(
+            "verify: {} of {} changed file{} kept every check as green as before; {} check run{} in the canary, {} baseline result{} from the cache\n",
+            self.promoted,
+            self.proposed,
+            if self.proposed == 1 { "" } else { "s" },
+            self.runs,
+            if self.runs == 1 { "" } else { "s" },
+            self.cached,
+            if self.cached == 1 { "" } else { "s" },
+        ));
+        out
+    }
+}
+
+/// The verified session and the report.
+pub struct Verified {
+    pub session: Session,
+    pub report: Report,
+}
+
+/// Verifies every proposal of `session` in a canary of its worktree (`tops`: the
+/// worktrees' tops). `runtime` tells which changed files are runtime code (production),
+/// whose JavaScript modules are loaded with node.
+pub fn verify(
+    session: &Session,
+    config: &VerifyConfig,
+    tops: &[PathBuf],
+    runtime: &dyn Fn(&Path) -> bool,
+) -> Result<Verified, VerifyError> {
+    let limits = Limits {
+        timeout: config.timeout.map_or(DEFAULT_TIMEOUT, Duration::from_secs),
+        load_timeout: config
+            .load_timeout
+            .map_or(DEFAULT_LOAD_TIMEOUT, Duration::from_secs),
+    };
+    let proposals = session.proposals();
+    let mut keep = vec![true; proposals.len()];
+    let mut report = Report {
+        proposed: proposals.len(),
+        ..Report::default()
+    };
+    let mut by_top: BTreeMap<&Path, Vec<usize>> = BTreeMap::new();
+    for (i, proposal) in proposals.iter().enumerate() {
+        // A proposal outside every worktree is refused by the session when written.
+        if let Some(top) = tops
+            .iter()
+            .filter(|t| proposal.path.starts_with(t))
+            .max_by_key(|t| t.as_os_str().len())
+        {
+            by_top.entry(top.as_path()).or_default().push(i);
+        }
+    }
+    for (top, files) in by_top {
+        verify_tree(
+            top,
+            &files,
+            proposals,
+            config,
+            &limits,
+            runtime,
+            &mut keep,
+            &mut report,
+        )?;
+    }
+    let mut verified = session.empty_like();
+    for (proposal, keep) in proposals.iter().zip(&keep) {
+        if *keep {
+            verified.propose(proposal.clone());
+        }
+    }
+    report.promoted = keep.iter().filter(|k| **k).count();
+    Ok(Verified {
+        session: verified,
+        report,
+    })
+}
+
+/// One package: its folder, the proposals in it, and its checks.
+struct Package {
+    dir: PathBuf,
+    name: String,
+    files: Vec<usize>,
+    checks: Vec<Check>,
+    baseline: Vec<Measure>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn verify_tree(
+    top: &Path,
+    files: &[usize],
+    proposals: &[Proposal],
+    config: &VerifyConfig,
+    limits: &Limits,
+    runtime: &dyn Fn(&Path) -> bool,
+    keep: &mut [bool],
+    report: &mut Report,
+) -> Result<(), VerifyError> {
+    let mut grouped: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
+    for &i in files {
+        grouped
+            .entry(package_of(top, &proposals[i].path))
+            .or_default()
+            .push(i);
+    }
+    // Every plan before the canary is made: a check that cannot run refuses at once.
+    let mut packages = Vec::new();
+    for (dir, files) in grouped {
+        let modules: Vec<String> = files
+            .iter()
+            .map(|&i| &proposals[i].path)
+            .filter(|path| runtime(path) && is_javascript(path))
+            .filter_map(|path| relative(top, path))
+            .collect();
+        let checks = checks::plan(top, &dir, &modules, config)?;
+        packages.push(Package {
+            name: package_name(top, &dir),
+            dir,
+            files,
+            checks,
+            baseline: Vec::new(),
+        });
+    }
+    if packages.iter().all(|p| p.checks.is_empty()) {
+        report
+            .packages
+            .extend(packages.into_iter().map(|p| PackageReport {
+                package: p.name,
+                checks: Vec::new(),
+            }));
+        return Ok(());
+    }
+    let canary = Canary::of_tree(top).map_err(|source| VerifyError::Canary {
+        top: top.to_path_buf(),
+        source,
+    })?;
+    let tree = cache::tree_hash(&canary.root).map_err(|source| VerifyError::Canary {
+        top: top.to_path_buf(),
+        source,
+    })?;
+    let cache = Cache::of_worktree(top);
+    let in_canary = |dir: &Path| canary.root.join(dir.strip_prefix(top).unwrap_or(dir));
+
+    // The baseline: every check on the untouched copy (or from the cache).
+    for package in &mut packages {
+        let dir = in_canary(&package.dir);
+        for check in &package.checks {
+            // A module the change creates has no baseline: it only has to load.
+            if let Check::Load { module } = check
+                && !canary.root.join(module).exists()
+            {
+                package.baseline.push(Measure::Absent);
+                continue;
+            }
+            let key = Cache::key(&tree, &package.name, &check.key());
+            let measure = match cache.get(&key) {
+                Some(measure) => {
+                    report.cached += 1;
+                    measure
+                }
+                None => {
+                    let measure = checks::run(check, &canary.root, &dir, limits)?;
+                    report.runs += 1;
+                    refuse_unusable(&package.name, check, &measure)?;
+                    cache.put(&key, &measure);
+                    measure
+                }
+            };
+            package.baseline.push(measure);
+        }
+    }
+
+    // Everything applied, then each package checked; a package that got worse is bisected.
+    for package in &packages {
+        for &i in &package.files {
+            apply(&canary, top, &proposals[i], true)?;
+        }
+    }
+    for package in &packages {
+        let dir = in_canary(&package.dir);
+        let mut eval = |subset: &[usize]| -> Result<Evaluation, VerifyError> {
+            for &i in &package.files {
+                apply(&canary, top, &proposals[i], subset.contains(&i))?;
+            }
+            evaluate(
+                package, subset, proposals, top, &canary, &dir, limits, report,
+            )
+        };
+        let all = eval(&package.files)?;
+        let (after, culprits) = if all.regressions.is_empty() {
+            (all.measures, Vec::new())
+        } else {
+            let mut search = Bisect::default();
+            search.step(&package.files, all.regressions, &mut eval)?;
+            // Nothing promoted: every check stands as before.
+            let after = search.last_pass.unwrap_or_default();
+            // The canary holds what is promoted, for the packages checked after this one.
+            for &i in &package.files {
+                apply(&canary, top, &proposals[i], search.good.contains(&i))?;
+            }
+            (after, search.culprits)
+        };
+        for (i, reasons) in culprits {
+            keep[i] = false;
+            report.rolled_back.push(RolledBack {
+                file: proposals[i].display.clone(),
+                reasons,
+            });
+        }
+        report.packages.push(PackageReport {
+            package: package.name.clone(),
+            checks: package
+                .checks
+                .iter()
+                .zip(&package.baseline)
+                .map(|(check, before)| {
+                    // A check that did not run on what was promoted (a module rolled
+                    // back, or nothing promoted) stands as before.
+                    let after = after
+                        .iter()
+                        .find(|(c, _)| c.key() == check.key())
+                        .map_or(before, |(_, m)| m);
+                    CheckReport {
+                        check: check.name(),
+                        before: before.summary(),
+                        after: after.summary(),
+                    }
+                })
+                .collect(),
+        });
+    }
+    report.rolled_back.sort_by(|a, b| a.file.cmp(&b.file));
+    Ok(())
+}
+
+/// A baseline that cannot be compared with: the tests wrote no report, a check timed out.
+fn refuse_unusable(package: &str, check: &Check, measure: &Measure) -> Result<(), VerifyError> {
+    let reason = match measure {
+        Measure::Tests {
+            problem: Some(problem),
+            passed,
+            failed,
+            ..
+        } if passed.is_empty() && *failed == 0 => Some(problem.clone()),
+        Measure::TypeCheck {
+            status: checks::Status::TimedOut,
+            ..
+        }
+        | Measure::Tests {
+            status: checks::Status::TimedOut,
+            ..
+        }
+        | Measure::Script {
+            status: checks::Status::TimedOut,
+            ..
+        } => Some("it timed out (raise `timeout` under [verify] in dash.toml)".into()),
+        _ => None,
+    };
+    match reason {
+        Some(reason) => Err(VerifyError::Baseline {
+            package: package.to_owned(),
+            check: check.name(),
+            reason,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The checks of a package on one subset of its files.
+struct Evaluation {
+    /// Each check that ran, with its result.
+    measures: Vec<(Check, Measure)>,
+    /// Each check made worse: "check: why".
+    regressions: Vec<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn evaluate(
+    package: &Package,
+    subset: &[usize],
+    proposals: &[Proposal],
+    top: &Path,
+    canary: &Canary,
+    dir: &Path,
+    limits: &Limits,
+    report: &mut Report,
+) -> Result<Evaluation, VerifyError> {
+    let applied: Vec<String> = subset
+        .iter()
+        .filter_map(|&i| relative(top, &proposals[i].path))
+        .collect();
+    let mut evaluation = Evaluation {
+        measures: Vec::new(),
+        regressions: Vec::new(),
+    };
+    for (check, before) in package.checks.iter().zip(&package.baseline) {
+        // A module not applied is the untouched one: its baseline stands.
+        if let Check::Load { module } = check
+            && !applied.contains(module)
+        {
+            continue;
+        }
+        let after = checks::run(check, &canary.root, dir, limits)?;
+        report.runs += 1;
+        if let Some(why) = after.worse_than(before) {
+            evaluation
+                .regressions
+                .push(format!("{}: {why}", check.name()));
+        }
+        evaluation.measures.push((check.clone(), after));
+    }
+    Ok(evaluation)
+}
+
+/// Finds the largest set of files that keeps the checks green, adding halves greedily:
+/// a half that passes together with what passed so far is kept whole; one that fails is
+/// split again, down to single files, which are the culprits. Every set kept was checked.
+#[derive(Default)]
+struct Bisect {
+    good: Vec<usize>,
+    culprits: Vec<(usize, Vec<String>)>,
+    last_pass: Option<Vec<(Check, Measure)>>,
+}
+
+impl Bisect {
+    /// `set` fails on top of `good` with `regressions`.
+    fn step(
+        &mut self,
+        set: &[usize],
+        regressions: Vec<String>,
+        eval: &mut dyn FnMut(&[usize]) -> Result<Evaluation, VerifyError>,
+    ) -> Result<(), VerifyError> {
+        if set.len() == 1 {
+            self.culprits.push((set[0], regressions));
+            return Ok(());
+        }
+        let (a, b) = set.split_at(set.len() / 2);
+        for half in [a, b] {
+            let mut trial = self.good.clone();
+            trial.extend_from_slice(half);
+            let evaluation = eval(&trial)?;
+            if evaluation.regressions.is_empty() {
+                self.good = trial;
+                self.last_pass = Some(evaluation.measures);
+            } else {
+                self.step(half, evaluation.regressions, eval)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Puts one proposal's text (`on`) or the original back into the canary.
+fn apply(canary: &Canary, top: &Path, proposal: &Proposal, on: bool) -> Result<(), VerifyError> {
+    let rel = proposal.path.strip_prefix(top).unwrap_or(&proposal.path);
+    let result = match (&proposal.change, on) {
+        (
+            Kind::Modify {
+                file_text,
+                new_text,
+                ..
+            },
+            true,
+        ) => canary.write_bytes(rel, &file_text.to_bytes(new_text)),
+        (Kind::Modify { original, .. }, false) => canary.write_bytes(rel, original),
+        (Kind::Create { text }, true) => canary.write_bytes(rel, text.as_bytes()),
+        (Kind::Create { .. }, false) => canary.remove(rel),
+    };
+    result.map_err(|source| VerifyError::Canary {
+        top: top.to_path_buf(),
+        source,
+    })
+}
+
+/// The folder of the nearest package.json above `path` inside `top` (else `top`).
+fn package_of(top: &Path, path: &Path) -> PathBuf {
+    path.ancestors()
+        .skip(1)
+        .take_while(|dir| dir.starts_with(top))
+        .find(|dir| dir.join("package.json").is_file())
+        .unwrap_or(top)
+        .to_path_buf()
+}
+
+/// A package as the report names it: relative to the top, `.` for the top.
+pub(crate) fn package_name(top: &Path, dir: &Path) -> String {
+    match relative(top, dir) {
+        Some(rel) if !rel.is_empty() => rel,
+        _ => ".".into(),
+    }
+}
+
+fn relative(top: &Path, path: &Path) -> Option<String> {
+    let rel = path.strip_prefix(top).ok()?;
+    Some(rel.to_string_lossy().replace('\\', "/"))
+}
+
+/// A module node loads as JavaScript (TypeScript needs a build or a loader).
+fn is_javascript(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("js" | "cjs" | "mjs")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eval_with(bad: &'static [usize]) -> impl FnMut(&[usize]) -> Result<Evaluation, VerifyError> {
+        move |set: &[usize]| {
+            Ok(Evaluation {
+                measures: Vec::new(),
+                regressions: set
+                    .iter()
+                    .filter(|i| bad.contains(i))
+                    .map(|i| format!("file {i} breaks"))
+                    .collect(),
+            })
+        }
+    }
+
+    #[test]
+    fn bisection_finds_every_culprit_and_keeps_the_rest() {
+        for bad in [&[3usize][..], &[0, 7], &[1, 2, 3, 4, 5, 6, 7, 8], &[8]] {
+            let files: Vec<usize> = (0..9).collect();
+            let mut search = Bisect::default();
+            let mut eval = eval_with(bad);
+            let first = eval(&files).unwrap().regressions;
+            search.step(&files, first, &mut eval).unwrap();
+            let mut culprits: Vec<usize> = search.culprits.iter().map(|c| c.0).collect();
+            culprits.sort();
+            assert_eq!(culprits, bad);
+            let mut good = search.good.clone();
+            good.sort();
+            let expected: Vec<usize> = files.iter().copied().filter(|i| !bad.contains(i)).collect();
+            assert_eq!(good, expected);
+            for (i, reasons) in &search.culprits {
+                assert_eq!(reasons, &vec![format!("file {i} breaks")]);
+            }
+        }
+    }
+
+    #[test]
+    fn files_that_break_only_together_lose_one_of_them() {
+        // 2 and 5 each pass alone and fail together: one is kept, the other rolled back.
+        let mut eval = |set: &[usize]| -> Result<Evaluation, VerifyError> {
+            let both = set.contains(&2) && set.contains(&5);
+            Ok(Evaluation {
+                measures: Vec::new(),
+                regressions: if both {
+                    vec!["together".into()]
+                } else {
+                    vec![]
+                },
+            })
+        };
+        let files: Vec<usize> = (0..8).collect();
+        let mut search = Bisect::default();
+        search
+            .step(&files, vec!["together".into()], &mut eval)
+            .unwrap();
+        assert_eq!(search.culprits.len(), 1);
+        assert_eq!(search.good.len(), 7);
+        assert!(eval(&search.good).unwrap().regressions.is_empty());
+    }
+
+    #[test]
+    fn the_package_is_the_nearest_package_json_inside_the_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let top = dir.path();
+        std::fs::create_dir_all(top.join("packages/app/src/deep")).unwrap();
+        std::fs::write(top.join("package.json"), "{}").unwrap();
+        std::fs::write(top.join("packages/app/package.json"), "{}").unwrap();
+        assert_eq!(
+            package_of(top, &top.join("packages/app/src/deep/a.js")),
+            top.join("packages/app")
+        );
+        assert_eq!(package_of(top, &top.join("tools/b.js")), top.to_path_buf());
+        assert_eq!(package_name(top, top), ".");
+        assert_eq!(package_name(top, &top.join("packages/app")), "packages/app");
+        assert!(is_javascript(Path::new("a.mjs")));
+        assert!(!is_javascript(Path::new("a.ts")));
+    }
+}
