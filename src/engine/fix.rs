@@ -167,8 +167,14 @@ pub fn fix_file(file: &FileCx<'_>, candidates: &[&Prepared], options: &FixOption
             ..*file
         };
         let mut emit = Emit::new();
+        let matches = crate::rules::TreeMatches::new(
+            crate::rules::queries(),
+            cx.lang,
+            &tree,
+            text.as_bytes(),
+        );
         for prepared in &rules {
-            prepared.rule.check(&cx, &tree, &mut emit);
+            prepared.rule.check(&cx, &tree, &matches, &mut emit);
         }
         passes += 1;
         if let Some(reason) = emit.refusal.take() {
@@ -527,7 +533,13 @@ mod tests {
     };
 
     impl crate::rules::FileRule for NeedsImports {
-        fn check(&self, file: &FileCx<'_>, _tree: &tree_sitter::Tree, out: &mut Emit) {
+        fn check(
+            &self,
+            file: &FileCx<'_>,
+            _tree: &tree_sitter::Tree,
+            _matches: &crate::rules::TreeMatches,
+            out: &mut Emit,
+        ) {
             for (at, _) in file.text.match_indices("needs") {
                 let name = &file.text[at + 5..at + 6].to_lowercase();
                 let request = ImportRequest {

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::Engine;
 use crate::rules::suppress::{self, Suppression};
-use crate::rules::{Emit, FileCx, Finding as RuleFinding, LineIndex, Quick};
+use crate::rules::{Emit, FileCx, Finding as RuleFinding, LineIndex, Quick, TreeMatches};
 use crate::syntax;
 use crate::workspace::source::{self, Candidate, Skip};
 use crate::workspace::{Category, SourceFile, Workspace};
@@ -236,8 +236,9 @@ pub fn check_file(
         return Some((Outcome::Lexed, found));
     };
     let mut emit = Emit::new();
+    let matches = TreeMatches::new(crate::rules::queries(), cx.lang, &tree, cx.text.as_bytes());
     for prepared in &needs_tree {
-        prepared.rule.check(cx, &tree, &mut emit);
+        prepared.rule.check(cx, &tree, &matches, &mut emit);
     }
     found.extend(emit.into_findings());
     let suppressions = suppress::in_tree(tree.root_node(), cx.text.as_bytes());

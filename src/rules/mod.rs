@@ -21,6 +21,7 @@ use crate::config::{Config, ConfigError};
 use crate::edit::Edit;
 use crate::edit::imports::ImportSpec;
 use crate::syntax::Lang;
+pub use crate::syntax::query::{QuerySet, TreeMatches};
 use crate::workspace::Category;
 
 pub use crate::syntax::lines::{LineIndex, Position};
@@ -48,6 +49,22 @@ registry! {
 /// The rule with this id.
 pub fn by_id(id: &str) -> Option<&'static dyn Rule> {
     RULES.iter().copied().find(|r| r.meta().id == id)
+}
+
+/// Every rule's query, compiled together per grammar (see [`crate::syntax::query`]).
+pub fn queries() -> &'static QuerySet {
+    static QUERIES: std::sync::OnceLock<QuerySet> = std::sync::OnceLock::new();
+    QUERIES.get_or_init(|| {
+        QuerySet::new(
+            RULES
+                .iter()
+                .filter_map(|r| {
+                    let meta = r.meta();
+                    Some((meta.id, meta.query?, meta.langs))
+                })
+                .collect(),
+        )
+    })
 }
 
 /// Whether a rule's fix exists, as `dash rules` shows it (ruff's `FixAvailability`).
@@ -177,7 +194,8 @@ pub trait FileRule: Send + Sync {
         Quick::NeedsTree(None)
     }
     /// Findings, fixes, judgements, imports or a refusal for one parsed file.
-    fn check(&self, file: &FileCx<'_>, tree: &Tree, out: &mut Emit);
+    /// `matches` holds the tree's matches of every rule's query (`matches.of(id)`).
+    fn check(&self, file: &FileCx<'_>, tree: &Tree, matches: &TreeMatches, out: &mut Emit);
     /// Files the rule proposes to create, given whether any applied fix needs them
     /// (console: the logger module): `(absolute path, text)`.
     fn new_files(&self, _used: bool) -> Vec<(std::path::PathBuf, String)> {

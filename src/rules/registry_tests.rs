@@ -98,3 +98,30 @@ fn sections_are_found_by_title() {
     assert_eq!(section(text, "Why it matters"), "B");
     assert_eq!(section(text, "Example"), "");
 }
+
+/// The rules' queries compiled together give each rule its own matches, in every grammar.
+#[test]
+fn combined_queries_hand_each_rule_its_matches() {
+    let source = "it.only('a', (done) => { expect(p).resolves.toBe(1); done(); });\n\
+                  jest.spyOn(o, 'm');\n\
+                  o.m = jest.fn();\n\
+                  vi.mock('./x', () => ({}));\n";
+    for lang in crate::rules::ALL_LANGS {
+        let tree = crate::syntax::parse(*lang, source.as_bytes()).expect("parses");
+        let matches = crate::rules::TreeMatches::new(
+            crate::rules::queries(),
+            *lang,
+            &tree,
+            source.as_bytes(),
+        );
+        for rule in RULES.iter().filter(|r| r.meta().query.is_some()) {
+            assert!(
+                !matches.of(rule.meta().id).is_empty(),
+                "{}: no match of its query in {}",
+                rule.meta().id,
+                lang.name()
+            );
+        }
+        assert!(matches.of("no-such-rule").is_empty());
+    }
+}

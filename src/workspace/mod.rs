@@ -333,10 +333,52 @@ pub fn excluded_by_default(relative: &str) -> bool {
 
 /// Relative to `cwd` when inside it (`.` for `cwd` itself), else absolute; `/`-separated.
 pub fn display_path(path: &Path, cwd: Option<&Path>) -> String {
+    // Every walked file is shown this way: compare bytes first (a component-wise
+    // `strip_prefix` and two copies per file added up), and fall back for anything odd.
+    if let (Some(cwd), Some(full)) = (cwd.and_then(Path::to_str), path.to_str())
+        && let Some(rest) = full.strip_prefix(cwd)
+        && let Some(rest) = rest.strip_prefix('/')
+        && is_plain(rest)
+    {
+        return if rest.contains('\\') {
+            rest.replace('\\', "/")
+        } else {
+            rest.to_owned()
+        };
+    }
     let shown = match cwd.and_then(|cwd| path.strip_prefix(cwd).ok()) {
         Some(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),
         Some(rel) => rel.to_path_buf(),
         None => path.to_path_buf(),
     };
     shown.to_string_lossy().replace('\\', "/")
+}
+
+/// Whether a relative path has no `.`/`..` components or doubled separators that
+/// `Path::strip_prefix` would read differently from a byte comparison.
+fn is_plain(rest: &str) -> bool {
+    rest.split('/')
+        .all(|part| !part.is_empty() && part != "." && part != "..")
+}
+
+#[cfg(test)]
+mod display_tests {
+    use super::display_path;
+    use std::path::Path;
+
+    #[test]
+    fn display_paths_relative_to_the_working_directory() {
+        let cwd = Some(Path::new("/repo/app"));
+        for (path, shown) in [
+            ("/repo/app/src/a.ts", "src/a.ts"),
+            ("/repo/app", "."),
+            ("/repo/apple/b.ts", "/repo/apple/b.ts"),
+            ("/other/c.ts", "/other/c.ts"),
+            ("/repo/app/.hidden/d.ts", ".hidden/d.ts"),
+            ("/repo/app/x\\y.ts", "x/y.ts"),
+        ] {
+            assert_eq!(display_path(Path::new(path), cwd), shown, "{path}");
+        }
+        assert_eq!(display_path(Path::new("/r/a.ts"), None), "/r/a.ts");
+    }
 }

@@ -10,9 +10,8 @@ use crate::edit::Edit;
 use crate::rules::testing::{self, Runner, TestProject};
 use crate::rules::{
     ALL_LANGS, Emit, FileCx, FileRule, Finding, Fix, FixAvailability, Needs, Resolution, Rule,
-    RuleMeta, RunCx,
-};
-use crate::syntax::{self, query, text};
+    RuleMeta, RunCx, TreeMatches};
+use crate::syntax::{self, text};
 use crate::workspace::Category;
 
 pub struct AwaitAsyncExpect;
@@ -63,13 +62,12 @@ const FUNCTIONS: &[&str] = &[
 ];
 
 impl FileRule for Prepared {
-    fn check(&self, file: &FileCx<'_>, tree: &Tree, out: &mut Emit) {
+    fn check(&self, file: &FileCx<'_>, tree: &Tree, matches: &TreeMatches, out: &mut Emit) {
         let source = file.text.as_bytes();
-        let query = query::compiled(META.id, META.query.unwrap_or_default(), file.lang);
         let runner = testing::runner_of(tree.root_node(), source, &self.project);
         // Callbacks (by start byte) that already got their `async` insertion this pass.
         let mut made_async: Vec<usize> = Vec::new();
-        for m in query::matches(query, tree, source) {
+        for m in matches.of(META.id) {
             let Some((member, modifier)) = m.get("modifier").and_then(|m| expect_member(m, source))
             else {
                 continue;

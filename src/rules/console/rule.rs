@@ -14,8 +14,7 @@ use crate::config::{Config, ConfigError, ConsolePolicy};
 use crate::edit::imports::{self, ImportSpec};
 use crate::rules::{
     ALL_LANGS, Emit, FileCx, FileRule, Finding, Fix, FixAvailability, ImportRequest, Mode, Needs,
-    Quick, Resolution, Rule, RuleMeta, RunCx,
-};
+    Quick, Resolution, Rule, RuleMeta, RunCx, TreeMatches};
 use crate::workspace::Category;
 
 pub struct Console;
@@ -58,7 +57,13 @@ impl FileRule for ConsoleScan {
         }
     }
 
-    fn check(&self, file: &FileCx<'_>, tree: &Tree, out: &mut Emit) {
+    fn check(
+        &self,
+        file: &FileCx<'_>,
+        tree: &Tree,
+        _matches: &TreeMatches,
+        out: &mut Emit,
+    ) {
         let scan = tree::find_in_tree(tree, file.text.as_bytes());
         if scan.ignored_file {
             return;
@@ -164,7 +169,13 @@ impl FileRule for ConsoleFixer {
         }
     }
 
-    fn check(&self, file: &FileCx<'_>, tree: &Tree, out: &mut Emit) {
+    fn check(
+        &self,
+        file: &FileCx<'_>,
+        tree: &Tree,
+        _matches: &TreeMatches,
+        out: &mut Emit,
+    ) {
         let source = file.text.as_bytes();
         let scan = tree::find_in_tree(tree, source);
         if scan.ignored_file || scan.uses.is_empty() {

@@ -11,10 +11,9 @@ use crate::edit::Edit;
 use crate::rules::testing::{self, Runner, TestProject};
 use crate::rules::{
     ALL_LANGS, Emit, FileCx, FileRule, Finding, Fix, FixAvailability, Needs, Quick, Resolution,
-    Rule, RuleMeta, RunCx,
-};
+    Rule, RuleMeta, RunCx, TreeMatches};
 use crate::syntax::lexer::{self, Kind, Token};
-use crate::syntax::{query, text};
+use crate::syntax::text;
 use crate::workspace::Category;
 
 pub struct DoneCallback;
@@ -67,11 +66,10 @@ impl FileRule for Prepared {
         }
     }
 
-    fn check(&self, file: &FileCx<'_>, tree: &Tree, out: &mut Emit) {
+    fn check(&self, file: &FileCx<'_>, tree: &Tree, matches: &TreeMatches, out: &mut Emit) {
         let source = file.text.as_bytes();
-        let query = query::compiled(META.id, META.query.unwrap_or_default(), file.lang);
         let runner = testing::runner_of(tree.root_node(), source, &self.project);
-        for m in query::matches(query, tree, source) {
+        for m in matches.of(META.id) {
             let Some(call) = m.get("call") else {
                 continue;
             };

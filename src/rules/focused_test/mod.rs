@@ -9,9 +9,8 @@ use crate::edit::Edit;
 use crate::rules::testing;
 use crate::rules::{
     ALL_LANGS, Emit, FileCx, FileRule, Finding, Fix, FixAvailability, Needs, Resolution, Rule,
-    RuleMeta, RunCx,
-};
-use crate::syntax::{self, query, text};
+    RuleMeta, RunCx, TreeMatches};
+use crate::syntax::{self, text};
 use crate::workspace::Category;
 
 pub struct FocusedTest;
@@ -41,10 +40,9 @@ impl Rule for FocusedTest {
 }
 
 impl FileRule for FocusedTest {
-    fn check(&self, file: &FileCx<'_>, tree: &Tree, out: &mut Emit) {
+    fn check(&self, file: &FileCx<'_>, _tree: &Tree, matches: &TreeMatches, out: &mut Emit) {
         let source = file.text.as_bytes();
-        let query = query::compiled(META.id, META.query.unwrap_or_default(), file.lang);
-        for m in query::matches(query, tree, source) {
+        for m in matches.of(META.id) {
             let only = m.get("only");
             let member =
                 only.and_then(|o| syntax::field_parent(o, "member_expression", "property"));

@@ -15,9 +15,8 @@ use crate::edit::Edit;
 use crate::rules::testing;
 use crate::rules::{
     ALL_LANGS, Emit, FileCx, FileRule, Finding, Fix, FixAvailability, Needs, Resolution, Rule,
-    RuleMeta, RunCx,
-};
-use crate::syntax::{self, query, text};
+    RuleMeta, RunCx, TreeMatches};
+use crate::syntax::{self, text};
 use crate::workspace::Category;
 
 pub struct MockFactoryHoisting;
@@ -65,11 +64,10 @@ fn module_mock<'t>(method: Node<'t>, source: &[u8]) -> Option<(Node<'t>, Node<'t
 const JEST_PREFIX: &str = "jest.mock factories may only reference variables prefixed `mock`";
 
 impl FileRule for MockFactoryHoisting {
-    fn check(&self, file: &FileCx<'_>, tree: &Tree, out: &mut Emit) {
+    fn check(&self, file: &FileCx<'_>, tree: &Tree, matches: &TreeMatches, out: &mut Emit) {
         let source = file.text.as_bytes();
-        let query = query::compiled(META.id, META.query.unwrap_or_default(), file.lang);
-        let found: Vec<_> = query::matches(query, tree, source)
-            .into_iter()
+        let found: Vec<_> = matches.of(META.id)
+            .iter()
             .filter_map(|m| module_mock(m.get("method")?, source))
             .collect();
         if found.is_empty() {
@@ -717,7 +715,8 @@ mod tests {
             newline: "\n",
         };
         let mut out = Emit::new();
-        MockFactoryHoisting.check(&file, &tree, &mut out);
+        let matches = TreeMatches::new(crate::rules::queries(), file.lang, &tree, src.as_bytes());
+        MockFactoryHoisting.check(&file, &tree, &matches, &mut out);
         out.into_findings()
             .into_iter()
             .map(|f| {

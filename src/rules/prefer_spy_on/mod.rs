@@ -12,9 +12,8 @@ use crate::rules::testing::TestProject;
 use crate::rules::{
     Quick,
     ALL_LANGS, Emit, FileCx, FileRule, Finding, Fix, FixAvailability, Needs, Resolution, Rule,
-    RuleMeta, RunCx,
-};
-use crate::syntax::{query, text};
+    RuleMeta, RunCx, TreeMatches};
+use crate::syntax::text;
 use crate::workspace::Category;
 
 pub struct PreferSpyOn;
@@ -111,11 +110,10 @@ impl FileRule for Prepared {
         }
     }
 
-    fn check(&self, file: &FileCx<'_>, tree: &Tree, out: &mut Emit) {
+    fn check(&self, file: &FileCx<'_>, tree: &Tree, matches: &TreeMatches, out: &mut Emit) {
         let source = file.text.as_bytes();
-        let query = query::compiled(META.id, META.query.unwrap_or_default(), file.lang);
         let mut quote = None;
-        for m in query::matches(query, tree, source) {
+        for m in matches.of(META.id) {
             let Some((assignment, left, right)) = m.get("statement").and_then(assigned_member)
             else {
                 continue;

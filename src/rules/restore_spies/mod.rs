@@ -11,10 +11,9 @@ use crate::rules::console::logger::package_is_module;
 use crate::rules::testing::{self, Runner, TestProject};
 use crate::rules::{
     ALL_LANGS, Emit, FileCx, FileRule, Finding, Fix, FixAvailability, Needs, Resolution, Rule,
-    RuleMeta, RunCx, Quick,
-};
+    RuleMeta, RunCx, Quick, TreeMatches};
 use crate::syntax::lexer::{self, Kind};
-use crate::syntax::{self, query, text};
+use crate::syntax::{self, text};
 use crate::workspace::Category;
 
 pub struct RestoreSpies;
@@ -126,14 +125,13 @@ impl FileRule for Prepared {
         Quick::Decided(Vec::new())
     }
 
-    fn check(&self, file: &FileCx<'_>, tree: &Tree, out: &mut Emit) {
+    fn check(&self, file: &FileCx<'_>, tree: &Tree, matches: &TreeMatches, out: &mut Emit) {
         let source = file.text.as_bytes();
         let root = tree.root_node();
-        let query = query::compiled(META.id, META.query.unwrap_or_default(), file.lang);
         let mut spies: Vec<(Node, &str)> = Vec::new();
         let mut configured: Vec<(Node, bool)> = Vec::new();
         let mut restored = false;
-        for m in query::matches(query, tree, source) {
+        for m in matches.of(META.id) {
             let Some(property) = m.get("property") else {
                 continue;
             };
