@@ -281,6 +281,58 @@ pub fn enclosing_test<'t>(node: Node<'t>, source: &[u8]) -> Option<Node<'t>> {
     None
 }
 
+/// A place where a per-test hook cannot restore a spy: see [`place`].
+pub const CONCURRENT: &str = "in a concurrent test";
+pub const HELPER: &str = "in a function outside the tests";
+
+/// Where `node` runs: `Ok` inside a test body or a `beforeEach` (once per test), else
+/// `Err` with a description of the place ("at the top level", "in a `beforeAll`" …).
+pub fn place(node: Node, source: &[u8]) -> Result<(), &'static str> {
+    let Some(call) = enclosing_test(node, source) else {
+        let mut current = node.parent();
+        while let Some(n) = current {
+            if matches!(
+                n.kind(),
+                "arrow_function"
+                    | "function_expression"
+                    | "function"
+                    | "function_declaration"
+                    | "method_definition"
+                    | "generator_function"
+                    | "generator_function_declaration"
+            ) {
+                return Err(HELPER);
+            }
+            current = n.parent();
+        }
+        return Err("at the top level");
+    };
+    let name = call
+        .child_by_field_name("function")
+        .and_then(|f| callee_root(f, source))
+        .unwrap_or("");
+    let result = match name {
+        "it" | "test" | "fit" | "xit" | "xtest" => Ok(()),
+        "beforeEach" => Ok(()),
+        "beforeAll" => Err("in a `beforeAll`"),
+        "afterEach" => Err("in an `afterEach`"),
+        "afterAll" => Err("in an `afterAll`"),
+        "bench" => Err("in a benchmark"),
+        _ => Err("in a `describe` body"),
+    };
+    result?;
+    // Concurrent tests share the file's hooks: one test's hook would restore another's spy.
+    let mut outer = Some(call);
+    while let Some(c) = outer {
+        let callee = c.child_by_field_name("function").unwrap_or(c);
+        if memchr::memmem::find(text(callee, source), b"concurrent").is_some() {
+            return Err(CONCURRENT);
+        }
+        outer = enclosing_test(c, source);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

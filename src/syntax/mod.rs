@@ -8,6 +8,7 @@ mod lang;
 pub(crate) mod lexer;
 pub mod lines;
 pub mod query;
+pub mod scope;
 
 pub use lang::Lang;
 

@@ -207,7 +207,7 @@ impl FileRule for ConsoleFixer {
             // (the one this fix adds, on a later pass): a default import of the same
             // module (`import logger from …` while the export is named), a type-only
             // import, a namespace or enum or `declare` of that name would all clash.
-            let clash = tree::bindings_of(root, source, &name).into_iter().find(|b| {
+            let clash = crate::syntax::scope::bindings_of(root, source, &name).into_iter().find(|b| {
                 let ours = b
                     .import_source
                     .as_deref()

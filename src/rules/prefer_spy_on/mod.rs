@@ -7,7 +7,6 @@ use tree_sitter::{Node, Tree};
 
 use crate::config::ConfigError;
 use crate::edit::Edit;
-use crate::rules::restore_spies::place;
 use crate::rules::testing::TestProject;
 use crate::rules::{
     Quick,
@@ -206,7 +205,7 @@ impl Prepared {
             || [&b"restoreAllMocks"[..], b"mockRestore", b"restoreMocks"]
                 .iter()
                 .any(|n| memchr::memmem::find(source, n).is_some());
-        if restores && let Err(place) = place(assignment, source) {
+        if restores && let Err(place) = crate::rules::testing::place(assignment, source) {
             return Some(format!(
                 "the method is replaced {place} and this file restores spies after each test: a spy would be restored after the first test while the assignment lasts for all of them"
             ));

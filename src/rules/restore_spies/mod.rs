@@ -217,12 +217,12 @@ fn why_not_safe(
         return Some("the file creates spies with both `jest.spyOn` and `vi.spyOn`".to_owned());
     }
     for (spy, object) in spies {
-        if let Err(place) = place(*spy, source) {
+        if let Err(place) = testing::place(*spy, source) {
             let why = match place {
-                CONCURRENT => {
+                testing::CONCURRENT => {
                     "concurrent tests overlap, so one test's `afterEach` could restore another test's spy while it runs"
                 }
-                HELPER => {
+                testing::HELPER => {
                     "whether restoring it after each test is right depends on where the function is called"
                 }
                 _ => {
@@ -238,7 +238,7 @@ fn why_not_safe(
         // `restoreAllMocks` restores replaced properties (jest) and, on vitest 2 and 3,
         // resets the implementation of every mock, not only spies.
         if (*replaces || runner == Runner::Vitest)
-            && let Err(place) = place(*call, source)
+            && let Err(place) = testing::place(*call, source)
         {
             let name = call
                 .child_by_field_name("function")
@@ -257,57 +257,6 @@ fn why_not_safe(
         }
     }
     None
-}
-
-const CONCURRENT: &str = "in a concurrent test";
-const HELPER: &str = "in a function outside the tests";
-
-/// Where `node` runs: `Ok` inside a test body or a `beforeEach` (once per test), else
-/// `Err` with a description of the place ("at the top level", "in a `beforeAll`" …).
-pub(crate) fn place(node: Node, source: &[u8]) -> Result<(), &'static str> {
-    let Some(call) = testing::enclosing_test(node, source) else {
-        let mut current = node.parent();
-        while let Some(n) = current {
-            if matches!(
-                n.kind(),
-                "arrow_function"
-                    | "function_expression"
-                    | "function"
-                    | "function_declaration"
-                    | "method_definition"
-                    | "generator_function"
-                    | "generator_function_declaration"
-            ) {
-                return Err(HELPER);
-            }
-            current = n.parent();
-        }
-        return Err("at the top level");
-    };
-    let name = call
-        .child_by_field_name("function")
-        .and_then(|f| testing::callee_root(f, source))
-        .unwrap_or("");
-    let result = match name {
-        "it" | "test" | "fit" | "xit" | "xtest" => Ok(()),
-        "beforeEach" => Ok(()),
-        "beforeAll" => Err("in a `beforeAll`"),
-        "afterEach" => Err("in an `afterEach`"),
-        "afterAll" => Err("in an `afterAll`"),
-        "bench" => Err("in a benchmark"),
-        _ => Err("in a `describe` body"),
-    };
-    result?;
-    // Concurrent tests share the file's hooks: one test's hook would restore another's spy.
-    let mut outer = Some(call);
-    while let Some(c) = outer {
-        let callee = c.child_by_field_name("function").unwrap_or(c);
-        if memchr::memmem::find(text(callee, source), b"concurrent").is_some() {
-            return Err(CONCURRENT);
-        }
-        outer = testing::enclosing_test(c, source);
-    }
-    Ok(())
 }
 
 /// Whether `node` sits in an `afterEach`/`afterAll` call (its callback, or the hook's
