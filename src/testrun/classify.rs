@@ -906,7 +906,7 @@ fn vitest_blocks(text: &str) -> Blocks {
         let trimmed = line.trim();
         if let Some(header) = trimmed.strip_prefix("FAIL ") {
             flush(&mut current, &mut lines);
-            let header = header.trim();
+            let header = without_project(header.trim());
             if let Some((file, _)) = header.split_once(" [ ") {
                 current = Some((file.trim().to_owned(), None));
             } else {
@@ -924,6 +924,24 @@ fn vitest_blocks(text: &str) -> Blocks {
     }
     flush(&mut current, &mut lines);
     blocks
+}
+
+/// A vitest `projects` run labels each header with its project: `|unit| a.test.js > t`
+/// without colours, a badge (` unit ` on a coloured background, `unit  a.test.js > t` once
+/// the colours are stripped) with them → `a.test.js > t`.
+fn without_project(header: &str) -> &str {
+    if let Some((_, rest)) = header
+        .strip_prefix('|')
+        .and_then(|rest| rest.split_once("| "))
+    {
+        return rest.trim_start();
+    }
+    match header.split_once("  ") {
+        Some((label, rest)) if !label.contains([' ', '/', '\\']) && !rest.trim().is_empty() => {
+            rest.trim_start()
+        }
+        _ => header,
+    }
 }
 
 /// `a.test.js:5:1` → `a.test.js`.
@@ -1440,6 +1458,34 @@ mod tests {
                 "src/a.ts:1:1 - error TS2307: Cannot find module '@x/y'"
             ))
             .is_some()
+        );
+    }
+
+    #[test]
+    fn vitest_project_labels_are_not_part_of_the_file() {
+        let text = " FAIL  |unit| test/unit/diff.spec.js:15:3 > getDiffCommand > uses the diff\nError: Test timed out in 100ms.\n⎯⎯⎯⎯\n FAIL  |e2e| test/e2e/a.test.js [ test/e2e/a.test.js ]\nError: Cannot find module 'x'\n";
+        let blocks = vitest_blocks(text);
+        let key = (
+            "test/unit/diff.spec.js".to_owned(),
+            vec!["getDiffCommand".to_owned(), "uses the diff".to_owned()],
+        );
+        assert_eq!(
+            blocks.tests.get(&key).map(Vec::as_slice),
+            Some(&["Error: Test timed out in 100ms.".to_owned()][..])
+        );
+        assert!(
+            blocks.suites.contains_key("test/e2e/a.test.js"),
+            "{:?}",
+            blocks.suites
+        );
+        assert_eq!(without_project("a.test.js > t"), "a.test.js > t");
+        assert_eq!(
+            without_project("unit  test/unit/diff.spec.js:15:5 > getDiffCommand > t"),
+            "test/unit/diff.spec.js:15:5 > getDiffCommand > t"
+        );
+        assert_eq!(
+            without_project("a.test.js > two  spaces in a title"),
+            "a.test.js > two  spaces in a title"
         );
     }
 
