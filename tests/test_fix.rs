@@ -33,7 +33,7 @@ fn case(runner: &str, case: &str, file: &str) -> String {
 fn project(runner: &str) -> (tempfile::TempDir, PathBuf) {
     let vitest = runner.starts_with("vitest");
     let slow = format!(
-        "{}describe('sync', () => {{\n  test('waits for the queue', async () => {{\n    await new Promise((resolve) => setTimeout(resolve, 300));\n  }}, 200);\n  test('stays quick', () => {{\n    expect(1).toBe(1);\n  }});\n}});\n",
+        "{}describe('sync', () => {{\n  test('waits for the queue', async () => {{\n    await new Promise((resolve) => setTimeout(resolve, 600));\n  }}, 200);\n  test('stays quick', () => {{\n    expect(1).toBe(1);\n  }});\n}});\n",
         if vitest {
             "import { describe, expect, test } from 'vitest';\n\n"
         } else {
@@ -138,7 +138,8 @@ fn repairs_every_deterministic_class_on(runner: &str) {
         text.contains("--- a/done.test.js\n+++ b/done.test.js\n"),
         "{runner}: {text}"
     );
-    assert!(text.contains("-  }, 200);\n+  }, 4"), "{runner}: {text}");
+    // the first raise (about 400 ms) still times out; the second (about 800 ms) holds
+    assert!(text.contains("-  }, 200);\n+  }, 8"), "{runner}: {text}");
     for file in [
         "done.test.js",
         "clock.test.js",
@@ -174,6 +175,15 @@ fn repairs_every_deterministic_class_on(runner: &str) {
     let timeout = &doc["repairs"][3]["repair"];
     assert!(
         timeout.as_str().unwrap().starts_with("timeout 200 → "),
+        "{timeout}"
+    );
+    // 600 ms of work: the first raise (about 400 ms) still times out in the canary, the
+    // next (about 800 ms) holds.
+    assert!(
+        timeout
+            .as_str()
+            .unwrap()
+            .contains("ms still timed out in the canary)"),
         "{timeout}"
     );
     if !vitest {
@@ -318,4 +328,38 @@ fn a_fully_repaired_suite_exits_0() {
             "repairs: 1 proven, 0 not; 0 failures left\nwrote 1 file (outside git: not journaled)\n",
         ));
     dash(&root).arg("test").assert().code(0);
+}
+
+/// `await result` replaced by an un-awaited `.resolves` (the fault the benchmark injects
+/// into commander): the next assertion runs before the promise settled and fails as a
+/// plain assertion. dash names the un-awaited line, awaits it in the canary, keeps it.
+#[test]
+fn an_assertion_run_before_an_unawaited_resolves_settled_is_repaired() {
+    let text = "test('queues then runs', async () => {\n  const calls = [];\n  const run = new Promise((resolve) => setTimeout(() => { calls.push('run'); resolve(calls.length); }, 20));\n  expect(run).resolves.toBe(1);\n  expect(calls).toEqual(['run']);\n});\n\ntest('a real bug stays', () => {\n  expect(1 + 1).toBe(3);\n});\n";
+    let (_dir, root) = runner_project("jest29", &[("queue.test.js", text)]);
+    let out = dash(&root)
+        .args([
+            "test", "--fix", "--write", "--reruns", "2", "--format", "json",
+        ])
+        .assert()
+        .code(1);
+    let doc = json(&out);
+    assert_eq!(
+        classes(&doc),
+        ["queue.test.js|unawaited", "queue.test.js|assertion"],
+        "{doc:#}"
+    );
+    let reason = doc["failures"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("not awaited (line 4)"), "{reason}");
+    assert_eq!(
+        repairs(&doc),
+        ["queue.test.js|queues then runs|true"],
+        "{doc:#}"
+    );
+    let after = std::fs::read_to_string(root.join("queue.test.js")).unwrap();
+    assert!(
+        after.contains("  await expect(run).resolves.toBe(1);\n"),
+        "{after}"
+    );
+    assert!(after.contains("expect(1 + 1).toBe(3);"), "{after}");
 }

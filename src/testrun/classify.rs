@@ -252,6 +252,10 @@ fn test_failure(
         .or_else(|| misattributed(rel, test, spans, &frames, lines, &mut failure))
         .or_else(|| unawaited_source(input, cause.as_ref(), lines))
         .or_else(|| mock_misuse(lines))
+        .or_else(|| {
+            assertion(lines)?;
+            unawaited_before(input, rel, test, spans, cause.as_ref(), lines)
+        })
         .or_else(|| assertion(lines))
         .unwrap_or_else(|| Verdict {
             class: Class::Error,
@@ -575,6 +579,50 @@ fn unawaited_source(input: &Input, cause: Option<&Location>, lines: &[String]) -
     ))
 }
 
+/// An assertion failed in the test file after an `expect(...).resolves/.rejects` earlier in
+/// the same test that is neither awaited nor returned: the test went on before that promise
+/// settled, so what the failing assertion reads may not have happened yet (`await result`
+/// replaced by an un-awaited `.resolves`). Awaiting it is the candidate; the canary proves it.
+fn unawaited_before(
+    input: &Input,
+    rel: &str,
+    test: &TestResult,
+    spans: &[Span],
+    cause: Option<&Location>,
+    lines: &[String],
+) -> Option<Verdict> {
+    let cause = cause.filter(|c| c.file == rel)?;
+    let own = span_of(spans, &test.path())?;
+    if !own.contains(cause.line) {
+        return None;
+    }
+    let text = (input.source)(rel)?;
+    let (line, code) = unawaited_line(&text, own.line, cause.line)?;
+    let mut evidence = first_lines(lines, 1);
+    evidence.push(format!("{rel}:{line}: {code}"));
+    Some(Verdict::new(
+        Class::Unawaited,
+        format!(
+            "an assertion failed at line {} after an assertion on a promise that is not awaited (line {line}): the test went on before it settled",
+            cause.line
+        ),
+        evidence,
+    ))
+}
+
+/// The first line in `from..to` (1-based, `to` excluded) that starts an
+/// `expect(...).resolves/.rejects` statement that is not awaited or returned.
+fn unawaited_line(text: &str, from: u32, to: u32) -> Option<(u32, &str)> {
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| (i as u32 + 1, l.trim()))
+        .filter(|(n, _)| *n >= from && *n < to)
+        .find(|(_, code)| {
+            code.starts_with("expect(")
+                && (code.contains(".resolves.") || code.contains(".rejects."))
+        })
+}
+
 fn mock_misuse(lines: &[String]) -> Option<Verdict> {
     const MOCK: [(&str, &str); 11] = [
         (
@@ -858,7 +906,7 @@ fn vitest_blocks(text: &str) -> Blocks {
         let trimmed = line.trim();
         if let Some(header) = trimmed.strip_prefix("FAIL ") {
             flush(&mut current, &mut lines);
-            let header = header.trim();
+            let header = without_project(header.trim());
             if let Some((file, _)) = header.split_once(" [ ") {
                 current = Some((file.trim().to_owned(), None));
             } else {
@@ -876,6 +924,24 @@ fn vitest_blocks(text: &str) -> Blocks {
     }
     flush(&mut current, &mut lines);
     blocks
+}
+
+/// A vitest `projects` run labels each header with its project: `|unit| a.test.js > t`
+/// without colours, a badge (` unit ` on a coloured background, `unit  a.test.js > t` once
+/// the colours are stripped) with them → `a.test.js > t`.
+fn without_project(header: &str) -> &str {
+    if let Some((_, rest)) = header
+        .strip_prefix('|')
+        .and_then(|rest| rest.split_once("| "))
+    {
+        return rest.trim_start();
+    }
+    match header.split_once("  ") {
+        Some((label, rest)) if !label.contains([' ', '/', '\\']) && !rest.trim().is_empty() => {
+            rest.trim_start()
+        }
+        _ => header,
+    }
 }
 
 /// `a.test.js:5:1` → `a.test.js`.
@@ -1393,6 +1459,48 @@ mod tests {
             ))
             .is_some()
         );
+    }
+
+    #[test]
+    fn vitest_project_labels_are_not_part_of_the_file() {
+        let text = " FAIL  |unit| test/unit/diff.spec.js:15:3 > getDiffCommand > uses the diff\nError: Test timed out in 100ms.\n⎯⎯⎯⎯\n FAIL  |e2e| test/e2e/a.test.js [ test/e2e/a.test.js ]\nError: Cannot find module 'x'\n";
+        let blocks = vitest_blocks(text);
+        let key = (
+            "test/unit/diff.spec.js".to_owned(),
+            vec!["getDiffCommand".to_owned(), "uses the diff".to_owned()],
+        );
+        assert_eq!(
+            blocks.tests.get(&key).map(Vec::as_slice),
+            Some(&["Error: Test timed out in 100ms.".to_owned()][..])
+        );
+        assert!(
+            blocks.suites.contains_key("test/e2e/a.test.js"),
+            "{:?}",
+            blocks.suites
+        );
+        assert_eq!(without_project("a.test.js > t"), "a.test.js > t");
+        assert_eq!(
+            without_project("unit  test/unit/diff.spec.js:15:5 > getDiffCommand > t"),
+            "test/unit/diff.spec.js:15:5 > getDiffCommand > t"
+        );
+        assert_eq!(
+            without_project("a.test.js > two  spaces in a title"),
+            "a.test.js > two  spaces in a title"
+        );
+    }
+
+    #[test]
+    fn an_unawaited_resolves_before_a_failed_assertion_is_found() {
+        let text = "test('hooks', async () => {\n  const result = program.parseAsync([]);\n  expect(result).resolves.toBe(program);\n  expect(calls).toEqual(['before']);\n});\n\ntest('awaited', async () => {\n  await expect(p).resolves.toBe(1);\n  return expect(q).rejects.toThrow();\n  expect(calls).toEqual([]);\n});\n";
+        assert_eq!(
+            unawaited_line(text, 1, 4),
+            Some((3, "expect(result).resolves.toBe(program);"))
+        );
+        // only lines before the failing one, within the range
+        assert_eq!(unawaited_line(text, 1, 3), None);
+        assert_eq!(unawaited_line(text, 4, 6), None);
+        // awaited and returned assertions are not candidates
+        assert_eq!(unawaited_line(text, 7, 10), None);
     }
 
     #[test]

@@ -125,11 +125,12 @@ pub fn prove_all(
             .collect();
         let mut current = file_text.text.clone();
         let mut labels = Vec::new();
+        // Returns why a candidate was not kept (None: kept).
         let mut attempt = |candidate: Result<Candidate, String>,
                            tests: Vec<Vec<String>>,
                            current: &mut String,
                            outcome: &mut Outcome|
-         -> Result<(), TestRunError> {
+         -> Result<Option<String>, TestRunError> {
             let candidate = match candidate {
                 Ok(c) => c,
                 Err(reason) => {
@@ -139,10 +140,10 @@ pub fn prove_all(
                         repair: "none".into(),
                         kept: false,
                         proof: None,
-                        reason: Some(reason),
+                        reason: Some(reason.clone()),
                         agent: None,
                     });
-                    return Ok(());
+                    return Ok(Some(reason));
                 }
             };
             let write = |text: &str| {
@@ -158,6 +159,7 @@ pub fn prove_all(
             } else {
                 write(current)?;
             }
+            let reason = verdict.as_ref().err().cloned();
             outcome.repairs.push(Repair {
                 file: file.to_owned(),
                 tests,
@@ -167,7 +169,7 @@ pub fn prove_all(
                 reason: verdict.err(),
                 agent: None,
             });
-            Ok(())
+            Ok(reason)
         };
 
         let targets = repair::static_targets(failures, file);
@@ -185,13 +187,40 @@ pub fn prove_all(
                 .flat_map(|r| r.tests.iter())
                 .find(|t| t.path() == failure.test)
                 .and_then(|t| t.duration);
-            let candidate = repair::timeout_fix(&path, &current, &failure.test, observed);
-            attempt(
-                candidate,
-                vec![failure.test.clone()],
-                &mut current,
-                &mut outcome,
-            )?;
+            // A raised timeout that still times out is raised again from itself (the
+            // test was stopped there, so it needs more), replacing the attempt in the
+            // report; the repair names the test's own timeout and the one that held.
+            let mut base = current.clone();
+            let mut seen = observed;
+            let mut first: Option<(u64, u64)> = None;
+            for raise in 1..=repair::TIMEOUT_RAISES {
+                let mut candidate = repair::timeout_fix(&path, &base, &failure.test, seen);
+                let mut next = None;
+                if let Ok(c) = &mut candidate {
+                    let (from, to) = c.raised.unwrap_or_default();
+                    match first {
+                        None => first = Some((from, observed.unwrap_or(0.0).max(0.0) as u64)),
+                        Some((own, observed_ms)) => {
+                            c.repair = format!(
+                                "timeout {own} → {to} ms (observed {observed_ms} ms; {from} ms still timed out in the canary)"
+                            );
+                        }
+                    }
+                    next = Some(c.text.clone());
+                }
+                let tests = vec![failure.test.clone()];
+                let why = attempt(candidate, tests, &mut current, &mut outcome)?;
+                match (why, next) {
+                    (Some(why), Some(next))
+                        if raise < repair::TIMEOUT_RAISES && still_times_out(&why) =>
+                    {
+                        outcome.repairs.pop();
+                        base = next;
+                        seen = None;
+                    }
+                    _ => break,
+                }
+            }
         }
         if current != file_text.text {
             outcome.files.push(Repaired {
@@ -204,6 +233,12 @@ pub fn prove_all(
         }
     }
     Ok(outcome)
+}
+
+/// Whether a rolled-back repair's reason is its target timing out again (the reason
+/// `prove_one` gives: `"<test>" still fails (timeout: …) on rerun k of n …`).
+fn still_times_out(reason: &str) -> bool {
+    !reason.starts_with("it breaks a test") && reason.contains(" still fails (timeout: ")
 }
 
 /// A failure some candidate may repair: a static class, or a timeout.
@@ -387,5 +422,26 @@ fn passed(rerun: &Rerun, root: &str, file: &str, test: &[String]) -> Result<(), 
         Some(t) if t.status == "passed" => Ok(()),
         Some(t) => Err(format!("is {}", t.status)),
         None => Err("did not run".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::still_times_out;
+
+    #[test]
+    fn only_a_target_timing_out_again_raises_again() {
+        assert!(still_times_out(
+            "\"sync › waits\" still fails (timeout: the test timed out after 406 ms) on rerun 1 of 3 with the repair"
+        ));
+        assert!(!still_times_out(
+            "\"sync › waits\" still fails (assertion: an assertion failed) on rerun 1 of 3 with the repair"
+        ));
+        assert!(!still_times_out(
+            "it breaks a test that passed before: \"b\" still fails (timeout: the test timed out after 5000 ms) on rerun 2 of 3"
+        ));
+        assert!(!still_times_out(
+            "its timeout (60000 ms) is already at the 60000 ms cap"
+        ));
     }
 }

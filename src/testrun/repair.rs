@@ -57,6 +57,8 @@ pub struct Candidate {
     pub repair: String,
     /// The label of its edits in the preview's hunks.
     pub label: &'static str,
+    /// A raised timeout: (the test's timeout before, after), in ms.
+    pub raised: Option<(u64, u64)>,
 }
 
 /// The static rules' fix of a test file's `text` (at `path`, which decides its grammar
@@ -98,6 +100,7 @@ pub fn rules_fix(engine: &Engine, path: &Path, text: &str) -> Result<Candidate, 
         text: fix.new_text,
         repair: rules.join(", "),
         label: rules.first().copied().unwrap_or("dash-test"),
+        raised: None,
     })
 }
 
@@ -175,8 +178,14 @@ pub fn timeout_fix(
         text: new_text,
         repair: format!("timeout {now} → {raised} ms (observed {observed} ms)"),
         label: "test-timeout",
+        raised: Some((now, raised)),
     })
 }
+
+/// How many times a raised timeout that still timed out in the canary is doubled again
+/// (2×, then 4×, 8×, 16× the test's own timeout at most, always under the cap): a test
+/// that timed out was stopped at its timeout, so what it observed is a lower bound.
+pub const TIMEOUT_RAISES: u32 = 4;
 
 /// max(2 × observed, 2 × current), capped at 60 s.
 pub fn raised_timeout(observed_ms: u64, current_ms: u64) -> u64 {
