@@ -12,7 +12,6 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use aimock_support::Aimock;
-use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::Value;
 use support::{git, write};
 
@@ -31,20 +30,7 @@ fn repo() -> tempfile::TempDir {
 
 /// `dash agent` in suggest mode, `--events`, against aimock in `api`.
 fn agent(dir: &Path, model: &str, api: &str, key_var: &str, base: &str) -> std::process::Output {
-    let mut cmd = cargo_bin_cmd!("dash");
-    cmd.current_dir(dir)
-        .env("HOME", dir)
-        .env("XDG_CONFIG_HOME", dir.join(".config"))
-        .env("NO_COLOR", "1");
-    for var in [
-        "OPENAI_API_KEY",
-        "ANTHROPIC_API_KEY",
-        "GEMINI_API_KEY",
-        "GOOGLE_API_KEY",
-        "OLLAMA_API_KEY",
-    ] {
-        cmd.env_remove(var);
-    }
+    let mut cmd = support::isolated_dash(dir);
     cmd.env(key_var, SECRET)
         .args(["agent", "--model", model, "--api", api, "--base-url", base])
         .args(["--idle-timeout", "10", "--max-turns", "6", "--events"])

@@ -31,21 +31,8 @@ fn repo() -> tempfile::TempDir {
 
 /// `dash agent` against `server` in `format`, isolated from the user's environment.
 fn agent(dir: &Path, format: Format, server: &MockServer, extra: &[&str]) -> assert_cmd::Command {
-    let mut cmd = cargo_bin_cmd!("dash");
     let (model, api) = format.model();
-    cmd.current_dir(dir)
-        .env("HOME", dir)
-        .env("XDG_CONFIG_HOME", dir.join(".config"))
-        .env("NO_COLOR", "1");
-    for var in [
-        "OPENAI_API_KEY",
-        "ANTHROPIC_API_KEY",
-        "GEMINI_API_KEY",
-        "GOOGLE_API_KEY",
-        "OLLAMA_API_KEY",
-    ] {
-        cmd.env_remove(var);
-    }
+    let mut cmd = support::isolated_dash(dir);
     cmd.env(format.key_var(), SECRET).args([
         "agent",
         "--model",

@@ -10,7 +10,6 @@ mod support;
 use std::path::Path;
 
 use agent_support::{ALL, Format, Step, serve};
-use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::{Value, json};
 use support::{git, write};
 use wiremock::MockServer;
@@ -40,21 +39,7 @@ fn repo() -> tempfile::TempDir {
 }
 
 fn dash(dir: &Path) -> assert_cmd::Command {
-    let mut cmd = cargo_bin_cmd!("dash");
-    cmd.current_dir(dir)
-        .env("HOME", dir)
-        .env("XDG_CONFIG_HOME", dir.join(".config"))
-        .env("NO_COLOR", "1");
-    for var in [
-        "OPENAI_API_KEY",
-        "ANTHROPIC_API_KEY",
-        "GEMINI_API_KEY",
-        "GOOGLE_API_KEY",
-        "OLLAMA_API_KEY",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
+    support::isolated_dash(dir)
 }
 
 /// `dash fix --agent` against `server` in `format`, on the files named.

@@ -7,32 +7,19 @@ mod llm_support;
 
 use std::path::Path;
 
-use assert_cmd::cargo::cargo_bin_cmd;
 use dash::llm::Api;
 use llm_support::fixture;
 use serde_json::Value;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+mod support;
+
 const SECRET: &str = "ollama-SECRET-key-987654321";
 
 /// A `dash` command isolated from the user's environment and config files.
 fn dash(home: &Path) -> assert_cmd::Command {
-    let mut cmd = cargo_bin_cmd!("dash");
-    cmd.current_dir(home)
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("NO_COLOR", "1");
-    for var in [
-        "OPENAI_API_KEY",
-        "ANTHROPIC_API_KEY",
-        "GEMINI_API_KEY",
-        "GOOGLE_API_KEY",
-        "OLLAMA_API_KEY",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
+    support::isolated_dash(home)
 }
 
 async fn serve(api: Api, fixture_name: &str, route: &str) -> MockServer {

@@ -12,7 +12,6 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use agent_support::{Format, Step, serve};
-use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::json;
 use support::git;
 use support::testrun::runner_project;
@@ -39,21 +38,7 @@ fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
 }
 
 fn dash(root: &Path) -> assert_cmd::Command {
-    let mut cmd = cargo_bin_cmd!("dash");
-    cmd.current_dir(root)
-        .env("HOME", root)
-        .env("XDG_CONFIG_HOME", root.join(".config"))
-        .env("NO_COLOR", "1");
-    for var in [
-        "OPENAI_API_KEY",
-        "ANTHROPIC_API_KEY",
-        "GEMINI_API_KEY",
-        "GOOGLE_API_KEY",
-        "OLLAMA_API_KEY",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
+    support::isolated_dash(root)
 }
 
 /// `dash test --fix --agent` against `server` in `format`, 2 reruns.

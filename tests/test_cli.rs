@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::cargo::cargo_bin_cmd;
 
 mod support;
+use support::testrun::{json_run, summary};
 use support::write;
 
 fn dash(cwd: &Path) -> assert_cmd::Command {
@@ -59,38 +60,6 @@ fn project(runner: &str, cases: &[&str]) -> (tempfile::TempDir, PathBuf) {
     );
     std::os::unix::fs::symlink(runner_node_modules(runner), root.join("node_modules")).unwrap();
     (dir, root)
-}
-
-fn json_run(root: &Path, args: &[&str], code: i32) -> serde_json::Value {
-    let out = dash(root)
-        .args(["test", "--format", "json"])
-        .args(args)
-        .assert()
-        .code(code);
-    serde_json::from_slice(&out.get_output().stdout).unwrap()
-}
-
-/// `file|test|class` of each failure.
-fn summary(doc: &serde_json::Value) -> Vec<String> {
-    doc["failures"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            let test: Vec<&str> = f["test"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|t| t.as_str().unwrap())
-                .collect();
-            format!(
-                "{}|{}|{}",
-                f["file"].as_str().unwrap_or("-"),
-                test.join(" > "),
-                f["class"].as_str().unwrap()
-            )
-        })
-        .collect()
 }
 
 const CASES: [&str; 14] = [

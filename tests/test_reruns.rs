@@ -9,44 +9,12 @@ use std::time::{Duration, Instant};
 use assert_cmd::cargo::cargo_bin_cmd;
 
 mod support;
-use support::testrun::{mock_object, runner_project, test_imports};
+use support::testrun::{json_run, mock_object, runner_project, summary, test_imports};
 
 fn dash(cwd: &Path) -> assert_cmd::Command {
     let mut cmd = cargo_bin_cmd!("dash");
     cmd.current_dir(cwd).env("NO_COLOR", "1");
     cmd
-}
-
-fn json_run(root: &Path, args: &[&str], code: i32) -> serde_json::Value {
-    let out = dash(root)
-        .args(["test", "--format", "json"])
-        .args(args)
-        .assert()
-        .code(code);
-    serde_json::from_slice(&out.get_output().stdout).unwrap()
-}
-
-/// `file|test|class` of each failure.
-fn summary(doc: &serde_json::Value) -> Vec<String> {
-    doc["failures"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            let test: Vec<&str> = f["test"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|t| t.as_str().unwrap())
-                .collect();
-            format!(
-                "{}|{}|{}",
-                f["file"].as_str().unwrap_or("-"),
-                test.join(" > "),
-                f["class"].as_str().unwrap()
-            )
-        })
-        .collect()
 }
 
 /// A spy that leaks into the next test of its file, a test that fails on its first two

@@ -39,3 +39,24 @@ pub fn write(path: &Path, text: impl AsRef<[u8]>) {
     std::fs::create_dir_all(path.parent().expect("a file has a folder")).unwrap();
     std::fs::write(path, text).unwrap();
 }
+
+/// `dash` in `dir`, isolated from the user's environment: `HOME` and the config folder
+/// inside `dir`, no provider key inherited, no colour. Tests of the llm layer and the
+/// agent set the one key they mean to use.
+pub fn isolated_dash(dir: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("dash");
+    cmd.current_dir(dir)
+        .env("HOME", dir)
+        .env("XDG_CONFIG_HOME", dir.join(".config"))
+        .env("NO_COLOR", "1");
+    for var in [
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "GEMINI_API_KEY",
+        "GOOGLE_API_KEY",
+        "OLLAMA_API_KEY",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}

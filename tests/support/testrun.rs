@@ -65,3 +65,43 @@ pub fn mock_object(runner: &str) -> &'static str {
         "jest"
     }
 }
+
+/// `dash` in `cwd`, without colour.
+pub fn dash(cwd: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("dash");
+    cmd.current_dir(cwd).env("NO_COLOR", "1");
+    cmd
+}
+
+/// `dash test --format json ARGS` in `root`, expecting exit `code`: the report.
+pub fn json_run(root: &Path, args: &[&str], code: i32) -> serde_json::Value {
+    let out = dash(root)
+        .args(["test", "--format", "json"])
+        .args(args)
+        .assert()
+        .code(code);
+    serde_json::from_slice(&out.get_output().stdout).unwrap()
+}
+
+/// `file|test|class` of each failure.
+pub fn summary(doc: &serde_json::Value) -> Vec<String> {
+    doc["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let test: Vec<&str> = f["test"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_str().unwrap())
+                .collect();
+            format!(
+                "{}|{}|{}",
+                f["file"].as_str().unwrap_or("-"),
+                test.join(" > "),
+                f["class"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
