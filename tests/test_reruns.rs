@@ -223,7 +223,7 @@ fn the_test_scripts_flags_and_command_are_used() {
     let doc = json_run(&root, &["--reruns", "1", "--command", "npm test --"], 1);
     assert_eq!(
         doc["command"],
-        "npm test -- --ci --json --outputFile=<tmp> --testLocationInResults"
+        "npm test -- --ci --json --outputFile=<tmp> --testLocationInResults --coverage=false"
     );
     assert_eq!(
         summary(&doc),

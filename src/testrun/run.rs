@@ -359,6 +359,11 @@ pub fn arguments(
                 args.push("--coverage".into());
                 args.push("--coverageReporters=json-summary".into());
                 args.push(flag("--coverageDirectory", dir));
+            } else {
+                // A project that turns coverage on in its config would pay for it on every
+                // rerun and canary run, and a subset of its files misses its thresholds:
+                // an exit 1 that no test caused.
+                args.push("--coverage=false".into());
             }
         }
         Kind::Vitest => {
@@ -377,6 +382,8 @@ pub fn arguments(
                 args.push("--coverage.enabled".into());
                 args.push("--coverage.reporter=json-summary".into());
                 args.push(flag("--coverage.reportsDirectory", dir));
+            } else {
+                args.push("--coverage.enabled=false".into());
             }
         }
     }
@@ -438,7 +445,11 @@ mod tests {
         };
         assert_eq!(
             args(Kind::Jest, None),
-            "--ci --json --outputFile=/t/r.json --testLocationInResults"
+            "--ci --json --outputFile=/t/r.json --testLocationInResults --coverage=false"
+        );
+        assert_eq!(
+            args(Kind::Vitest, None),
+            "run --reporter=default --reporter=json --outputFile.json=/t/r.json --includeTaskLocation --coverage.enabled=false"
         );
         assert_eq!(
             args(Kind::Jest, Some(Path::new("/t/c"))),
