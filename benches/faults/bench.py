@@ -11,8 +11,8 @@ before dash ran and fails after), and whether dash touched a file whose fault mu
 (environment, assertion). Time is split into the runner's (every `node` dash starts, through a
 shim on PATH that logs start and end) and dash's own (the rest of dash's wall time).
 
-    python3 benches/faults/bench.py --dash target/release/dash --src /work/faultbench/src \
-        --out /work/faultbench/out [--suites commander luxon] [--reruns 3]
+    python3 benches/faults/bench.py --dash target/release/dash --src faultbench/src \
+        --out faultbench/out [--suites commander luxon] [--reruns 3]
 
 Prints a markdown table per suite and class, and writes results.json under --out.
 """
