@@ -576,7 +576,7 @@ fn quote_style(top: &[Node], source: &[u8]) -> char {
 
 /// Whether statements end with `;` (yes unless the imports, or the first statements,
 /// show a semicolon-free style).
-fn semicolon_style(top: &[Node], source: &[u8]) -> &'static str {
+pub(crate) fn semicolon_style(top: &[Node], source: &[u8]) -> &'static str {
     let sample: Vec<&Node> = top
         .iter()
         .filter(|s| !matches!(s.kind(), "comment" | "hash_bang_line"))

@@ -34,14 +34,7 @@ impl Canary {
         if own.is_dir() {
             symlink(&own, &root.join("node_modules"))?;
         }
-        if let Some(hoisted) = package
-            .ancestors()
-            .skip(1)
-            .map(|dir| dir.join("node_modules"))
-            .find(|dir| dir.is_dir())
-        {
-            symlink(&hoisted, &base.join("node_modules"))?;
-        }
+        link_hoisted(package, &base)?;
         Ok(Canary { _dir: dir, root })
     }
 
@@ -81,14 +74,7 @@ impl Canary {
                 std::fs::copy(entry.path(), &target)?;
             }
         }
-        if let Some(hoisted) = top
-            .ancestors()
-            .skip(1)
-            .map(|dir| dir.join("node_modules"))
-            .find(|dir| dir.is_dir())
-        {
-            symlink(&hoisted, &base.join("node_modules"))?;
-        }
+        link_hoisted(top, &base)?;
         Ok(Canary { _dir: dir, root })
     }
 
@@ -138,6 +124,20 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Links the nearest `node_modules` above `original` next to the copy in `base`, so
+/// packages hoisted to a workspace root still resolve from the copy.
+fn link_hoisted(original: &Path, base: &Path) -> std::io::Result<()> {
+    match original
+        .ancestors()
+        .skip(1)
+        .map(|dir| dir.join("node_modules"))
+        .find(|dir| dir.is_dir())
+    {
+        Some(hoisted) => symlink(&hoisted, &base.join("node_modules")),
+        None => Ok(()),
+    }
 }
 
 #[cfg(unix)]

@@ -52,38 +52,20 @@ pub enum Source {
     StagedBlob { oid: String },
 }
 
-impl Source {
-    /// Reads `path` from this source: its bytes, or its size when that is over `limit`
-    /// (a file on disk is then not read at all).
-    fn read(&self, path: &Path, limit: u64) -> std::io::Result<Result<Vec<u8>, u64>> {
-        match self {
-            Source::Disk => {
-                let mut file = std::fs::File::open(path)?;
-                let size = file.metadata()?.len();
-                if size > limit {
-                    return Ok(Err(size));
-                }
-                let mut bytes = Vec::with_capacity(size as usize + 1);
-                // `take` guards against a file that grew since its size was read.
-                file.by_ref().take(limit + 1).read_to_end(&mut bytes)?;
-                Ok(Ok(bytes))
-            }
-            Source::StagedBlob { oid } => {
-                let dir = path.parent().unwrap_or(Path::new("."));
-                let output = std::process::Command::new("git")
-                    .args(["cat-file", "blob", oid])
-                    .current_dir(dir)
-                    .output()?;
-                if !output.status.success() {
-                    return Err(std::io::Error::other(format!(
-                        "git cat-file blob {oid} failed: {}",
-                        String::from_utf8_lossy(&output.stderr).trim()
-                    )));
-                }
-                Ok(Ok(output.stdout))
-            }
-        }
+/// The staged blob `oid` of `path`, read with `git cat-file` in the file's folder.
+fn read_blob(path: &Path, oid: &str) -> std::io::Result<Vec<u8>> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let output = std::process::Command::new("git")
+        .args(["cat-file", "blob", oid])
+        .current_dir(dir)
+        .output()?;
+    if !output.status.success() {
+        return Err(std::io::Error::other(format!(
+            "git cat-file blob {oid} failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
     }
+    Ok(output.stdout)
 }
 
 /// A file as the rules see it after the checks every command shares.
@@ -109,12 +91,9 @@ pub fn read_candidate(
     limit: u64,
     probe: impl FnOnce(&[u8]) -> u64,
 ) -> std::io::Result<Candidate> {
-    if *source == Source::Disk {
-        return read_disk_candidate(path, limit, probe);
-    }
-    match source.read(path, limit)? {
-        Ok(bytes) => Ok(candidate(bytes, limit, probe)),
-        Err(size) => Ok(Candidate::Skipped(Skip::TooLarge { size, limit })),
+    match source {
+        Source::Disk => read_disk_candidate(path, limit, probe),
+        Source::StagedBlob { oid } => Ok(candidate(read_blob(path, oid)?, limit, probe)),
     }
 }
 

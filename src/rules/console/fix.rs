@@ -70,7 +70,7 @@ pub fn fix(root: Node<'_>, source: &str, uses: &[ConsoleUse], options: &FixOptio
     }
     let starts: Vec<usize> = uses.iter().map(|u| u.start).collect();
     let calls = tree::calls_at(root, &starts);
-    let functions = if options.policy == ConsolePolicy::Logger {
+    let functions = if options.policy == ConsolePolicy::Logger && !calls.is_empty() {
         let ids = calls.values().map(|c| c.id()).collect();
         enclosing_functions(root, &ids, source)
     } else {

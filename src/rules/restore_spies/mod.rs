@@ -282,7 +282,7 @@ fn restore_hook(root: Node, source: &str, newline: &str, object: &str) -> Edit {
     let bytes = source.as_bytes();
     let mut cursor = root.walk();
     let top: Vec<Node> = root.named_children(&mut cursor).collect();
-    let semicolon = semicolon_style(&top, bytes);
+    let semicolon = crate::edit::imports::semicolon_style(&top, bytes);
     let indent = indent_unit(source);
     let hook = format!(
         "afterEach(() => {{{newline}{indent}{object}.restoreAllMocks(){semicolon}{newline}}}){semicolon}"
@@ -397,24 +397,6 @@ fn first_statement<'t>(top: &[Node<'t>], source: &[u8]) -> Option<Node<'t>> {
     let node = top[start];
     let line_start = node.start_byte() == 0 || source[node.start_byte() - 1] == b'\n';
     Some(if line_start { node } else { top[index] })
-}
-
-/// `;` unless the file's first statements show a semicolon-free style.
-fn semicolon_style(top: &[Node], source: &[u8]) -> &'static str {
-    let sample: Vec<&Node> = top
-        .iter()
-        .filter(|s| !matches!(s.kind(), "comment" | "hash_bang_line"))
-        .take(5)
-        .collect();
-    if !sample.is_empty()
-        && sample
-            .iter()
-            .all(|s| !text(**s, source).ends_with(b";") && !text(**s, source).ends_with(b"}"))
-    {
-        ""
-    } else {
-        ";"
-    }
 }
 
 /// One level of indentation in the file: a tab when most indented lines start with one,
