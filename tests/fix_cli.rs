@@ -13,32 +13,7 @@ use support::{git, write};
 fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    write(
-        &root.join("package.json"),
-        "{ \"name\": \"p\", \"type\": \"module\" }\n",
-    );
-    write(&root.join("tsconfig.json"), "{}\n");
-    write(
-        &root.join("src/server.ts"),
-        "import { start } from './start.js';\n\nconsole.log('starting');\nstart();\n",
-    );
-    write(
-        &root.join("src/start.ts"),
-        "export function start() {\r\n  console.info('started');\r\n}\r\n",
-    );
-    write(
-        &root.join("src/bom.ts"),
-        "\u{feff}export const x = 1;\nconsole.warn('bom');\n",
-    );
-    write(
-        &root.join("src/cli.js"),
-        "#!/usr/bin/env node\nconsole.error('cli');\n",
-    );
-    std::fs::set_permissions(
-        root.join("src/cli.js"),
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
+    support::write_production_files(root);
     write(
         &root.join("src/a.test.ts"),
         "test('x', () => {\n  console.log('debug');\n});\n",

@@ -60,3 +60,35 @@ pub fn isolated_dash(dir: &Path) -> assert_cmd::Command {
     }
     cmd
 }
+
+/// The production files of the fix and undo tests' project: an ESM TypeScript package
+/// whose console calls sit in an LF file, a CRLF file, a file with a byte-order mark and
+/// an executable script (modes and line endings must survive a fix and its undo).
+pub fn write_production_files(root: &Path) {
+    write(
+        &root.join("package.json"),
+        "{ \"name\": \"p\", \"type\": \"module\" }\n",
+    );
+    write(&root.join("tsconfig.json"), "{}\n");
+    write(
+        &root.join("src/server.ts"),
+        "import { start } from './start.js';\n\nconsole.log('starting');\nstart();\n",
+    );
+    write(
+        &root.join("src/start.ts"),
+        "export function start() {\r\n  console.info('started');\r\n}\r\n",
+    );
+    write(
+        &root.join("src/bom.ts"),
+        "\u{feff}export const x = 1;\nconsole.warn('bom');\n",
+    );
+    write(
+        &root.join("src/cli.js"),
+        "#!/usr/bin/env node\nconsole.error('cli');\n",
+    );
+    std::fs::set_permissions(
+        root.join("src/cli.js"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+}
