@@ -153,6 +153,9 @@ enum Outcome {
 
 struct FileResult<'w> {
     file: &'w SourceFile,
+    /// The file's category: its path's and package's, refined by its text where it was
+    /// read (`workspace::content`).
+    category: crate::workspace::Category,
     outcome: Outcome,
 }
 
@@ -185,9 +188,14 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
         workspace
             .files
             .par_iter()
-            .map(|file| FileResult {
-                file,
-                outcome: fix_one(file, &engine, config.limits.max_file_size, &options),
+            .map(|file| {
+                let (category, outcome) =
+                    fix_one(file, &engine, config.limits.max_file_size, &options);
+                FileResult {
+                    file,
+                    category,
+                    outcome,
+                }
             })
             .collect()
     });
@@ -245,7 +253,7 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
         }
         let not_runtime: std::collections::HashSet<&Path> = results
             .iter()
-            .filter(|r| r.file.category != crate::workspace::Category::Production)
+            .filter(|r| r.category != crate::workspace::Category::Production)
             .map(|r| r.file.path.as_path())
             .collect();
         let tops: Vec<PathBuf> = workspace.worktrees.iter().map(|w| w.root.clone()).collect();
@@ -365,8 +373,20 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
     } else {
         if args.format == Format::Text {
             let changes = preview.changes();
+            // Each changed file's category, by the path the preview shows.
+            let categories: std::collections::HashMap<&str, &'static str> = results
+                .iter()
+                .map(|r| (r.file.display.as_str(), r.category.name()))
+                .collect();
             for change in &changes {
-                let _ = stdout.write_all(review::diff::render(change, color).as_bytes());
+                let rendered = review::diff::render(change, color);
+                if let Some(category) = categories.get(change.path.as_str())
+                    && !rendered.is_empty()
+                {
+                    let _ =
+                        stdout.write_all(review::diff::category_line(category, color).as_bytes());
+                }
+                let _ = stdout.write_all(rendered.as_bytes());
             }
             let agent_label = agent.as_ref().map(|a| a.label);
             if !quiet && let Some(legend) = legend(&changes, &results, agent_label) {
@@ -412,8 +432,14 @@ fn interactive(session: &Session, mut exit: Exit, color: bool, stdout: &mut dyn 
     exit
 }
 
-/// Reads, fixes and classifies one file (pure except for the read).
-fn fix_one(file: &SourceFile, engine: &Engine, limit: u64, options: &FixOptions) -> Outcome {
+/// Reads, fixes and classifies one file (pure except for the read), with its category
+/// refined by its text.
+fn fix_one(
+    file: &SourceFile,
+    engine: &Engine,
+    limit: u64,
+    options: &FixOptions,
+) -> (crate::workspace::Category, Outcome) {
     let unchanged = || Outcome::Unchanged {
         kept: 0,
         judgements: Vec::new(),
@@ -421,17 +447,34 @@ fn fix_one(file: &SourceFile, engine: &Engine, limit: u64, options: &FixOptions)
     };
     let (original, hits) = match engine.load(file, limit) {
         Ok(Candidate::Text { bytes, hits }) => (bytes, hits),
-        Ok(Candidate::NoNeedle { .. }) => return unchanged(),
-        Ok(Candidate::Skipped(skip)) => return Outcome::Skipped(skip),
-        Err(err) => return Outcome::Failed(err.to_string()),
+        Ok(Candidate::NoNeedle { .. }) => return (file.category, unchanged()),
+        Ok(Candidate::Skipped(skip)) => return (file.category, Outcome::Skipped(skip)),
+        Err(err) => return (file.category, Outcome::Failed(err.to_string())),
     };
+    let category = crate::workspace::content::refine(file.category, &original);
+    (
+        category,
+        fix_text(file, category, engine, original, hits, options),
+    )
+}
+
+/// Fixes one file's bytes as read.
+fn fix_text(
+    file: &SourceFile,
+    category: crate::workspace::Category,
+    engine: &Engine,
+    original: Vec<u8>,
+    hits: u64,
+    options: &FixOptions,
+) -> Outcome {
     let Some(file_text) = FileText::from_bytes(&original) else {
         return Outcome::Skipped(Skip::NotUtf8 { offset: 0 });
     };
+    let hits = hits & engine.wanted(category, file.lang);
     let cx = FileCx {
         path: &file.path,
         lang: file.lang,
-        category: file.category,
+        category,
         text: &file_text.text,
         newline: file_text.ending.as_str(),
     };
@@ -578,6 +621,8 @@ struct Located {
     applicability: Option<Applicability>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<Cow<'static, str>>,
+    /// The file's category (its policy decided what happened).
+    category: crate::workspace::Category,
 }
 
 #[derive(Debug, Serialize)]
@@ -684,8 +729,9 @@ impl Summary {
             journal: None,
             agent: None,
         };
-        let located = |path: &str, c: &Record| Located {
-            path: path.to_owned(),
+        let located = |r: &FileResult, c: &Record| Located {
+            path: r.file.display.clone(),
+            category: r.category,
             line: c.position.line,
             column: c.position.column,
             rule: c.rule,
@@ -696,6 +742,7 @@ impl Summary {
         };
         for r in results {
             let path = &r.file.display;
+            let located = |c: &Record| located(r, c);
             match &r.outcome {
                 Outcome::Unchanged {
                     kept,
@@ -703,9 +750,8 @@ impl Summary {
                     unfixed,
                 } => {
                     s.kept += kept;
-                    s.needs_judgement
-                        .extend(judgements.iter().map(|c| located(path, c)));
-                    s.unfixed.extend(unfixed.iter().map(|c| located(path, c)));
+                    s.needs_judgement.extend(judgements.iter().map(located));
+                    s.unfixed.extend(unfixed.iter().map(located));
                 }
                 Outcome::Changed { fix, .. } => {
                     s.files_changed += 1;
@@ -715,20 +761,17 @@ impl Summary {
                             (CONSOLE, Some("remove")) => s.removed += 1,
                             _ => s.other_fixes += 1,
                         }
-                        s.changes.push(located(path, c));
+                        s.changes.push(located(c));
                     }
-                    s.needs_judgement
-                        .extend(fix.judgements.iter().map(|c| located(path, c)));
-                    s.unfixed
-                        .extend(fix.unfixed.iter().map(|c| located(path, c)));
+                    s.needs_judgement.extend(fix.judgements.iter().map(located));
+                    s.unfixed.extend(fix.unfixed.iter().map(located));
                 }
                 Outcome::Refused { reason, fix } => {
                     s.refused.push(Problem {
                         path: path.clone(),
                         message: reason.clone(),
                     });
-                    s.needs_judgement
-                        .extend(fix.judgements.iter().map(|c| located(path, c)));
+                    s.needs_judgement.extend(fix.judgements.iter().map(located));
                 }
                 Outcome::Skipped(skip) => s.skipped.push(Problem {
                     path: path.clone(),

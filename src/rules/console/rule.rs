@@ -141,6 +141,7 @@ pub fn policy_for(config: &Config, category: Category) -> ConsolePolicy {
         Category::Tests => config.console.tests,
         Category::Scripts => config.console.scripts,
         Category::Examples => config.console.examples,
+        Category::Browser => config.console.browser,
     }
 }
 
