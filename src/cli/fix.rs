@@ -19,6 +19,7 @@ use crate::engine::{self, Engine};
 use crate::review::{self, Kind, Proposal, Session};
 use crate::rules::console::RULE_ID as CONSOLE;
 use crate::rules::console::logger::{self as console_logger, LoggerModule, LoggerTarget};
+use crate::rules::console::spies;
 use crate::rules::{Applicability, FileCx, Mode, RunCx};
 use crate::workspace::source::{Candidate, Skip};
 use crate::workspace::{SourceFile, Workspace, display_path, git};
@@ -167,6 +168,14 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
         super::load_workspace(&args.paths, &args.walk, args.worktrees, global)?;
     let selected = engine::select(&config, args.rules.as_deref())?;
     let root = super::project_root(&config, &args.paths);
+    let limit = config.limits.max_file_size;
+    // The test files are read first (once: the fix below uses these bytes), so the
+    // console calls that tests spy on are known before any production file is fixed.
+    let (preread, spies) = if selected.iter().any(|r| r.meta().id == CONSOLE) {
+        super::with_threads(global.threads, || read_tests(&workspace, &selected, limit))
+    } else {
+        (workspace.files.iter().map(|_| None).collect(), None)
+    };
     let engine = Engine::prepare(
         &selected,
         &RunCx {
@@ -174,6 +183,7 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
             mode: Mode::Fix,
             root: &root,
             exact: false,
+            console_spies: spies.as_ref(),
         },
     )?;
     let logger = selected
@@ -188,9 +198,9 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
         workspace
             .files
             .par_iter()
-            .map(|file| {
-                let (category, outcome) =
-                    fix_one(file, &engine, config.limits.max_file_size, &options);
+            .zip(preread.into_par_iter())
+            .map(|(file, read)| {
+                let (category, outcome) = fix_one(file, read, &engine, limit, &options);
                 FileResult {
                     file,
                     category,
@@ -436,6 +446,7 @@ fn interactive(session: &Session, mut exit: Exit, color: bool, stdout: &mut dyn 
 /// refined by its text.
 fn fix_one(
     file: &SourceFile,
+    read: Option<std::io::Result<Candidate>>,
     engine: &Engine,
     limit: u64,
     options: &FixOptions,
@@ -445,7 +456,13 @@ fn fix_one(
         judgements: Vec::new(),
         unfixed: Vec::new(),
     };
-    let (original, hits) = match engine.load(file, limit) {
+    let loaded = match read {
+        // Read by the test pre-pass: classified again for this engine's rules.
+        Some(Ok(Candidate::Text { bytes, .. })) => Ok(engine.candidate(file, bytes, limit)),
+        Some(other) => other,
+        None => engine.load(file, limit),
+    };
+    let (original, hits) = match loaded {
         Ok(Candidate::Text { bytes, hits }) => (bytes, hits),
         Ok(Candidate::NoNeedle { .. }) => return (file.category, unchanged()),
         Ok(Candidate::Skipped(skip)) => return (file.category, Outcome::Skipped(skip)),
@@ -503,6 +520,74 @@ fn fix_text(
             unfixed: fix.unfixed,
         }
     }
+}
+
+/// Reads the run's test files (the other files get `None`: the fix reads them) and finds
+/// the production modules whose console calls they spy on (`console::spies`). A test file
+/// is kept as read when it holds a needle of a rule that applies to tests, for the fix.
+#[allow(clippy::type_complexity)]
+fn read_tests(
+    workspace: &Workspace,
+    selected: &[&'static dyn crate::rules::Rule],
+    limit: u64,
+) -> (
+    Vec<Option<std::io::Result<Candidate>>>,
+    Option<std::sync::Arc<spies::ConsoleSpies>>,
+) {
+    use crate::workspace::Category;
+    let needles: Vec<&str> = selected
+        .iter()
+        .map(|r| r.meta())
+        .filter(|m| m.categories.contains(&Category::Tests))
+        .flat_map(|m| m.needles.iter().copied())
+        .collect();
+    let Ok(needles) = aho_corasick::AhoCorasick::new(&needles) else {
+        return (workspace.files.iter().map(|_| None).collect(), None);
+    };
+    let read: Vec<Option<std::io::Result<Candidate>>> = workspace
+        .files
+        .par_iter()
+        .map(|file| {
+            (file.category == Category::Tests).then(|| {
+                crate::workspace::source::read_candidate(&file.path, &file.source, limit, |b| {
+                    u64::from(needles.is_match(b))
+                })
+            })
+        })
+        .collect();
+    let tests: Vec<spies::TestText> = workspace
+        .files
+        .iter()
+        .zip(&read)
+        .filter_map(|(file, read)| match read {
+            Some(Ok(Candidate::Text { bytes, .. })) => Some(spies::TestText {
+                path: &file.path,
+                display: &file.display,
+                text: bytes,
+            }),
+            _ => None,
+        })
+        .collect();
+    let known: std::collections::HashSet<&Path> =
+        workspace.files.iter().map(|f| f.path.as_path()).collect();
+    let production: std::collections::HashMap<&Path, bool> = workspace
+        .files
+        .iter()
+        .map(|f| (f.path.as_path(), f.category == Category::Production))
+        .collect();
+    let found = spies::ConsoleSpies::find(
+        &tests,
+        &known,
+        &|p| production.get(p).copied().unwrap_or(false),
+        &|p| {
+            let size = std::fs::metadata(p).ok()?.len();
+            (size <= limit).then(|| std::fs::read(p).ok()).flatten()
+        },
+    );
+    (
+        read,
+        (!found.is_empty()).then(|| std::sync::Arc::new(found)),
+    )
 }
 
 /// Every change as a proposal: the changed files, and the files rules propose to create

@@ -194,8 +194,11 @@ fn normalize(path: &Path) -> Option<PathBuf> {
 /// package, shared by the walk's threads.
 #[derive(Default)]
 pub(crate) struct Packages {
-    folders: Mutex<HashMap<PathBuf, Arc<OnceLock<Option<Arc<Package>>>>>>,
+    folders: Mutex<HashMap<PathBuf, Arc<Nearest>>>,
 }
+
+/// A folder's nearest package, found once.
+type Nearest = OnceLock<Option<Arc<Package>>>;
 
 impl Packages {
     /// The category of `path` (a file inside the worktree `top`) given its path
