@@ -51,7 +51,7 @@ fn mixed_project() -> tempfile::TempDir {
     let root = dir.path();
     write(
         &root.join("package.json"),
-        r#"{ "name": "app", "bin": { "app": "./lib/main.js" }, "workspaces": ["web"] }"#,
+        r#"{ "name": "app", "main": "src/server.ts", "bin": { "app": "./lib/main.js" }, "workspaces": ["web"] }"#,
     );
     write(&root.join("src/server.ts"), "console.log('listening');\n");
     write(
@@ -87,6 +87,15 @@ fn mixed_project() -> tempfile::TempDir {
         r#"{ "name": "web", "dependencies": { "react-dom": "18" } }"#,
     );
     write(&root.join("web/src/main.tsx"), "console.warn('render');\n");
+    // A package that is only a command: all of its modules print its output.
+    write(
+        &root.join("tool/package.json"),
+        r#"{ "name": "tool", "bin": { "tool": "./src/index.js" } }"#,
+    );
+    write(
+        &root.join("tool/src/report.js"),
+        "console.log('3 files');\n",
+    );
     commit(root);
     dir
 }
@@ -103,9 +112,9 @@ fn cli_and_browser_code_keep_their_console_calls() {
     );
     assert_eq!(doc["rewritten"], 1);
     assert_eq!(doc["removed"], 1);
-    // bin (its TypeScript source), shebang, commander entry, 'use client', service
-    // worker, public/, the react-dom package.
-    assert_eq!(doc["kept"], 7);
+    // bin (its TypeScript source), shebang, commander entry, a command-only package,
+    // 'use client', service worker, public/, the react-dom package.
+    assert_eq!(doc["kept"], 8);
     let categories: Vec<(&str, &str)> = doc["changes"]
         .as_array()
         .unwrap()
@@ -136,6 +145,7 @@ fn scan_json_carries_each_findings_category() {
         ("lib/main.ts", "scripts"),
         ("src/tool.js", "scripts"),
         ("src/entry.ts", "scripts"),
+        ("tool/src/report.js", "scripts"),
         ("src/button.tsx", "browser"),
         ("src/worker.js", "browser"),
         ("public/app.js", "browser"),

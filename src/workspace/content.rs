@@ -1,7 +1,7 @@
 //! What a production file's own text says about its category, decided on the bytes the
 //! run already read (never a second read): a shebang makes it a script, a `'use client'`
-//! directive or a service worker's `self.addEventListener('fetch', …)`/`importScripts`
-//! makes it browser code, and the entry module of a commander/yargs/cac/meow/clipanion
+//! directive, a service worker's `self.addEventListener('fetch', …)`/`importScripts` or a
+//! UMD bundle's wrapper makes it browser code, and the entry module of a commander/yargs/cac/meow/clipanion
 //! program (it imports the library and hands it the arguments) makes it CLI code, whose
 //! console output is the product.
 
@@ -46,13 +46,24 @@ pub fn refine(category: Category, bytes: &[u8]) -> Category {
     if bytes.starts_with(b"#!") {
         return Category::Scripts;
     }
-    if has_directive(bytes, b"use client") || WORKER.is_match(bytes) {
+    if has_directive(bytes, b"use client") || WORKER.is_match(bytes) || is_umd_bundle(bytes) {
         return Category::Browser;
     }
     if CLI_IMPORT.is_match(bytes) && CLI_RUN.is_match(bytes) {
         return Category::Scripts;
     }
     category
+}
+
+/// A UMD bundle (Rollup's, webpack's `libraryTarget: 'umd'`): built for browsers, and
+/// recognised by its AMD branch (`define.amd` exists only in browser module loaders) in
+/// the wrapper that opens the file.
+fn is_umd_bundle(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(2048)];
+    memchr::memmem::find(head, b"typeof define === 'function' && define.amd").is_some()
+        || memchr::memmem::find(head, b"typeof define === \"function\" && define.amd").is_some()
+        || memchr::memmem::find(head, b"typeof define==\"function\"&&define.amd").is_some()
+        || memchr::memmem::find(head, b"typeof define==='function'&&define.amd").is_some()
 }
 
 /// Whether the directive prologue (the string statements that open a module, after
@@ -163,6 +174,18 @@ mod tests {
             refined("emitter.addEventListener('fetch', f)\n"),
             Production
         );
+    }
+
+    #[test]
+    fn umd_bundles_are_browser() {
+        let umd = "/*! v1 */\n(function (global, factory) {\n  typeof exports === 'object' && typeof module !== 'undefined' ? module.exports = factory() :\n  typeof define === 'function' && define.amd ? define(factory) :\n  (global.io = factory());\n})(this, (function () { console.log(1) }));\n";
+        assert_eq!(refined(umd), Browser);
+        // Far from the opening wrapper, the words are only words.
+        let late = format!(
+            "{}\n// typeof define === 'function' && define.amd\n",
+            "x();\n".repeat(600)
+        );
+        assert_eq!(refined(&late), Production);
     }
 
     #[test]

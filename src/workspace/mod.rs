@@ -25,6 +25,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 pub use category::{Categorizer, Category};
+pub(crate) use package::Packages;
 
 use crate::config::{Config, ConfigError};
 use crate::syntax::Lang;

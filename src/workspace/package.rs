@@ -1,5 +1,7 @@
 //! What a file's package says about its category: the files its package.json names in
-//! `bin` are CLI code (scripts), and a package built for the browser holds client code.
+//! `bin` are CLI code (scripts), so is every file of a package that is only a command
+//! (`bin` and no `main`, `module` or `exports`), and a package built for the browser holds
+//! client code.
 //!
 //! Each folder is asked once (the nearest package.json from it, cached), and each
 //! package.json is read and parsed once per run, whichever walk thread asks first: the
@@ -75,6 +77,10 @@ pub(crate) enum Kind {
 #[derive(Debug)]
 pub(crate) struct Package {
     dir: PathBuf,
+    /// A command-line tool and nothing else: `bin` without `main`, `module` or
+    /// `exports`, so no other program imports its modules and every line it prints is
+    /// its output.
+    cli_only: bool,
     /// The files `bin` names (lexically normalized), and the TypeScript sources beside
     /// each (`cli.js` → `cli.ts`, `cli.mts`, `cli.cts`, `cli.tsx`).
     bins: Vec<PathBuf>,
@@ -128,8 +134,13 @@ impl Package {
         } else {
             Kind::Node
         };
+        let cli_only = !bins.is_empty()
+            && ["main", "module", "exports"]
+                .iter()
+                .all(|key| json.get(key).is_none_or(serde_json::Value::is_null));
         Package {
             dir: dir.to_path_buf(),
+            cli_only,
             bins,
             kind,
         }
@@ -140,7 +151,7 @@ impl Package {
         if category != Category::Production {
             return category;
         }
-        if self.bins.iter().any(|bin| bin == path) {
+        if self.cli_only || self.bins.iter().any(|bin| bin == path) {
             return Category::Scripts;
         }
         match self.kind {
@@ -250,15 +261,30 @@ mod tests {
 
     #[test]
     fn bin_entries_are_scripts() {
-        let single = r#"{"name":"x","bin":"./cli.js"}"#;
+        let single = r#"{"name":"x","bin":"./cli.js","main":"index.js"}"#;
         assert_eq!(category(single, "cli.js"), Category::Scripts);
         assert_eq!(category(single, "cli.ts"), Category::Scripts);
         assert_eq!(category(single, "index.js"), Category::Production);
-        let map = r#"{"bin":{"a":"bin/a.mjs","b":"./lib/../tools/b.js"}}"#;
+        let map = r#"{"bin":{"a":"bin/a.mjs","b":"./lib/../tools/b.js"},"exports":"./lib/b.js"}"#;
         assert_eq!(category(map, "bin/a.mjs"), Category::Scripts);
         assert_eq!(category(map, "bin/a.mts"), Category::Scripts);
         assert_eq!(category(map, "tools/b.js"), Category::Scripts);
         assert_eq!(category(map, "lib/b.js"), Category::Production);
+        // A package that is only a command: every module of it is the CLI's.
+        assert_eq!(category(map, "src/util.js"), Category::Production);
+        let only = r#"{"bin":{"a":"./src/index.js"},"files":["src"]}"#;
+        assert_eq!(category(only, "src/commands/init.js"), Category::Scripts);
+        for library in [
+            r#"{"bin":"cli.js","main":"lib/index.js"}"#,
+            r#"{"bin":"cli.js","exports":{".":"./lib/index.js"}}"#,
+            r#"{"bin":"cli.js","module":"lib/index.mjs"}"#,
+        ] {
+            assert_eq!(
+                category(library, "lib/index.js"),
+                Category::Production,
+                "{library}"
+            );
+        }
         // A test stays a test, whatever bin says.
         assert_eq!(
             package(single).categorize(Path::new("/r/pkg/cli.js"), Category::Tests),
@@ -284,7 +310,7 @@ mod tests {
             r#"{"dependencies":{"react":"18"}}"#,
             // A server entry: server-side rendering, an API.
             r#"{"dependencies":{"react-dom":"18","express":"4"}}"#,
-            r#"{"bin":"cli.js","browser":"b.js"}"#,
+            r#"{"bin":"cli.js","main":"a.js","browser":"b.js"}"#,
             // vite without an index.html may build a library for Node.
             r#"{"devDependencies":{"vite":"5"}}"#,
         ] {
@@ -339,7 +365,7 @@ mod tests {
         .unwrap();
         std::fs::write(
             top.join("packages/cli/package.json"),
-            r#"{"bin":{"x":"./src/main.js"}}"#,
+            r#"{"bin":{"x":"./src/main.js"},"main":"./src/index.js"}"#,
         )
         .unwrap();
         let packages = Packages::default();
