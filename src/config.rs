@@ -120,6 +120,9 @@ pub struct PathsConfig {
     pub tests: Vec<GlobSpec>,
     pub scripts: Vec<GlobSpec>,
     pub examples: Vec<GlobSpec>,
+    /// Client code (service workers, `public/`); packages built for the browser and
+    /// `'use client'` files are found without globs.
+    pub browser: Vec<GlobSpec>,
     /// Added to .gitignore and the built-in excludes.
     pub exclude: Vec<GlobSpec>,
 }
@@ -135,6 +138,19 @@ impl Default for PathsConfig {
                 "**/test/**",
                 "**/tests/**",
                 "**/e2e/**",
+                "**/e2e_test/**",
+                "**/e2e_tests/**",
+                "**/e2e-test/**",
+                "**/e2e-tests/**",
+                "**/__e2e__/**",
+                "**/__fixtures__/**",
+                "**/cypress/**",
+                "**/playwright/**",
+                "**/*.e2e.*",
+                "**/*.e2e-spec.*",
+                "**/*.cy.*",
+                // Type tests (tsd, vitest's typecheck).
+                "**/*.test-d.*",
             ]),
             scripts: GlobSpec::defaults(&[
                 "**/scripts/**",
@@ -146,7 +162,20 @@ impl Default for PathsConfig {
                 "**/benchmark/**",
                 "**/benchmarks/**",
             ]),
-            examples: GlobSpec::defaults(&["**/examples/**", "**/docs/**", "**/demo/**"]),
+            examples: GlobSpec::defaults(&[
+                "**/examples/**",
+                "**/docs/**",
+                "**/demo/**",
+                // Storybook stories render components for people, not production.
+                "**/*.stories.*",
+                "**/.storybook/**",
+            ]),
+            browser: GlobSpec::defaults(&[
+                "**/public/**",
+                "**/sw.*",
+                "**/service-worker.*",
+                "**/serviceWorker.*",
+            ]),
             exclude: Vec::new(),
         }
     }
@@ -167,6 +196,9 @@ pub struct ConsoleConfig {
     pub tests: ConsolePolicy,
     pub scripts: ConsolePolicy,
     pub examples: ConsolePolicy,
+    /// `keep` by default: a Node logger cannot run in a browser, and removing a client's
+    /// console calls loses what its users report from the devtools.
+    pub browser: ConsolePolicy,
     /// console method → logger method; methods absent here need judgement. `trace` is
     /// absent by default: `console.trace` prints whatever the level, `logger.trace` is
     /// below every logger's default level.
@@ -180,6 +212,7 @@ impl Default for ConsoleConfig {
             tests: ConsolePolicy::Remove,
             scripts: ConsolePolicy::Keep,
             examples: ConsolePolicy::Keep,
+            browser: ConsolePolicy::Keep,
             methods: [
                 ("log", "info"),
                 ("info", "info"),
@@ -284,6 +317,7 @@ struct RawPaths {
     tests: Option<Vec<Spanned<String>>>,
     scripts: Option<Vec<Spanned<String>>>,
     examples: Option<Vec<Spanned<String>>>,
+    browser: Option<Vec<Spanned<String>>>,
     exclude: Option<Vec<Spanned<String>>>,
 }
 
@@ -294,6 +328,7 @@ struct RawConsole {
     tests: Option<ConsolePolicy>,
     scripts: Option<ConsolePolicy>,
     examples: Option<ConsolePolicy>,
+    browser: Option<ConsolePolicy>,
     methods: Option<toml::Table>,
 }
 
@@ -436,6 +471,9 @@ impl Config {
             if let Some(g) = paths.examples {
                 config.paths.examples = specs(g)?;
             }
+            if let Some(g) = paths.browser {
+                config.paths.browser = specs(g)?;
+            }
             if let Some(g) = paths.exclude {
                 config.paths.exclude = specs(g)?;
             }
@@ -446,6 +484,7 @@ impl Config {
             c.tests = console.tests.unwrap_or(c.tests);
             c.scripts = console.scripts.unwrap_or(c.scripts);
             c.examples = console.examples.unwrap_or(c.examples);
+            c.browser = console.browser.unwrap_or(c.browser);
             if let Some(methods) = console.methods {
                 for (from, to) in methods {
                     let toml::Value::String(to) = to else {
@@ -712,6 +751,7 @@ mod tests {
         let c = parse("").unwrap();
         assert_eq!(c.console.production, ConsolePolicy::Logger);
         assert_eq!(c.console.tests, ConsolePolicy::Remove);
+        assert_eq!(c.console.browser, ConsolePolicy::Keep);
         assert_eq!(c.limits.max_file_size, DEFAULT_MAX_FILE_SIZE);
         assert!(c.paths.tests.iter().any(|g| g.glob == "**/*.test.*"));
     }
@@ -723,8 +763,10 @@ mod tests {
 [paths]
 tests = ["qa/**"]
 exclude = ["generated/**"]
+browser = ["client/**"]
 [console]
 scripts = "remove"
+browser = "logger"
 methods = { log = "debug", table = "info" }
 [logger]
 module = "src/log.ts"
@@ -747,6 +789,8 @@ rules = ["console", "focused-test"]
             Some("\"qa/**\"".len())
         );
         assert_eq!(c.console.scripts, ConsolePolicy::Remove);
+        assert_eq!(c.console.browser, ConsolePolicy::Logger);
+        assert_eq!(c.paths.browser.len(), 1);
         assert!(c.console.methods.contains(&("log".into(), "debug".into())));
         assert!(c.console.methods.contains(&("table".into(), "info".into())));
         assert_eq!(c.logger.style, Some(LoggerStyle::Pino));

@@ -156,6 +156,7 @@ impl Project {
                 mode,
                 root: &root,
                 exact: false,
+                console_spies: None,
             },
         )
         .unwrap()

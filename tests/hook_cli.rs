@@ -82,6 +82,39 @@ fn a_console_call_only_in_the_staged_blob_blocks() {
 }
 
 #[test]
+fn cli_and_browser_code_staged_with_console_calls_do_not_block() {
+    let dir = project();
+    let root = dir.path();
+    // The staged text decides: a shebang, a 'use client' directive.
+    write(
+        &root.join("src/tool.js"),
+        "#!/usr/bin/env node\nconsole.log('usage');\n",
+    );
+    write(
+        &root.join("src/button.tsx"),
+        "'use client';\nexport const B = () => console.log('click');\n",
+    );
+    // The package decides: a front-end package of the repository.
+    write(
+        &root.join("web/package.json"),
+        "{ \"dependencies\": { \"vue\": \"3\" } }\n",
+    );
+    write(&root.join("web/src/main.ts"), "console.warn('mounted');\n");
+    git(root, &["add", "."]);
+    dash(root).args(["hook", "run"]).assert().code(0);
+    // The same call in production code blocks.
+    write(&root.join("src/b.ts"), "console.log('b');\n");
+    git(root, &["add", "."]);
+    dash(root)
+        .args(["hook", "run"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "src/b.ts:1:1 console.log in production code",
+        ));
+}
+
+#[test]
 fn test_rule_findings_block_and_console_in_tests_does_not() {
     let dir = project();
     let root = dir.path();

@@ -73,6 +73,7 @@ fn findings(lang: Lang, text: &str, exact: bool) -> Vec<(String, std::ops::Range
             mode: Mode::Scan,
             root: &root,
             exact,
+            console_spies: None,
         },
     )
     .expect("rules prepare");

@@ -61,6 +61,7 @@ impl DashRules {
                 mode: Mode::Fix,
                 root: &project,
                 exact: false,
+                console_spies: None,
             },
         )
         .map_err(|e| format!("dash.toml: {e}"))?;

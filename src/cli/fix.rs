@@ -19,6 +19,7 @@ use crate::engine::{self, Engine};
 use crate::review::{self, Kind, Proposal, Session};
 use crate::rules::console::RULE_ID as CONSOLE;
 use crate::rules::console::logger::{self as console_logger, LoggerModule, LoggerTarget};
+use crate::rules::console::spies;
 use crate::rules::{Applicability, FileCx, Mode, RunCx};
 use crate::workspace::source::{Candidate, Skip};
 use crate::workspace::{SourceFile, Workspace, display_path, git};
@@ -153,6 +154,9 @@ enum Outcome {
 
 struct FileResult<'w> {
     file: &'w SourceFile,
+    /// The file's category: its path's and package's, refined by its text where it was
+    /// read (`workspace::content`).
+    category: crate::workspace::Category,
     outcome: Outcome,
 }
 
@@ -164,6 +168,14 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
         super::load_workspace(&args.paths, &args.walk, args.worktrees, global)?;
     let selected = engine::select(&config, args.rules.as_deref())?;
     let root = super::project_root(&config, &args.paths);
+    let limit = config.limits.max_file_size;
+    // The test files are read first (once: the fix below uses these bytes), so the
+    // console calls that tests spy on are known before any production file is fixed.
+    let (preread, spies) = if selected.iter().any(|r| r.meta().id == CONSOLE) {
+        super::with_threads(global.threads, || read_tests(&workspace, &selected, limit))
+    } else {
+        (workspace.files.iter().map(|_| None).collect(), None)
+    };
     let engine = Engine::prepare(
         &selected,
         &RunCx {
@@ -171,6 +183,7 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
             mode: Mode::Fix,
             root: &root,
             exact: false,
+            console_spies: spies.as_ref(),
         },
     )?;
     let logger = selected
@@ -185,9 +198,14 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
         workspace
             .files
             .par_iter()
-            .map(|file| FileResult {
-                file,
-                outcome: fix_one(file, &engine, config.limits.max_file_size, &options),
+            .zip(preread.into_par_iter())
+            .map(|(file, read)| {
+                let (category, outcome) = fix_one(file, read, &engine, limit, &options);
+                FileResult {
+                    file,
+                    category,
+                    outcome,
+                }
             })
             .collect()
     });
@@ -245,7 +263,7 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
         }
         let not_runtime: std::collections::HashSet<&Path> = results
             .iter()
-            .filter(|r| r.file.category != crate::workspace::Category::Production)
+            .filter(|r| r.category != crate::workspace::Category::Production)
             .map(|r| r.file.path.as_path())
             .collect();
         let tops: Vec<PathBuf> = workspace.worktrees.iter().map(|w| w.root.clone()).collect();
@@ -365,8 +383,20 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
     } else {
         if args.format == Format::Text {
             let changes = preview.changes();
+            // Each changed file's category, by the path the preview shows.
+            let categories: std::collections::HashMap<&str, &'static str> = results
+                .iter()
+                .map(|r| (r.file.display.as_str(), r.category.name()))
+                .collect();
             for change in &changes {
-                let _ = stdout.write_all(review::diff::render(change, color).as_bytes());
+                let rendered = review::diff::render(change, color);
+                if let Some(category) = categories.get(change.path.as_str())
+                    && !rendered.is_empty()
+                {
+                    let _ =
+                        stdout.write_all(review::diff::category_line(category, color).as_bytes());
+                }
+                let _ = stdout.write_all(rendered.as_bytes());
             }
             let agent_label = agent.as_ref().map(|a| a.label);
             if !quiet && let Some(legend) = legend(&changes, &results, agent_label) {
@@ -412,26 +442,56 @@ fn interactive(session: &Session, mut exit: Exit, color: bool, stdout: &mut dyn 
     exit
 }
 
-/// Reads, fixes and classifies one file (pure except for the read).
-fn fix_one(file: &SourceFile, engine: &Engine, limit: u64, options: &FixOptions) -> Outcome {
+/// Reads, fixes and classifies one file (pure except for the read), with its category
+/// refined by its text.
+fn fix_one(
+    file: &SourceFile,
+    read: Option<std::io::Result<Candidate>>,
+    engine: &Engine,
+    limit: u64,
+    options: &FixOptions,
+) -> (crate::workspace::Category, Outcome) {
     let unchanged = || Outcome::Unchanged {
         kept: 0,
         judgements: Vec::new(),
         unfixed: Vec::new(),
     };
-    let (original, hits) = match engine.load(file, limit) {
-        Ok(Candidate::Text { bytes, hits }) => (bytes, hits),
-        Ok(Candidate::NoNeedle { .. }) => return unchanged(),
-        Ok(Candidate::Skipped(skip)) => return Outcome::Skipped(skip),
-        Err(err) => return Outcome::Failed(err.to_string()),
+    let loaded = match read {
+        // Read by the test pre-pass: classified again for this engine's rules.
+        Some(Ok(Candidate::Text { bytes, .. })) => Ok(engine.candidate(file, bytes, limit)),
+        Some(other) => other,
+        None => engine.load(file, limit),
     };
+    let (original, hits) = match loaded {
+        Ok(Candidate::Text { bytes, hits }) => (bytes, hits),
+        Ok(Candidate::NoNeedle { .. }) => return (file.category, unchanged()),
+        Ok(Candidate::Skipped(skip)) => return (file.category, Outcome::Skipped(skip)),
+        Err(err) => return (file.category, Outcome::Failed(err.to_string())),
+    };
+    let category = crate::workspace::content::refine(file.category, &original);
+    (
+        category,
+        fix_text(file, category, engine, original, hits, options),
+    )
+}
+
+/// Fixes one file's bytes as read.
+fn fix_text(
+    file: &SourceFile,
+    category: crate::workspace::Category,
+    engine: &Engine,
+    original: Vec<u8>,
+    hits: u64,
+    options: &FixOptions,
+) -> Outcome {
     let Some(file_text) = FileText::from_bytes(&original) else {
         return Outcome::Skipped(Skip::NotUtf8 { offset: 0 });
     };
+    let hits = hits & engine.wanted(category, file.lang);
     let cx = FileCx {
         path: &file.path,
         lang: file.lang,
-        category: file.category,
+        category,
         text: &file_text.text,
         newline: file_text.ending.as_str(),
     };
@@ -460,6 +520,74 @@ fn fix_one(file: &SourceFile, engine: &Engine, limit: u64, options: &FixOptions)
             unfixed: fix.unfixed,
         }
     }
+}
+
+/// Reads the run's test files (the other files get `None`: the fix reads them) and finds
+/// the production modules whose console calls they spy on (`console::spies`). A test file
+/// is kept as read when it holds a needle of a rule that applies to tests, for the fix.
+#[allow(clippy::type_complexity)]
+fn read_tests(
+    workspace: &Workspace,
+    selected: &[&'static dyn crate::rules::Rule],
+    limit: u64,
+) -> (
+    Vec<Option<std::io::Result<Candidate>>>,
+    Option<std::sync::Arc<spies::ConsoleSpies>>,
+) {
+    use crate::workspace::Category;
+    let needles: Vec<&str> = selected
+        .iter()
+        .map(|r| r.meta())
+        .filter(|m| m.categories.contains(&Category::Tests))
+        .flat_map(|m| m.needles.iter().copied())
+        .collect();
+    let Ok(needles) = aho_corasick::AhoCorasick::new(&needles) else {
+        return (workspace.files.iter().map(|_| None).collect(), None);
+    };
+    let read: Vec<Option<std::io::Result<Candidate>>> = workspace
+        .files
+        .par_iter()
+        .map(|file| {
+            (file.category == Category::Tests).then(|| {
+                crate::workspace::source::read_candidate(&file.path, &file.source, limit, |b| {
+                    u64::from(needles.is_match(b))
+                })
+            })
+        })
+        .collect();
+    let tests: Vec<spies::TestText> = workspace
+        .files
+        .iter()
+        .zip(&read)
+        .filter_map(|(file, read)| match read {
+            Some(Ok(Candidate::Text { bytes, .. })) => Some(spies::TestText {
+                path: &file.path,
+                display: &file.display,
+                text: bytes,
+            }),
+            _ => None,
+        })
+        .collect();
+    let known: std::collections::HashSet<&Path> =
+        workspace.files.iter().map(|f| f.path.as_path()).collect();
+    let production: std::collections::HashMap<&Path, bool> = workspace
+        .files
+        .iter()
+        .map(|f| (f.path.as_path(), f.category == Category::Production))
+        .collect();
+    let found = spies::ConsoleSpies::find(
+        &tests,
+        &known,
+        &|p| production.get(p).copied().unwrap_or(false),
+        &|p| {
+            let size = std::fs::metadata(p).ok()?.len();
+            (size <= limit).then(|| std::fs::read(p).ok()).flatten()
+        },
+    );
+    (
+        read,
+        (!found.is_empty()).then(|| std::sync::Arc::new(found)),
+    )
 }
 
 /// Every change as a proposal: the changed files, and the files rules propose to create
@@ -578,6 +706,8 @@ struct Located {
     applicability: Option<Applicability>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<Cow<'static, str>>,
+    /// The file's category (its policy decided what happened).
+    category: crate::workspace::Category,
 }
 
 #[derive(Debug, Serialize)]
@@ -684,8 +814,9 @@ impl Summary {
             journal: None,
             agent: None,
         };
-        let located = |path: &str, c: &Record| Located {
-            path: path.to_owned(),
+        let located = |r: &FileResult, c: &Record| Located {
+            path: r.file.display.clone(),
+            category: r.category,
             line: c.position.line,
             column: c.position.column,
             rule: c.rule,
@@ -696,6 +827,7 @@ impl Summary {
         };
         for r in results {
             let path = &r.file.display;
+            let located = |c: &Record| located(r, c);
             match &r.outcome {
                 Outcome::Unchanged {
                     kept,
@@ -703,9 +835,8 @@ impl Summary {
                     unfixed,
                 } => {
                     s.kept += kept;
-                    s.needs_judgement
-                        .extend(judgements.iter().map(|c| located(path, c)));
-                    s.unfixed.extend(unfixed.iter().map(|c| located(path, c)));
+                    s.needs_judgement.extend(judgements.iter().map(located));
+                    s.unfixed.extend(unfixed.iter().map(located));
                 }
                 Outcome::Changed { fix, .. } => {
                     s.files_changed += 1;
@@ -715,20 +846,17 @@ impl Summary {
                             (CONSOLE, Some("remove")) => s.removed += 1,
                             _ => s.other_fixes += 1,
                         }
-                        s.changes.push(located(path, c));
+                        s.changes.push(located(c));
                     }
-                    s.needs_judgement
-                        .extend(fix.judgements.iter().map(|c| located(path, c)));
-                    s.unfixed
-                        .extend(fix.unfixed.iter().map(|c| located(path, c)));
+                    s.needs_judgement.extend(fix.judgements.iter().map(located));
+                    s.unfixed.extend(fix.unfixed.iter().map(located));
                 }
                 Outcome::Refused { reason, fix } => {
                     s.refused.push(Problem {
                         path: path.clone(),
                         message: reason.clone(),
                     });
-                    s.needs_judgement
-                        .extend(fix.judgements.iter().map(|c| located(path, c)));
+                    s.needs_judgement.extend(fix.judgements.iter().map(located));
                 }
                 Outcome::Skipped(skip) => s.skipped.push(Problem {
                     path: path.clone(),

@@ -102,6 +102,7 @@ fn run_hook(args: &RunArgs, global: &GlobalArgs) -> miette::Result<Exit> {
                 mode,
                 root: &root,
                 exact: false,
+                console_spies: None,
             },
         )?)
     };

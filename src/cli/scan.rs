@@ -74,6 +74,7 @@ pub fn run(args: &ScanArgs, global: &GlobalArgs) -> miette::Result<Exit> {
             mode: Mode::Scan,
             root: &root,
             exact: args.exact,
+            console_spies: None,
         },
     )?;
     let (workspace, analysis) = super::with_threads(global.threads, || {

@@ -164,6 +164,7 @@ pub fn run(args: &TestArgs, global: &GlobalArgs) -> miette::Result<Exit> {
                 mode: crate::rules::Mode::Fix,
                 root: &root,
                 exact: false,
+                console_spies: None,
             },
         )?)
     } else {

@@ -76,6 +76,7 @@ pub fn run(args: &VerifyArgs, global: &GlobalArgs) -> miette::Result<Exit> {
             mode: Mode::Scan,
             root: &root,
             exact: false,
+            console_spies: None,
         },
     )?;
     let analysis = super::with_threads(global.threads, || {

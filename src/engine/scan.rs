@@ -186,14 +186,16 @@ fn scan_file(
             bytes,
         );
     };
+    // What the text says (a shebang, `'use client'`, a CLI's entry) on the bytes in hand.
+    let category = crate::workspace::content::refine(file.category, text.as_bytes());
     let cx = FileCx {
         path: &file.path,
         lang: file.lang,
-        category: file.category,
+        category,
         text,
         newline: "\n",
     };
-    let rules = engine.applicable(hits, &cx);
+    let rules = engine.applicable(hits & engine.wanted(category, file.lang), &cx);
     if rules.is_empty() {
         return result(Outcome::Prefiltered, Vec::new(), bytes);
     }
@@ -201,7 +203,7 @@ fn scan_file(
         Some(checked) => checked,
         None => return result(Outcome::Ignored, Vec::new(), bytes),
     };
-    result(outcome, locate(file, text, found), bytes)
+    result(outcome, locate(file, category, text, found), bytes)
 }
 
 /// Runs `rules` on one file: fast paths first (unless `exact`), one parse for the rules
@@ -282,7 +284,12 @@ pub fn apply_suppressions(
 
 /// Positions are relative to the text after any byte-order mark, which is what editors
 /// count too.
-fn locate(file: &SourceFile, text: &str, mut found: Vec<RuleFinding>) -> Vec<Finding> {
+fn locate(
+    file: &SourceFile,
+    category: Category,
+    text: &str,
+    mut found: Vec<RuleFinding>,
+) -> Vec<Finding> {
     found.sort_by_key(|f| f.range.start);
     // Starts are visited in order; ends get their own forward pass (nested findings end
     // out of order), so both stay linear.
@@ -309,7 +316,7 @@ fn locate(file: &SourceFile, text: &str, mut found: Vec<RuleFinding>) -> Vec<Fin
                 rule: f.rule,
                 group: f.group.into_owned(),
                 message: f.message.into_owned(),
-                category: file.category,
+                category,
                 worktree: file.worktree,
             }
         })

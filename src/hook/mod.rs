@@ -126,13 +126,16 @@ pub struct StagedFile {
 }
 
 /// The staged JavaScript/TypeScript files of `repo` that a walk would list (the default
-/// excludes and `[paths] exclude` apply), categorized by `[paths]`.
+/// excludes and `[paths] exclude` apply), categorized by `[paths]` and their packages (the
+/// staged text refines it where it is read).
 pub fn staged_files(
     repo: &Repo,
     config: &crate::config::Config,
     cwd: Option<&Path>,
 ) -> Result<Vec<StagedFile>, miette::Report> {
     let categorizer = Categorizer::new(config)?;
+    // Package facts (`bin`, browser packages) from the working tree's package.json files.
+    let packages = crate::workspace::Packages::default();
     let excludes = crate::workspace::category::compile(config, &config.paths.exclude)?;
     let mut files: Vec<StagedFile> = repo
         .staged()?
@@ -145,13 +148,15 @@ pub fn staged_files(
                 return None;
             }
             let path = repo.top.join(&staged.path);
+            let category =
+                packages.categorize(&path, &repo.top, categorizer.categorize(&staged.path));
             Some(StagedFile {
                 file: SourceFile {
                     display: display_path(&path, cwd),
                     path,
                     lang,
                     worktree: 0,
-                    category: categorizer.categorize(&staged.path),
+                    category,
                     source: Source::StagedBlob {
                         oid: staged.oid.clone(),
                     },
@@ -222,6 +227,8 @@ fn check_one(
         fixed: None,
         uses_new_logger: false,
     };
+    // What the staged text says (a shebang, `'use client'`, a CLI's entry).
+    let category = crate::workspace::content::refine(file.category, &bytes);
     let mut bytes = bytes;
     if let Some(engine) = fix
         && let Candidate::Text { bytes: raw, .. } = engine.candidate(file, bytes.clone(), limit)
@@ -230,7 +237,7 @@ fn check_one(
         let cx = FileCx {
             path: &file.path,
             lang: file.lang,
-            category: file.category,
+            category,
             text: &file_text.text,
             newline: file_text.ending.as_str(),
         };
@@ -262,11 +269,11 @@ fn check_one(
             let cx = FileCx {
                 path: &file.path,
                 lang: file.lang,
-                category: file.category,
+                category,
                 text,
                 newline: "\n",
             };
-            let rules = scan.applicable(hits, &cx);
+            let rules = scan.applicable(hits & scan.wanted(category, file.lang), &cx);
             if rules.is_empty() {
                 return checked;
             }
@@ -285,7 +292,7 @@ fn check_one(
                             rule: f.rule,
                             group: f.group.into_owned(),
                             message: f.message.into_owned(),
-                            category: file.category,
+                            category,
                         }
                     })
                     .collect();

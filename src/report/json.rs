@@ -46,6 +46,7 @@ struct Totals {
     tests: usize,
     scripts: usize,
     examples: usize,
+    browser: usize,
 }
 
 #[derive(Serialize)]
@@ -79,6 +80,7 @@ pub fn render(report: &ScanReport, stats: bool) -> String {
             tests: by(Tests),
             scripts: by(Scripts),
             examples: by(Examples),
+            browser: by(Browser),
         },
         counts: &report.counts,
         findings: &report.findings,

@@ -35,6 +35,16 @@ pub fn render(change: &FileChange, color: bool) -> String {
     out
 }
 
+/// The line above a changed file's header that names its category (its policy decided
+/// the change). `git apply` skips text before a file's `---` line, so a preview stays a
+/// patch it can apply.
+pub fn category_line(category: &str, color: bool) -> String {
+    let styles = Styles::new(color);
+    let mut out = String::new();
+    styles.line(&mut out, styles.note, &format!("category: {category}"));
+    out
+}
+
 /// The `--- a/path` / `+++ b/path` lines that open a file's preview.
 pub fn file_header(change: &FileChange, color: bool) -> String {
     let styles = Styles::new(color);

@@ -144,6 +144,9 @@ pub struct RunCx<'a> {
     pub root: &'a Path,
     /// `scan --exact`: no byte-level shortcuts, every candidate file is parsed.
     pub exact: bool,
+    /// `dash fix`: the production modules whose console calls the run's tests spy on
+    /// (found by a pre-pass over the test files, `console::spies`).
+    pub console_spies: Option<&'a std::sync::Arc<console::spies::ConsoleSpies>>,
 }
 
 /// A rule: its metadata, and how it prepares for a run.

@@ -1,5 +1,11 @@
-//! Which part of a codebase a file belongs to: production, tests, scripts or examples.
-//! Policies (what `dash fix` does, what `dash verify` tolerates) are set per category.
+//! Which part of a codebase a file belongs to: production, tests, scripts, examples or
+//! browser. Policies (what `dash fix` does, what `dash verify` tolerates) are set per
+//! category.
+//!
+//! A category comes from three sources, cheapest first: the path (`[paths]` globs), the
+//! file's package (`package.rs`: `bin` entries, packages built for the browser), and the
+//! file's first bytes or imports (`content.rs`: a shebang, `'use client'`, a service
+//! worker, a CLI program's entry module), read from the text the run already holds.
 
 // Errors carry config text for diagnostics; they are cold and happen once per run.
 #![allow(clippy::result_large_err)]
@@ -16,14 +22,17 @@ pub enum Category {
     Tests,
     Scripts,
     Examples,
+    /// Client code: it runs in a browser, where a Node logger cannot be imported.
+    Browser,
 }
 
 impl Category {
-    pub const ALL: [Category; 4] = [
+    pub const ALL: [Category; 5] = [
         Category::Production,
         Category::Tests,
         Category::Scripts,
         Category::Examples,
+        Category::Browser,
     ];
 
     pub fn name(self) -> &'static str {
@@ -32,19 +41,23 @@ impl Category {
             Category::Tests => "tests",
             Category::Scripts => "scripts",
             Category::Examples => "examples",
+            Category::Browser => "browser",
         }
     }
 }
 
-/// Compiled category globs. Tests win over scripts and examples (`scripts/x.test.ts` is a
-/// test), scripts over examples; anything unmatched is production.
-/// Every category's globs in one set (tests first, then scripts, then examples), so a
+/// Compiled category globs. Tests win over scripts, browser and examples
+/// (`scripts/x.test.ts` is a test), scripts over browser (`public/bin/x.js` is a script),
+/// browser over examples; anything unmatched is production.
+/// Every category's globs in one set (tests first, then scripts, browser, examples), so a
 /// path is matched once, not once per category: the walk categorizes every file.
 #[derive(Debug, Clone)]
 pub struct Categorizer {
     all: GlobSet,
-    /// Glob indexes below this are tests; below `examples_from`, scripts.
+    /// Glob indexes below this are tests; below `browser_from`, scripts; below
+    /// `examples_from`, browser.
     scripts_from: usize,
+    browser_from: usize,
     examples_from: usize,
 }
 
@@ -55,18 +68,20 @@ impl Categorizer {
             .tests
             .iter()
             .chain(&paths.scripts)
+            .chain(&paths.browser)
             .chain(&paths.examples)
             .cloned()
             .collect();
         Ok(Categorizer {
             all: compile(config, &specs)?,
             scripts_from: paths.tests.len(),
-            examples_from: paths.tests.len() + paths.scripts.len(),
+            browser_from: paths.tests.len() + paths.scripts.len(),
+            examples_from: paths.tests.len() + paths.scripts.len() + paths.browser.len(),
         })
     }
 
     /// `relative` is the path inside its worktree, with `/` separators. Tests win over
-    /// scripts, scripts over examples.
+    /// scripts, scripts over browser, browser over examples.
     pub fn categorize(&self, relative: &str) -> Category {
         let first = MATCHES.with(|matches| {
             let mut matches = matches.borrow_mut();
@@ -75,7 +90,8 @@ impl Categorizer {
         });
         match first {
             Some(i) if i < self.scripts_from => Category::Tests,
-            Some(i) if i < self.examples_from => Category::Scripts,
+            Some(i) if i < self.browser_from => Category::Scripts,
+            Some(i) if i < self.examples_from => Category::Browser,
             Some(_) => Category::Examples,
             None => Category::Production,
         }
@@ -157,6 +173,60 @@ mod tests {
         assert_eq!(categorize("scripts/check.test.ts"), Category::Tests);
         assert_eq!(categorize("src/testing.ts"), Category::Production);
         assert_eq!(categorize("src/latest/a.ts"), Category::Production);
+    }
+
+    #[test]
+    fn test_folders_and_files() {
+        for path in [
+            "e2e_tests/login.ts",
+            "e2e-tests/login.ts",
+            "packages/web/e2e_test/a.ts",
+            "src/__e2e__/a.ts",
+            "cypress/support/commands.ts",
+            "playwright/fixtures.ts",
+            "src/login.e2e.ts",
+            "src/login.e2e-spec.ts",
+            "src/button.cy.tsx",
+            "src/__fixtures__/a.ts",
+            "test/app.e2e-spec.ts",
+            "src/app.e2e-spec.ts",
+            "src/a.test-d.ts",
+        ] {
+            assert_eq!(categorize(path), Category::Tests, "{path}");
+        }
+        assert_eq!(categorize("src/button.stories.tsx"), Category::Examples);
+        assert_eq!(categorize(".storybook/main.ts"), Category::Examples);
+        // Words that merely contain a test folder's name are not tests.
+        // Tests' console calls are removed: a folder name that is not certainly a test's
+        // (`spec/` may be an API specification, `testing/` a library's test utilities)
+        // stays production.
+        for path in [
+            "src/contest/a.ts",
+            "src/cypress.ts",
+            "src/e2e.ts",
+            "spec/openapi.ts",
+            "src/testing/helpers.ts",
+        ] {
+            assert_eq!(categorize(path), Category::Production, "{path}");
+        }
+    }
+
+    #[test]
+    fn browser_paths() {
+        for path in [
+            "public/app.js",
+            "packages/site/public/vendor/x.js",
+            "src/sw.js",
+            "sw.ts",
+            "src/service-worker.ts",
+            "src/serviceWorker.js",
+            "web/worker/service-worker.js",
+        ] {
+            assert_eq!(categorize(path), Category::Browser, "{path}");
+        }
+        assert_eq!(categorize("public/bin/x.js"), Category::Scripts);
+        assert_eq!(categorize("public/a.test.js"), Category::Tests);
+        assert_eq!(categorize("src/public-api.ts"), Category::Production);
     }
 
     #[test]

@@ -11,7 +11,9 @@
 #![allow(clippy::result_large_err)]
 
 pub mod category;
+pub mod content;
 pub mod git;
+mod package;
 pub mod source;
 mod walk;
 
@@ -23,6 +25,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 pub use category::{Categorizer, Category};
+pub(crate) use package::Packages;
 
 use crate::config::{Config, ConfigError};
 use crate::syntax::Lang;
@@ -150,6 +153,7 @@ impl Workspace {
             .and_then(|d| std::fs::canonicalize(d).ok());
         let display = |p: &Path| display_path(p, cwd.as_deref());
         let categorizer = Categorizer::new(config)?;
+        let packages = package::Packages::default();
         let excludes = category::compile(config, &config.paths.exclude)?;
 
         let mut worktrees: Vec<Worktree> = Vec::new();
@@ -232,7 +236,9 @@ impl Workspace {
         let known_roots: Vec<PathBuf> = worktrees.iter().map(|w| w.root.clone()).collect();
         // Each file as the walk finds it: its innermost worktree (the longest root holding
         // it, nested repositories found so far included), its category from the path
-        // inside that worktree, then `visit`.
+        // inside that worktree and from its package (`bin`, browser packages), then
+        // `visit`. What the file's own text says is added where it is read
+        // (`content::refine`).
         let source_file = |path: PathBuf, lang: Lang, nested: &walk::Nested| {
             let nested = nested.read().unwrap_or_else(|p| p.into_inner());
             let root = known_roots
@@ -244,9 +250,10 @@ impl Workspace {
             drop(nested);
             let relative = path.strip_prefix(&root).ok()?;
             let relative = relative.to_string_lossy().replace('\\', "/");
+            let category = packages.categorize(&path, &root, categorizer.categorize(&relative));
             let file = SourceFile {
                 display: display(&path),
-                category: categorizer.categorize(&relative),
+                category,
                 path,
                 lang,
                 worktree: usize::MAX,

@@ -63,7 +63,8 @@ pub fn isolated_dash(dir: &Path) -> assert_cmd::Command {
 
 /// The production files of the fix and undo tests' project: an ESM TypeScript package
 /// whose console calls sit in an LF file, a CRLF file, a file with a byte-order mark and
-/// an executable script (modes and line endings must survive a fix and its undo).
+/// an executable module (modes and line endings must survive a fix and its undo; it has no
+/// shebang, which would make it a CLI's script, whose console calls are kept).
 pub fn write_production_files(root: &Path) {
     write(
         &root.join("package.json"),
@@ -82,10 +83,7 @@ pub fn write_production_files(root: &Path) {
         &root.join("src/bom.ts"),
         "\u{feff}export const x = 1;\nconsole.warn('bom');\n",
     );
-    write(
-        &root.join("src/cli.js"),
-        "#!/usr/bin/env node\nconsole.error('cli');\n",
-    );
+    write(&root.join("src/cli.js"), "console.error('cli');\n");
     std::fs::set_permissions(
         root.join("src/cli.js"),
         std::os::unix::fs::PermissionsExt::from_mode(0o755),

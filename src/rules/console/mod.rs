@@ -17,6 +17,7 @@ pub mod fix;
 pub mod lexical;
 pub mod logger;
 mod rule;
+pub mod spies;
 pub mod tree;
 
 pub use rule::ConsoleFixer;

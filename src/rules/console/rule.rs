@@ -41,7 +41,10 @@ impl Rule for Console {
     fn prepare(&self, cx: &RunCx<'_>) -> Result<Box<dyn FileRule>, ConfigError> {
         Ok(match cx.mode {
             Mode::Scan => Box::new(ConsoleScan),
-            Mode::Fix => Box::new(ConsoleFixer::new(cx.config, cx.root)),
+            Mode::Fix => Box::new(ConsoleFixer {
+                spies: cx.console_spies.cloned(),
+                ..ConsoleFixer::new(cx.config, cx.root)
+            }),
         })
     }
 }
@@ -98,6 +101,8 @@ pub struct ConsoleFixer {
     package_is_module: bool,
     /// Relative imports must name an extension (TypeScript under NodeNext/Node16).
     requires_extension: bool,
+    /// Production modules whose console calls the run's tests spy on.
+    spies: Option<std::sync::Arc<super::spies::ConsoleSpies>>,
 }
 
 impl ConsoleFixer {
@@ -107,6 +112,7 @@ impl ConsoleFixer {
             logger: logger::discover(config, root),
             package_is_module: logger::package_is_module(root),
             requires_extension: logger::project_requires_extensions(root),
+            spies: None,
         }
     }
 
@@ -123,6 +129,7 @@ impl ConsoleFixer {
             logger,
             package_is_module,
             requires_extension,
+            spies: None,
         }
     }
 
@@ -141,6 +148,7 @@ pub fn policy_for(config: &Config, category: Category) -> ConsolePolicy {
         Category::Tests => config.console.tests,
         Category::Scripts => config.console.scripts,
         Category::Examples => config.console.examples,
+        Category::Browser => config.console.browser,
     }
 }
 
@@ -234,6 +242,24 @@ impl FileRule for ConsoleFixer {
             package_is_module: self.package_is_module,
         });
         for fixed in result.fixed {
+            // A test spies on this call's method and imports this module: it would fail.
+            if let Some(spy) = self
+                .spies
+                .as_ref()
+                .and_then(|s| s.watching(file.path, &fixed.method))
+            {
+                out.finding(Finding {
+                    rule: RULE_ID,
+                    group: Cow::Owned(fixed.method),
+                    range: fixed.offset..fixed.offset + super::NEEDLE.len(),
+                    message: Cow::Borrowed(""),
+                    resolution: Resolution::Judgement(Cow::Owned(format!(
+                        "{}:{} spies on console.{} and imports this module: the test would fail if this call changed",
+                        spy.test, spy.line, spy.method
+                    ))),
+                });
+                continue;
+            }
             let (action, import) = match fixed.action {
                 Action::Rewrite => ("rewrite", import.clone()),
                 Action::Remove => ("remove", None),
