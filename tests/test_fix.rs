@@ -138,8 +138,16 @@ fn repairs_every_deterministic_class_on(runner: &str) {
         text.contains("--- a/done.test.js\n+++ b/done.test.js\n"),
         "{runner}: {text}"
     );
-    // the first raise (about 400 ms) still times out; the second (about 800 ms) holds
-    assert!(text.contains("-  }, 200);\n+  }, 8"), "{runner}: {text}");
+    // The raised timeout comes from observed durations, so only its bounds are certain:
+    // above the old 200 ms, at most the 60 s cap.
+    assert!(text.contains("-  }, 200);\n+  }, "), "{runner}: {text}");
+    let raised: u64 = text
+        .split("-  }, 200);\n+  }, ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{runner}: no raised timeout in {text}"));
+    assert!((201..=60_000).contains(&raised), "{runner}: raised to {raised}");
     for file in [
         "done.test.js",
         "clock.test.js",
