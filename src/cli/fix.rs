@@ -181,13 +181,20 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
         unsafe_fixes: args.unsafe_fixes,
     };
 
+    let styles = crate::edit::style::StyleCache::new();
     let results: Vec<FileResult> = super::with_threads(global.threads, || {
         workspace
             .files
             .par_iter()
             .map(|file| FileResult {
                 file,
-                outcome: fix_one(file, &engine, config.limits.max_file_size, &options),
+                outcome: fix_one(
+                    file,
+                    &engine,
+                    config.limits.max_file_size,
+                    &options,
+                    &styles,
+                ),
             })
             .collect()
     });
@@ -413,7 +420,13 @@ fn interactive(session: &Session, mut exit: Exit, color: bool, stdout: &mut dyn 
 }
 
 /// Reads, fixes and classifies one file (pure except for the read).
-fn fix_one(file: &SourceFile, engine: &Engine, limit: u64, options: &FixOptions) -> Outcome {
+fn fix_one(
+    file: &SourceFile,
+    engine: &Engine,
+    limit: u64,
+    options: &FixOptions,
+    styles: &crate::edit::style::StyleCache,
+) -> Outcome {
     let unchanged = || Outcome::Unchanged {
         kept: 0,
         judgements: Vec::new(),
@@ -440,7 +453,10 @@ fn fix_one(file: &SourceFile, engine: &Engine, limit: u64, options: &FixOptions)
         .filter(|p| !p.rule.applies(&cx))
         .map(|p| p.rule.kept(&cx))
         .sum();
-    let fix = engine::fix::fix_file(&cx, &engine.fix_candidates(&cx), options);
+    // Code the fix writes follows the project's declared quotes and semicolons.
+    let fix = crate::edit::style::scoped(styles.for_file(&file.path), || {
+        engine::fix::fix_file(&cx, &engine.fix_candidates(&cx), options)
+    });
     if let Some(refusal) = &fix.refused {
         return Outcome::Refused {
             reason: refusal.to_string(),

@@ -15,6 +15,7 @@
 
 mod changeset;
 pub mod imports;
+pub mod style;
 mod text;
 mod validate;
 mod write;
