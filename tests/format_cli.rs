@@ -51,3 +51,43 @@ fn imports_in_files_without_imports_follow_the_nearest_declared_style() {
         "import { logger } from '../utils/logger'\n\nexport function b() {\n  logger.info(\"b\")\n}\n"
     );
 }
+
+/// Removals in tests leave code that runs as before: the shapes fixture's input and output
+/// under node, with console silenced in both, print the same and exit the same.
+#[test]
+fn removals_keep_behaviour_under_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/console");
+    let mut runs = Vec::new();
+    for name in [
+        "remove-leaves-nothing-empty.input.js",
+        "remove-leaves-nothing-empty.output.js",
+    ] {
+        let code = std::fs::read_to_string(fixtures.join(name)).unwrap();
+        // `node:test` and console replaced: what is left is the code's own effects.
+        let code = code.replace(
+            "const { test } = require('node:test');",
+            "const test = (_, f) => f();\nfor (const m of ['log', 'warn', 'info', 'error']) console[m] = () => {};\nconst trace = [];\nprocess.on('exit', () => process.stdout.write(trace.join(',')));",
+        )
+        .replace("function run() {}", "function run() { trace.push('run'); }")
+        .replace("function load() { return true; }", "function load() { trace.push('load'); return true; }");
+        let path = dir.path().join(name);
+        std::fs::write(&path, code).unwrap();
+        let out = std::process::Command::new("node")
+            .arg(&path)
+            .output()
+            .unwrap();
+        runs.push((
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            out.stderr.is_empty(),
+        ));
+    }
+    assert_eq!(runs[0], runs[1]);
+    assert_eq!(runs[0].0, Some(0));
+    assert!(
+        runs[0].1.contains("load") && runs[0].1.contains("run"),
+        "{:?}",
+        runs[0]
+    );
+}
