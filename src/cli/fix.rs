@@ -13,6 +13,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use super::{Exit, GlobalArgs};
+use crate::edit::format::Formatting;
 use crate::edit::{FileText, WriteError};
 use crate::engine::fix::{FileFix, FixOptions, Record};
 use crate::engine::{self, Engine};
@@ -80,6 +81,11 @@ pub struct FixArgs {
     /// others are rolled back and named. With --diff or the preview: check only.
     #[arg(long, conflicts_with_all = ["check", "interactive"])]
     pub verify: bool,
+    /// Do not run the project's formatter on the changed files (`[format]`; by default
+    /// prettier or biome, when the project configures and installs one, formats each changed
+    /// file that it already left unchanged before the fix).
+    #[arg(long)]
+    pub no_format: bool,
     #[command(flatten)]
     pub walk: super::WalkArgs,
     #[command(flatten)]
@@ -142,6 +148,8 @@ enum Outcome {
         original: Vec<u8>,
         file_text: FileText,
         fix: FileFix,
+        /// What the project's formatter did with the new text.
+        formatting: crate::edit::format::Formatting,
     },
     Refused {
         reason: String,
@@ -182,6 +190,7 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
     };
 
     let styles = crate::edit::style::StyleCache::new();
+    let formatter = crate::edit::format::Formatter::new(&config.format, !args.no_format);
     let results: Vec<FileResult> = super::with_threads(global.threads, || {
         workspace
             .files
@@ -194,6 +203,7 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
                     config.limits.max_file_size,
                     &options,
                     &styles,
+                    &formatter,
                 ),
             })
             .collect()
@@ -426,6 +436,7 @@ fn fix_one(
     limit: u64,
     options: &FixOptions,
     styles: &crate::edit::style::StyleCache,
+    formatter: &crate::edit::format::Formatter,
 ) -> Outcome {
     let unchanged = || Outcome::Unchanged {
         kept: 0,
@@ -464,10 +475,31 @@ fn fix_one(
         };
     }
     if fix.changed(&file_text.text) {
+        // The project's formatter on the new text: what the preview shows is what is
+        // written. A formatted text is checked like the fix's own.
+        let mut fix = fix;
+        let formatting = match formatter.format(&file.path, &file_text.text, &fix.new_text) {
+            Ok((text, formatting)) => {
+                if text != fix.new_text {
+                    if let Err(regression) =
+                        crate::edit::check_parse(file.lang, &file_text.text, &text)
+                    {
+                        return Outcome::Refused {
+                            reason: format!("the formatted text does not parse: {regression}"),
+                            fix,
+                        };
+                    }
+                    fix.new_text = text;
+                }
+                formatting
+            }
+            Err(reason) => return Outcome::Refused { reason, fix },
+        };
         Outcome::Changed {
             original,
             file_text,
             fix,
+            formatting,
         }
     } else {
         Outcome::Unchanged {
@@ -487,6 +519,7 @@ fn session(results: &[FileResult], engine: &Engine, cwd: Option<&Path>) -> Sessi
             original,
             file_text,
             fix,
+            ..
         } = &r.outcome
         {
             session.propose(Proposal {
@@ -602,6 +635,20 @@ struct Problem {
     message: String,
 }
 
+/// What the project's formatter did with the changed files.
+#[derive(Debug, Default, Serialize)]
+struct FormattingSummary {
+    /// Files formatted, by formatter (`prettier`, `biome`, or the configured command).
+    formatted: std::collections::BTreeMap<String, usize>,
+    /// Files left as the fix made them because the formatter would also have changed
+    /// their original text (lines dash did not touch).
+    #[serde(rename = "notClean")]
+    not_clean: Vec<String>,
+    /// Changed files for which no formatter is configured or installed.
+    #[serde(rename = "noFormatter")]
+    no_formatter: usize,
+}
+
 #[derive(Debug, Serialize)]
 struct LoggerSummary {
     module: String,
@@ -651,6 +698,7 @@ struct Summary {
     refused: Vec<Problem>,
     skipped: Vec<Problem>,
     errors: Vec<Problem>,
+    formatting: FormattingSummary,
     #[serde(skip)]
     failed: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -695,6 +743,7 @@ impl Summary {
             refused: vec![],
             skipped: vec![],
             errors: vec![],
+            formatting: FormattingSummary::default(),
             failed: 0,
             written: None,
             journal: None,
@@ -723,8 +772,20 @@ impl Summary {
                         .extend(judgements.iter().map(|c| located(path, c)));
                     s.unfixed.extend(unfixed.iter().map(|c| located(path, c)));
                 }
-                Outcome::Changed { fix, .. } => {
+                Outcome::Changed {
+                    fix, formatting, ..
+                } => {
                     s.files_changed += 1;
+                    match formatting {
+                        Formatting::Formatted(name) => {
+                            *s.formatting.formatted.entry(name.clone()).or_default() += 1
+                        }
+                        Formatting::NotClean(name) => s.formatting.not_clean.push(format!(
+                            "{path} ({name} would also change lines dash did not touch)"
+                        )),
+                        Formatting::NoFormatter => s.formatting.no_formatter += 1,
+                        Formatting::Off => {}
+                    }
                     for c in &fix.fixed {
                         match (c.rule, c.action) {
                             (CONSOLE, Some("rewrite")) => s.rewritten += 1,
@@ -931,6 +992,34 @@ fn print_summary(out: &mut dyn Write, s: &Summary, format: Format, color: bool, 
             } else {
                 "to apply"
             }
+        );
+    }
+    for (name, n) in &s.formatting.formatted {
+        let _ = writeln!(
+            out,
+            "{n} changed file{} formatted with {name}",
+            if *n == 1 { "" } else { "s" }
+        );
+    }
+    if !s.formatting.not_clean.is_empty() {
+        let _ = writeln!(
+            out,
+            "not formatted (the formatter would also reformat code dash did not change):"
+        );
+        for line in &s.formatting.not_clean {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    if s.formatting.no_formatter > 0 {
+        let _ = writeln!(
+            out,
+            "{} changed file{} not formatted: no [format] command, and no prettier or biome configuration with the formatter installed in node_modules",
+            s.formatting.no_formatter,
+            if s.formatting.no_formatter == 1 {
+                ""
+            } else {
+                "s"
+            },
         );
     }
     if let Some(logger) = &s.logger {

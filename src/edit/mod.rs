@@ -14,6 +14,7 @@
 //! per file in the file's own style.
 
 mod changeset;
+pub mod format;
 pub mod imports;
 pub mod style;
 mod text;

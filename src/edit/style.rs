@@ -132,6 +132,51 @@ fn read_folder(folder: &Path) -> Found {
     }
 }
 
+/// A formatter whose configuration is in `folder`, the nearest first (prettier, then
+/// biome, as [`StyleCache`] reads them): what `dash fix` may run when the formatter is
+/// also installed in the project.
+pub(crate) fn formatter_configured_in(folder: &Path) -> Option<Tool> {
+    let prettier_files = [
+        ".prettierrc",
+        ".prettierrc.json",
+        ".prettierrc.json5",
+        ".prettierrc.yaml",
+        ".prettierrc.yml",
+        ".prettierrc.toml",
+    ];
+    let prettier_scripts = ["prettier.config", ".prettierrc"].iter().any(|stem| {
+        ["js", "cjs", "mjs", "ts", "cts", "mts"]
+            .iter()
+            .any(|ext| folder.join(format!("{stem}.{ext}")).is_file())
+    });
+    let in_package = read(folder.join("package.json"))
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|j| j.get("prettier").is_some());
+    if in_package || prettier_scripts || prettier_files.iter().any(|f| folder.join(f).is_file()) {
+        return Some(Tool::Prettier);
+    }
+    if biome(folder).is_some() {
+        return Some(Tool::Biome);
+    }
+    None
+}
+
+/// The formatters dash knows how to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    Prettier,
+    Biome,
+}
+
+impl Tool {
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::Prettier => "prettier",
+            Tool::Biome => "biome",
+        }
+    }
+}
+
 fn read(path: PathBuf) -> Option<String> {
     std::fs::read_to_string(path).ok()
 }
