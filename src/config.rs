@@ -93,6 +93,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub rules: RulesConfig,
     pub hook: HookConfig,
+    /// `[format]`: the formatter `dash fix` runs on changed files.
+    pub format: crate::edit::format::FormatConfig,
 }
 
 /// `[hook]`: what `dash hook run` lets into a commit. By default staged production code
@@ -297,6 +299,7 @@ struct RawConfig {
     limits: Option<RawLimits>,
     rules: Option<RawRules>,
     hook: Option<RawHook>,
+    format: Option<RawFormat>,
     /// Read by the test commands of a later release; accepted so configs can carry them.
     #[expect(
         dead_code,
@@ -367,6 +370,13 @@ struct RawRules {
 struct RawHook {
     max_production: Option<u64>,
     rules: Option<Vec<Spanned<String>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawFormat {
+    command: Option<Spanned<String>>,
+    auto: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -618,6 +628,22 @@ impl Config {
                 rules: hook.rules.map(|l| ids("hook", l)).transpose()?,
             };
         }
+        if let Some(format) = raw.format {
+            let command = match format.command {
+                Some(line) if line.get_ref().trim().is_empty() || line.get_ref().contains('\0') => {
+                    return Err(invalid(
+                        "format.command must be a shell command that reads a file's text on standard input and prints it formatted (it is empty or holds a NUL character)".to_owned(),
+                        Some(line.span()),
+                    ));
+                }
+                Some(line) => Some(line.into_inner()),
+                None => None,
+            };
+            config.format = crate::edit::format::FormatConfig {
+                command,
+                auto: format.auto.unwrap_or(true),
+            };
+        }
         if let Some(limits) = raw.limits
             && let Some(size) = limits.max_file_size
         {
@@ -725,6 +751,25 @@ mod tests {
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(text, Path::new("dash.toml"))
+    }
+
+    #[test]
+    fn format_section() {
+        let c = parse("").unwrap();
+        assert_eq!((c.format.command, c.format.auto), (None, true));
+        let c = parse("[format]\ncommand = \"prettier --stdin-filepath {path}\"\nauto = false\n")
+            .unwrap();
+        assert_eq!(
+            c.format.command.as_deref(),
+            Some("prettier --stdin-filepath {path}")
+        );
+        assert!(!c.format.auto);
+        for bad in ["[format]\ncommand = \"  \"\n", "[format]\nwrite = true\n"] {
+            assert!(
+                matches!(parse(bad), Err(ConfigError::Invalid { .. })),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! (where the file sits in the project, default `src/<case>.<ext>`), `category` (default
 //! production), `package-type` (`module` or `commonjs`), `module-resolution` (`nodenext`
 //! makes relative imports carry `.js`), `unsafe-fixes` (apply unsafe fixes too), `rules`
-//! (the rules to run, default the folder's), and for
+//! (the rules to run, default the folder's), `files` (more files of the project, path →
+//! text, such as a `.prettierrc`; the project then has a `.git` folder), and for
 //! the runtime harness (`tests/rules_runtime.rs`) `runtime` and its criteria.
 //!
 //! Each case runs in a scratch project folder holding that package.json, tsconfig and
@@ -42,6 +43,8 @@ struct Case {
     unsafe_fixes: bool,
     /// The rules the case runs (`[case] rules`; default: the folder's rule).
     rules: Vec<String>,
+    /// More files of the project (`[case] files`: path → text), such as a `.prettierrc`.
+    files: Vec<(String, String)>,
 }
 
 fn fixtures_dir(rule: &str) -> PathBuf {
@@ -107,6 +110,18 @@ fn cases(rule: &'static str) -> Vec<Case> {
                         .collect()
                 })
                 .unwrap_or_else(|| vec![rule.to_owned()]),
+            files: case
+                .get("files")
+                .and_then(toml::Value::as_table)
+                .map(|files| {
+                    files
+                        .iter()
+                        .map(|(path, text)| {
+                            (path.clone(), text.as_str().unwrap_or_default().to_owned())
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         });
     }
     cases.sort_by(|a, b| a.name.cmp(&b.name));
@@ -138,6 +153,15 @@ impl Project {
                 ),
             )
             .unwrap();
+        }
+        if !case.files.is_empty() {
+            // The project's top: the search for its formatter configuration stops here.
+            std::fs::create_dir_all(root.join(".git")).unwrap();
+        }
+        for (path, text) in &case.files {
+            let path = root.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
         }
         let toml_path = root.join("dash.toml");
         std::fs::write(&toml_path, &case.config).unwrap();
@@ -184,13 +208,16 @@ fn run(case: &Case, project: &Project, engine: &Engine, text: &str) -> (String, 
         newline: if text.contains("\r\n") { "\r\n" } else { "\n" },
     };
     let rules = engine.fix_candidates(&cx);
-    let fix = fix_file(
-        &cx,
-        &rules,
-        &FixOptions {
-            unsafe_fixes: case.unsafe_fixes,
-        },
-    );
+    let declared = dash::edit::style::StyleCache::new().for_file(&path);
+    let fix = dash::edit::style::scoped(declared, || {
+        fix_file(
+            &cx,
+            &rules,
+            &FixOptions {
+                unsafe_fixes: case.unsafe_fixes,
+            },
+        )
+    });
     (fix.new_text.clone(), fix)
 }
 

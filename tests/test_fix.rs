@@ -147,7 +147,10 @@ fn repairs_every_deterministic_class_on(runner: &str) {
         .and_then(|rest| rest.split(')').next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("{runner}: no raised timeout in {text}"));
-    assert!((201..=60_000).contains(&raised), "{runner}: raised to {raised}");
+    assert!(
+        (201..=60_000).contains(&raised),
+        "{runner}: raised to {raised}"
+    );
     for file in [
         "done.test.js",
         "clock.test.js",

@@ -13,6 +13,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use super::{Exit, GlobalArgs};
+use crate::edit::format::Formatting;
 use crate::edit::{FileText, WriteError};
 use crate::engine::fix::{FileFix, FixOptions, Record};
 use crate::engine::{self, Engine};
@@ -81,6 +82,11 @@ pub struct FixArgs {
     /// others are rolled back and named. With --diff or the preview: check only.
     #[arg(long, conflicts_with_all = ["check", "interactive"])]
     pub verify: bool,
+    /// Do not run the project's formatter on the changed files (`[format]`; by default
+    /// prettier or biome, when the project configures and installs one, formats each changed
+    /// file that it already left unchanged before the fix).
+    #[arg(long)]
+    pub no_format: bool,
     #[command(flatten)]
     pub walk: super::WalkArgs,
     #[command(flatten)]
@@ -143,6 +149,8 @@ enum Outcome {
         original: Vec<u8>,
         file_text: FileText,
         fix: FileFix,
+        /// What the project's formatter did with the new text.
+        formatting: crate::edit::format::Formatting,
     },
     Refused {
         reason: String,
@@ -194,13 +202,16 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
         unsafe_fixes: args.unsafe_fixes,
     };
 
+    let styles = crate::edit::style::StyleCache::new();
+    let formatter = crate::edit::format::Formatter::new(&config.format, !args.no_format);
     let results: Vec<FileResult> = super::with_threads(global.threads, || {
         workspace
             .files
             .par_iter()
             .zip(preread.into_par_iter())
             .map(|(file, read)| {
-                let (category, outcome) = fix_one(file, read, &engine, limit, &options);
+                let (category, outcome) =
+                    fix_one(file, read, &engine, limit, &options, &styles, &formatter);
                 FileResult {
                     file,
                     category,
@@ -442,14 +453,16 @@ fn interactive(session: &Session, mut exit: Exit, color: bool, stdout: &mut dyn 
     exit
 }
 
-/// Reads, fixes and classifies one file (pure except for the read), with its category
-/// refined by its text.
+/// Reads, fixes and classifies one file (pure except for the read and the formatter),
+/// with its category refined by its text.
 fn fix_one(
     file: &SourceFile,
     read: Option<std::io::Result<Candidate>>,
     engine: &Engine,
     limit: u64,
     options: &FixOptions,
+    styles: &crate::edit::style::StyleCache,
+    formatter: &crate::edit::format::Formatter,
 ) -> (crate::workspace::Category, Outcome) {
     let unchanged = || Outcome::Unchanged {
         kept: 0,
@@ -471,7 +484,9 @@ fn fix_one(
     let category = crate::workspace::content::refine(file.category, &original);
     (
         category,
-        fix_text(file, category, engine, original, hits, options),
+        fix_text(
+            file, category, engine, original, hits, options, styles, formatter,
+        ),
     )
 }
 
@@ -483,6 +498,8 @@ fn fix_text(
     original: Vec<u8>,
     hits: u64,
     options: &FixOptions,
+    styles: &crate::edit::style::StyleCache,
+    formatter: &crate::edit::format::Formatter,
 ) -> Outcome {
     let Some(file_text) = FileText::from_bytes(&original) else {
         return Outcome::Skipped(Skip::NotUtf8 { offset: 0 });
@@ -500,7 +517,10 @@ fn fix_text(
         .filter(|p| !p.rule.applies(&cx))
         .map(|p| p.rule.kept(&cx))
         .sum();
-    let fix = engine::fix::fix_file(&cx, &engine.fix_candidates(&cx), options);
+    // Code the fix writes follows the project's declared quotes and semicolons.
+    let fix = crate::edit::style::scoped(styles.for_file(&file.path), || {
+        engine::fix::fix_file(&cx, &engine.fix_candidates(&cx), options)
+    });
     if let Some(refusal) = &fix.refused {
         return Outcome::Refused {
             reason: refusal.to_string(),
@@ -508,10 +528,31 @@ fn fix_text(
         };
     }
     if fix.changed(&file_text.text) {
+        // The project's formatter on the new text: what the preview shows is what is
+        // written. A formatted text is checked like the fix's own.
+        let mut fix = fix;
+        let formatting = match formatter.format(&file.path, &file_text.text, &fix.new_text) {
+            Ok((text, formatting)) => {
+                if text != fix.new_text {
+                    if let Err(regression) =
+                        crate::edit::check_parse(file.lang, &file_text.text, &text)
+                    {
+                        return Outcome::Refused {
+                            reason: format!("the formatted text does not parse: {regression}"),
+                            fix,
+                        };
+                    }
+                    fix.new_text = text;
+                }
+                formatting
+            }
+            Err(reason) => return Outcome::Refused { reason, fix },
+        };
         Outcome::Changed {
             original,
             file_text,
             fix,
+            formatting,
         }
     } else {
         Outcome::Unchanged {
@@ -599,6 +640,7 @@ fn session(results: &[FileResult], engine: &Engine, cwd: Option<&Path>) -> Sessi
             original,
             file_text,
             fix,
+            ..
         } = &r.outcome
         {
             session.propose(Proposal {
@@ -716,6 +758,20 @@ struct Problem {
     message: String,
 }
 
+/// What the project's formatter did with the changed files.
+#[derive(Debug, Default, Serialize)]
+struct FormattingSummary {
+    /// Files formatted, by formatter (`prettier`, `biome`, or the configured command).
+    formatted: std::collections::BTreeMap<String, usize>,
+    /// Files left as the fix made them because the formatter would also have changed
+    /// their original text (lines dash did not touch).
+    #[serde(rename = "notClean")]
+    not_clean: Vec<String>,
+    /// Changed files for which no formatter is configured or installed.
+    #[serde(rename = "noFormatter")]
+    no_formatter: usize,
+}
+
 #[derive(Debug, Serialize)]
 struct LoggerSummary {
     module: String,
@@ -765,6 +821,7 @@ struct Summary {
     refused: Vec<Problem>,
     skipped: Vec<Problem>,
     errors: Vec<Problem>,
+    formatting: FormattingSummary,
     #[serde(skip)]
     failed: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -809,6 +866,7 @@ impl Summary {
             refused: vec![],
             skipped: vec![],
             errors: vec![],
+            formatting: FormattingSummary::default(),
             failed: 0,
             written: None,
             journal: None,
@@ -838,8 +896,20 @@ impl Summary {
                     s.needs_judgement.extend(judgements.iter().map(located));
                     s.unfixed.extend(unfixed.iter().map(located));
                 }
-                Outcome::Changed { fix, .. } => {
+                Outcome::Changed {
+                    fix, formatting, ..
+                } => {
                     s.files_changed += 1;
+                    match formatting {
+                        Formatting::Formatted(name) => {
+                            *s.formatting.formatted.entry(name.clone()).or_default() += 1
+                        }
+                        Formatting::NotClean(name) => s.formatting.not_clean.push(format!(
+                            "{path} ({name} would also change lines dash did not touch)"
+                        )),
+                        Formatting::NoFormatter => s.formatting.no_formatter += 1,
+                        Formatting::Off => {}
+                    }
                     for c in &fix.fixed {
                         match (c.rule, c.action) {
                             (CONSOLE, Some("rewrite")) => s.rewritten += 1,
@@ -1043,6 +1113,34 @@ fn print_summary(out: &mut dyn Write, s: &Summary, format: Format, color: bool, 
             } else {
                 "to apply"
             }
+        );
+    }
+    for (name, n) in &s.formatting.formatted {
+        let _ = writeln!(
+            out,
+            "{n} changed file{} formatted with {name}",
+            if *n == 1 { "" } else { "s" }
+        );
+    }
+    if !s.formatting.not_clean.is_empty() {
+        let _ = writeln!(
+            out,
+            "not formatted (the formatter would also reformat code dash did not change):"
+        );
+        for line in &s.formatting.not_clean {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    if s.formatting.no_formatter > 0 {
+        let _ = writeln!(
+            out,
+            "{} changed file{} not formatted: no [format] command, and no prettier or biome configuration with the formatter installed in node_modules",
+            s.formatting.no_formatter,
+            if s.formatting.no_formatter == 1 {
+                ""
+            } else {
+                "s"
+            },
         );
     }
     if let Some(logger) = &s.logger {

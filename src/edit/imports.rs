@@ -121,8 +121,9 @@ pub fn ensure(
     let bytes = source.as_bytes();
     let mut cursor = root.walk();
     let top: Vec<Node> = root.named_children(&mut cursor).collect();
-    let quote = quote_style(&top, bytes);
-    let semicolon = semicolon_style(&top, bytes);
+    let declared = super::style::current();
+    let quote = quote_style(root, &top, bytes, declared.quote);
+    let semicolon = statement_end(&top, bytes, declared.semicolons);
 
     match system {
         ModuleSystem::Esm => {
@@ -558,20 +559,81 @@ fn line_end(source: &str, offset: usize) -> usize {
         .map_or(source.len(), |i| offset + i + 1)
 }
 
-/// Single or double quotes, as the file's imports already use (single by default).
-fn quote_style(top: &[Node], source: &[u8]) -> char {
+/// Single or double quotes: as the file's imports already use; in a file without
+/// imports, as the project declares ([`super::style`]); failing that, as most of the
+/// file's own string literals are written; single by default.
+fn quote_style(root: Node, top: &[Node], source: &[u8], declared: Option<char>) -> char {
+    let of = |literal: &[u8]| {
+        if literal.starts_with(b"\"") {
+            '"'
+        } else {
+            '\''
+        }
+    };
     top.iter()
         .filter(|s| s.kind() == "import_statement")
         .filter_map(|s| s.child_by_field_name("source"))
-        .map(|m| {
-            if text(m, source).starts_with(b"\"") {
-                '"'
-            } else {
-                '\''
-            }
-        })
+        .map(|m| of(text(m, source)))
         .next()
+        .or(declared)
+        .or_else(|| prevailing_quote(root, source))
         .unwrap_or('\'')
+}
+
+/// The quote most of the file's string literals use (`None` on a tie or without any):
+/// one walk of the tree that does not descend into what cannot hold a string.
+fn prevailing_quote(root: Node, source: &[u8]) -> Option<char> {
+    let (mut single, mut double) = (0usize, 0usize);
+    let mut cursor = root.walk();
+    'walk: loop {
+        let node = cursor.node();
+        let descend = match node.kind() {
+            "string" => {
+                match source.get(node.start_byte()) {
+                    Some(b'"') => double += 1,
+                    Some(b'\'') => single += 1,
+                    _ => {}
+                }
+                false
+            }
+            "comment" | "template_string" | "regex" | "jsx_text" | "jsx_attribute" => false,
+            _ => true,
+        };
+        if descend && cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+    match single.cmp(&double) {
+        std::cmp::Ordering::Greater => Some('\''),
+        std::cmp::Ordering::Less => Some('"'),
+        std::cmp::Ordering::Equal => None,
+    }
+}
+
+/// What a new statement ends with: the file's imports show it when it has some (see
+/// [`semicolon_style`]); otherwise the project's declared style; otherwise the file's
+/// first statements.
+fn statement_end(top: &[Node], source: &[u8], declared: Option<bool>) -> &'static str {
+    let has_imports = top.iter().any(|s| {
+        s.kind() == "import_statement"
+            || (matches!(s.kind(), "lexical_declaration" | "variable_declaration")
+                && require_source(*s, source).is_some())
+    });
+    match declared {
+        Some(semicolons) if !has_imports => {
+            if semicolons {
+                ";"
+            } else {
+                ""
+            }
+        }
+        _ => semicolon_style(top, source),
+    }
 }
 
 /// Whether statements end with `;` (yes unless the imports, or the first statements,

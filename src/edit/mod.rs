@@ -14,7 +14,9 @@
 //! per file in the file's own style.
 
 mod changeset;
+pub mod format;
 pub mod imports;
+pub mod style;
 mod text;
 mod validate;
 mod write;

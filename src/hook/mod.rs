@@ -242,13 +242,18 @@ fn check_one(
             newline: file_text.ending.as_str(),
         };
         {
-            let result = fix_file(
-                &cx,
-                &engine.fix_candidates(&cx),
-                &FixOptions {
-                    unsafe_fixes: false,
-                },
-            );
+            // The project's declared quotes and semicolons (read per file: the hook fixes
+            // the few staged files).
+            let declared = crate::edit::style::StyleCache::new().for_file(&file.path);
+            let result = crate::edit::style::scoped(declared, || {
+                fix_file(
+                    &cx,
+                    &engine.fix_candidates(&cx),
+                    &FixOptions {
+                        unsafe_fixes: false,
+                    },
+                )
+            });
             if result.refused.is_none() && result.changed(&file_text.text) {
                 checked.uses_new_logger = result
                     .fixed

@@ -471,19 +471,6 @@ fn fields_of(value: Node, source: &str) -> Result<String, &'static str> {
     }
 }
 
-/// Statements that take a single statement as their body, where deleting it would make
-/// the next statement the body: there, a removed call becomes `{}`.
-const SINGLE_STATEMENT_BODIES: &[&str] = &[
-    "if_statement",
-    "else_clause",
-    "for_statement",
-    "for_in_statement",
-    "while_statement",
-    "do_statement",
-    "labeled_statement",
-    "with_statement",
-];
-
 /// Removes a call where that cannot change a value: a whole expression statement (with its
 /// line when nothing else is on it), an arrow function's body (→ `{}`), a JSX child.
 fn remove(call: Node, source: &str) -> Result<Vec<Edit>, &'static str> {
@@ -508,11 +495,13 @@ fn remove(call: Node, source: &str) -> Result<Vec<Edit>, &'static str> {
     }
     match parent.kind() {
         "expression_statement" => {
-            let statement = parent;
-            let holder = statement.parent().map(|p| p.kind()).unwrap_or_default();
-            if SINGLE_STATEMENT_BODIES.contains(&holder) {
-                return Ok(vec![Edit::replace(statement.byte_range(), "{}", RULE_ID)]);
-            }
+            // A body the removal would empty decides what goes with it (`emptied`).
+            let statement = match super::emptied::removal(parent, source)? {
+                super::emptied::Removal::Statement(statement) => statement,
+                super::emptied::Removal::Else { from, clause } => {
+                    return Ok(vec![Edit::delete(from..clause.end_byte(), RULE_ID)]);
+                }
+            };
             if makes_a_directive(statement, source) {
                 return Err(
                     "removing it would make the string statement after it a directive (`'use strict'`)",
@@ -687,6 +676,15 @@ fn whole_lines(source: &str, range: std::ops::Range<usize>) -> std::ops::Range<u
             }
             _ => line_start..line_end,
         }
+    } else if after.iter().all(|b| b.is_ascii_whitespace()) {
+        // Code before it on the line: take the spaces before it too, so no trailing
+        // white space is left (`f(); console.log(x);` → `f();`).
+        let spaces = before
+            .iter()
+            .rev()
+            .take_while(|b| matches!(b, b' ' | b'\t'))
+            .count();
+        range.start - spaces..range.end
     } else if before.iter().all(|b| b.is_ascii_whitespace()) {
         // Code or a comment follows on the line: take the spaces up to it, so
         // `  console.log(x); // why` becomes `  // why`.
@@ -696,7 +694,15 @@ fn whole_lines(source: &str, range: std::ops::Range<usize>) -> std::ops::Range<u
             .count();
         range.start..range.end + spaces
     } else {
-        range
+        // Code on both sides: one space between them stays (`a(); console.log(x); b();`
+        // → `a(); b();`, `{ console.log(x); // why` → `{ // why`).
+        let spaces_before = before.iter().rev().take_while(|b| matches!(b, b' ' | b'\t')).count();
+        let spaces_after = after.iter().take_while(|b| matches!(b, b' ' | b'\t')).count();
+        if spaces_before > 0 {
+            range.start..range.end + spaces_after
+        } else {
+            range
+        }
     }
 }
 

@@ -13,6 +13,7 @@
 //! A `dash scan` runs the lexical finder first and the tree finder only for files it
 //! could not decide; `dash fix` always uses the tree (it needs node ranges to edit).
 
+mod emptied;
 pub mod fix;
 pub mod lexical;
 pub mod logger;
