@@ -485,9 +485,22 @@ fn fix_one(
     (
         category,
         fix_text(
-            file, category, engine, original, hits, options, styles, formatter,
+            file,
+            category,
+            engine,
+            original,
+            hits,
+            options,
+            ProjectStyle { styles, formatter },
         ),
     )
+}
+
+/// How the project writes code: its declared quotes and semicolons, and its formatter.
+#[derive(Clone, Copy)]
+struct ProjectStyle<'a> {
+    styles: &'a crate::edit::style::StyleCache,
+    formatter: &'a crate::edit::format::Formatter,
 }
 
 /// Fixes one file's bytes as read.
@@ -498,8 +511,7 @@ fn fix_text(
     original: Vec<u8>,
     hits: u64,
     options: &FixOptions,
-    styles: &crate::edit::style::StyleCache,
-    formatter: &crate::edit::format::Formatter,
+    project: ProjectStyle<'_>,
 ) -> Outcome {
     let Some(file_text) = FileText::from_bytes(&original) else {
         return Outcome::Skipped(Skip::NotUtf8 { offset: 0 });
@@ -518,7 +530,7 @@ fn fix_text(
         .map(|p| p.rule.kept(&cx))
         .sum();
     // Code the fix writes follows the project's declared quotes and semicolons.
-    let fix = crate::edit::style::scoped(styles.for_file(&file.path), || {
+    let fix = crate::edit::style::scoped(project.styles.for_file(&file.path), || {
         engine::fix::fix_file(&cx, &engine.fix_candidates(&cx), options)
     });
     if let Some(refusal) = &fix.refused {
@@ -531,7 +543,10 @@ fn fix_text(
         // The project's formatter on the new text: what the preview shows is what is
         // written. A formatted text is checked like the fix's own.
         let mut fix = fix;
-        let formatting = match formatter.format(&file.path, &file_text.text, &fix.new_text) {
+        let formatting = match project
+            .formatter
+            .format(&file.path, &file_text.text, &fix.new_text)
+        {
             Ok((text, formatting)) => {
                 if text != fix.new_text {
                     if let Err(regression) =
