@@ -23,7 +23,7 @@ mod write;
 
 pub use changeset::{Applied, Changeset, Edit};
 pub use text::{FileText, LineEnding};
-pub use validate::{ParseRegression, check_parse, check_parse_edited};
+pub use validate::{ParseRegression, check_parse, check_parse_against, check_parse_edited};
 pub use write::{
     WriteError, create_new, remove_dir_if_empty, remove_if_unchanged, restore_if_unchanged,
     write_if_unchanged,

@@ -57,6 +57,18 @@ pub fn check_parse(lang: Lang, old: &str, new: &str) -> Result<(), ParseRegressi
     }
 }
 
+/// [`check_parse`] when the caller already knows how many ERROR/MISSING nodes the
+/// original has (it parsed it): only the new text is parsed, and the old tree need not
+/// be alive while it is (a big file's tree costs more memory than its text).
+pub fn check_parse_against(lang: Lang, before: usize, new: &str) -> Result<(), ParseRegression> {
+    let after = syntax::parse(lang, new.as_bytes()).map_or(usize::MAX, |t| syntax::error_count(&t));
+    if after > before {
+        Err(ParseRegression { before, after })
+    } else {
+        Ok(())
+    }
+}
+
 /// [`check_parse`] for a change made by `edits` (applied in one pass, in text order) to
 /// `old`, whose tree the caller already has: the new text is parsed incrementally from
 /// it, so only the edited regions cost parsing time.

@@ -146,7 +146,7 @@ pub fn fix_file(file: &FileCx<'_>, candidates: &[&Prepared], options: &FixOption
     let extension = file.path.extension().and_then(|e| e.to_str()).unwrap_or("");
 
     let mut text = original.to_owned();
-    let mut history: Vec<Vec<Edit>> = Vec::new();
+    let mut history: Vec<Pass> = Vec::new();
     let mut fixed: Vec<Pending> = Vec::new();
     let mut judgements: Vec<Pending> = Vec::new();
     let mut unfixed: Vec<Pending> = Vec::new();
@@ -316,7 +316,7 @@ pub fn fix_file(file: &FileCx<'_>, candidates: &[&Prepared], options: &FixOption
             && rules_fixing <= 1
             && rules.len() == 1;
         text = applied.text;
-        history.push(applied.applied);
+        history.push(Pass::new(applied.applied));
         let before = rules.len();
         for candidate in candidates {
             if !rules.iter().any(|r| std::ptr::eq(*r, *candidate)) && has_needle(candidate, &text) {
@@ -358,11 +358,17 @@ pub fn fix_file(file: &FileCx<'_>, candidates: &[&Prepared], options: &FixOption
     // regions); otherwise the result is parsed afresh.
     // (Each `Tree::edit` scans the children of the nodes it passes, so thousands of
     // edits in one long block would be quadratic: then a fresh parse is cheaper.)
+    // The original's errors are counted on the first tree, which is dropped before the
+    // fresh parse: two trees of a big file alive at once would double the peak memory.
     let validation = match history.as_slice() {
-        [single] if single.len() <= INCREMENTAL_EDITS => {
-            crate::edit::check_parse_edited(file.lang, original, &tree0, single, &text)
+        [single] if single.edits.len() <= INCREMENTAL_EDITS => {
+            crate::edit::check_parse_edited(file.lang, original, &tree0, &single.edits, &text)
         }
-        _ => crate::edit::check_parse(file.lang, original, &text),
+        _ => {
+            let before = syntax::error_count(&tree0);
+            drop(tree0);
+            crate::edit::check_parse_against(file.lang, before, &text)
+        }
     };
     if let Err(regression) = validation {
         return FileFix::refused(
@@ -377,9 +383,9 @@ pub fn fix_file(file: &FileCx<'_>, candidates: &[&Prepared], options: &FixOption
     let edits = history
         .iter()
         .enumerate()
-        .flat_map(|(pass, edits)| {
+        .flat_map(|(pass, applied)| {
             let earlier = &history[..pass];
-            edits.iter().map(move |e| {
+            applied.edits.iter().map(move |e| {
                 let start = map_back(e.range.start, earlier);
                 let end = map_back(e.range.end, earlier).max(start);
                 (start..end, e.rule)
@@ -473,24 +479,64 @@ fn locate(original: &str, mut records: Vec<Pending>) -> Vec<Record> {
         .collect()
 }
 
-/// Maps an offset in the text after the passes in `history` back to the original text.
-/// An offset inside replaced text maps to the start of what it replaced.
-fn map_back(mut offset: usize, history: &[Vec<Edit>]) -> usize {
-    for edits in history.iter().rev() {
+/// The edits one pass applied (in text order, disjoint), with where each landed in the
+/// pass's new text, so an offset maps back through the pass by binary search: a record
+/// per finding mapped by walking every edit would make many-edit files quadratic.
+struct Pass {
+    edits: Vec<Edit>,
+    /// For each edit, the end of its replacement in the new text (non-decreasing).
+    new_ends: Vec<usize>,
+    /// For each edit, the length change of the edits before it.
+    shift_before: Vec<isize>,
+}
+
+impl Pass {
+    fn new(edits: Vec<Edit>) -> Pass {
         let mut shift: isize = 0;
-        let mut mapped = None;
-        for e in edits {
-            let new_start = (e.range.start as isize + shift) as usize;
-            if offset < new_start {
-                break;
-            }
-            if offset < new_start + e.replacement.len() {
-                mapped = Some(e.range.start);
-                break;
-            }
+        let mut new_ends = Vec::with_capacity(edits.len());
+        let mut shift_before = Vec::with_capacity(edits.len());
+        for e in &edits {
+            shift_before.push(shift);
+            new_ends.push((e.range.start as isize + shift) as usize + e.replacement.len());
             shift += e.replacement.len() as isize - e.range.len() as isize;
         }
-        offset = mapped.unwrap_or((offset as isize - shift) as usize);
+        Pass {
+            edits,
+            new_ends,
+            shift_before,
+        }
+    }
+
+    /// The offset in the pass's old text of `offset` in its new text; an offset inside a
+    /// replacement maps to the start of what it replaced.
+    fn map_back(&self, offset: usize) -> usize {
+        // The first edit whose replacement ends after `offset`: the edits before it lie
+        // wholly before `offset`, so their shift applies.
+        let i = self.new_ends.partition_point(|&end| end <= offset);
+        match self.edits.get(i) {
+            Some(e) if offset >= (e.range.start as isize + self.shift_before[i]) as usize => {
+                e.range.start
+            }
+            _ => {
+                let shift = match i {
+                    0 => 0,
+                    _ => {
+                        let e = &self.edits[i - 1];
+                        self.shift_before[i - 1] + e.replacement.len() as isize
+                            - e.range.len() as isize
+                    }
+                };
+                (offset as isize - shift) as usize
+            }
+        }
+    }
+}
+
+/// Maps an offset in the text after the passes in `history` back to the original text.
+/// An offset inside replaced text maps to the start of what it replaced.
+fn map_back(mut offset: usize, history: &[Pass]) -> usize {
+    for pass in history.iter().rev() {
+        offset = pass.map_back(offset);
     }
     offset
 }
@@ -499,19 +545,72 @@ fn map_back(mut offset: usize, history: &[Vec<Edit>]) -> usize {
 mod tests {
     use super::*;
 
+    /// The walk over every edit that [`Pass::map_back`] replaces, kept as its oracle.
+    fn map_back_by_walking(mut offset: usize, history: &[Vec<Edit>]) -> usize {
+        for edits in history.iter().rev() {
+            let mut shift: isize = 0;
+            let mut mapped = None;
+            for e in edits {
+                let new_start = (e.range.start as isize + shift) as usize;
+                if offset < new_start {
+                    break;
+                }
+                if offset < new_start + e.replacement.len() {
+                    mapped = Some(e.range.start);
+                    break;
+                }
+                shift += e.replacement.len() as isize - e.range.len() as isize;
+            }
+            offset = mapped.unwrap_or((offset as isize - shift) as usize);
+        }
+        offset
+    }
+
     #[test]
     fn offsets_map_back_through_passes() {
         let pass1 = vec![
             Edit::replace(0..7, "logger", "x"),
             Edit::insert(10, "abc", "x"),
         ];
+        let history = [Pass::new(pass1.clone())];
         // original: "console.x(1)..." → "logger.x(1" + "abc" ...
-        assert_eq!(map_back(0, std::slice::from_ref(&pass1)), 0);
-        assert_eq!(map_back(6, std::slice::from_ref(&pass1)), 7); // just past the replacement
-        assert_eq!(map_back(3, std::slice::from_ref(&pass1)), 0); // inside it
-        assert_eq!(map_back(9, std::slice::from_ref(&pass1)), 9 + 1); // inside the insertion → 10
-        assert_eq!(map_back(12, std::slice::from_ref(&pass1)), 10);
-        assert_eq!(map_back(13, std::slice::from_ref(&pass1)), 11);
+        assert_eq!(map_back(0, &history), 0);
+        assert_eq!(map_back(6, &history), 7); // just past the replacement
+        assert_eq!(map_back(3, &history), 0); // inside it
+        assert_eq!(map_back(9, &history), 9 + 1); // inside the insertion → 10
+        assert_eq!(map_back(12, &history), 10);
+        assert_eq!(map_back(13, &history), 11);
+    }
+
+    #[test]
+    fn binary_search_maps_as_the_walk_does() {
+        // Replacements, deletions, insertions (two at one point), at the start and end,
+        // over two passes.
+        let pass1 = vec![
+            Edit::insert(0, "ab", "x"),
+            Edit::replace(2..5, "q", "x"),
+            Edit::delete(7..9, "x"),
+            Edit::insert(12, "x", "x"),
+            Edit::insert(12, "yz", "x"),
+            Edit::replace(12..15, "", "x"),
+            Edit::replace(18..20, "long text", "x"),
+        ];
+        let pass2 = vec![
+            Edit::delete(0..1, "x"),
+            Edit::replace(5..6, "uv", "x"),
+            Edit::insert(20, "w", "x"),
+        ];
+        let walked = [pass1.clone(), pass2.clone()];
+        let searched = [Pass::new(pass1), Pass::new(pass2)];
+        for offset in 0..40 {
+            for n in 0..=2 {
+                assert_eq!(
+                    map_back(offset, &searched[..n]),
+                    map_back_by_walking(offset, &walked[..n]),
+                    "offset {offset} through {n} passes"
+                );
+            }
+        }
     }
 
     /// A rule for the driver's own tests: `needsA()` becomes `a()` and needs `a` from

@@ -93,45 +93,90 @@ pub fn field_parent<'t>(node: Node<'t>, kind: &str, field: &str) -> Option<Node<
         .filter(|p| p.kind() == kind && p.child_by_field_name(field) == Some(node))
 }
 
-/// Above this many lookups in one file, [`exact_nodes`] walks the tree once instead of
-/// descending from the root for each (a descent scans the children of every node on
-/// its way, so thousands of hits in one long block would be quadratic).
-const DESCENTS_BEFORE_A_WALK: usize = 64;
+/// The parents of the nodes a walk went through, recorded on the way down, so asking a
+/// node for its parent costs a hash lookup. tree-sitter's `Node::parent` descends from
+/// the root and scans the children of every node on its way: asked once per console
+/// call in a long block or a deep nesting, it makes a fix quadratic.
+#[derive(Debug, Default)]
+pub struct Ancestry<'t> {
+    parents: std::collections::HashMap<usize, Node<'t>>,
+}
+
+impl<'t> Ancestry<'t> {
+    /// The parent of `node`: recorded when the walk passed through it, otherwise asked of
+    /// tree-sitter (correct, only slower; the root has none).
+    pub fn parent(&self, node: Node<'t>) -> Option<Node<'t>> {
+        match self.parents.get(&node.id()) {
+            Some(parent) => Some(*parent),
+            None => node.parent(),
+        }
+    }
+
+    /// `node`'s ancestors, nearest first.
+    pub fn ancestors(&self, node: Node<'t>) -> impl Iterator<Item = Node<'t>> + '_ {
+        std::iter::successors(self.parent(node), move |n| self.parent(*n))
+    }
+
+    /// `node` and its ancestors, nearest first.
+    pub fn self_and_ancestors(&self, node: Node<'t>) -> impl Iterator<Item = Node<'t>> + '_ {
+        std::iter::successors(Some(node), move |n| self.parent(*n))
+    }
+}
 
 /// For each `start` (byte offsets of occurrences of a word `len` bytes long), the
 /// deepest node spanning exactly `start..start + len`, as
 /// `root.descendant_for_byte_range(start, start + len)` finds it when that node spans
 /// exactly the range; `None` otherwise (part of a longer name, a string, a comment).
-/// Linear in the tree's size when there are many offsets.
 pub fn exact_nodes<'t>(
     root: Node<'t>,
     starts: &[usize],
     len: usize,
 ) -> std::collections::HashMap<usize, Node<'t>> {
+    exact_nodes_up(root, starts, len).0
+}
+
+/// [`exact_nodes`], and the ancestry of every node found (their ancestors' parents too).
+///
+/// One walk from the root that enters only the subtrees holding one of the offsets, so it
+/// costs the sum of those subtrees' child counts: linear in the tree's size however many
+/// offsets there are and however deep they sit (a descent per offset scans the children
+/// of every node on its way, so thousands of hits in one long block would be quadratic).
+pub fn exact_nodes_up<'t>(
+    root: Node<'t>,
+    starts: &[usize],
+    len: usize,
+) -> (std::collections::HashMap<usize, Node<'t>>, Ancestry<'t>) {
     let mut found = std::collections::HashMap::with_capacity(starts.len());
-    if starts.len() <= DESCENTS_BEFORE_A_WALK {
-        for &start in starts {
-            if let Some(node) = root.descendant_for_byte_range(start, start + len)
-                && node.start_byte() == start
-                && node.end_byte() == start + len
-            {
-                found.insert(start, node);
-            }
-        }
-        return found;
+    let mut ancestry = Ancestry::default();
+    let mut wanted = starts.to_vec();
+    wanted.sort_unstable();
+    wanted.dedup();
+    // Whether some wanted `start..start + len` lies within `range`.
+    let holds = |s: usize, e: usize| {
+        let i = wanted.partition_point(|&w| w < s);
+        wanted.get(i).is_some_and(|&w| w + len <= e)
+    };
+    if wanted.is_empty() || !holds(root.start_byte(), root.end_byte()) {
+        return (found, ancestry);
     }
-    let wanted: std::collections::HashSet<usize> = starts.iter().copied().collect();
+    let mut path: Vec<Node<'t>> = Vec::new();
     let mut cursor = root.walk();
     'walk: loop {
         let node = cursor.node();
         let (start, end) = (node.start_byte(), node.end_byte());
-        // Parents come before their children, so the deepest exact node wins.
-        if end - start == len && wanted.contains(&start) {
-            found.insert(start, node);
-        }
-        // Only subtrees that can hold an exact range are entered.
-        if end - start >= len && cursor.goto_first_child() {
-            continue;
+        let entered = holds(start, end);
+        if entered {
+            if let Some(parent) = path.last() {
+                ancestry.parents.insert(node.id(), *parent);
+            }
+            // Parents come before their children, so the deepest exact node wins.
+            if end - start == len {
+                found.insert(start, node);
+            }
+            if cursor.goto_first_child() {
+                path.push(node);
+                continue;
+            }
         }
         loop {
             if cursor.goto_next_sibling() {
@@ -140,9 +185,10 @@ pub fn exact_nodes<'t>(
             if !cursor.goto_parent() {
                 break 'walk;
             }
+            path.pop();
         }
     }
-    found
+    (found, ancestry)
 }
 
 #[cfg(test)]
@@ -157,7 +203,6 @@ mod exact_nodes_tests {
         let source = piece.repeat(40);
         let tree = parse(Lang::TypeScript, source.as_bytes()).unwrap();
         let starts: Vec<usize> = memchr::memmem::find_iter(source.as_bytes(), b"console").collect();
-        assert!(starts.len() > DESCENTS_BEFORE_A_WALK);
         let walked = exact_nodes(tree.root_node(), &starts, 7);
         let mut descended = std::collections::HashMap::new();
         for &start in &starts {
@@ -169,6 +214,39 @@ mod exact_nodes_tests {
             }
         }
         assert_eq!(walked, descended);
+    }
+
+    /// The recorded ancestry is tree-sitter's, for few offsets and many, flat and nested.
+    #[test]
+    fn the_walk_records_the_ancestors_tree_sitter_gives() {
+        let flat = "console.log(1);\nif (a) { console.log(console.x, 'console'); }\n".repeat(50);
+        let nested = format!(
+            "{}{}",
+            "function f(console) { g(() => { console.log(x);\n".repeat(30),
+            "}) }\n".repeat(30)
+        );
+        for source in [
+            flat.as_str(),
+            nested.as_str(),
+            "x; console.log(1)",
+            "none here",
+        ] {
+            let tree = parse(Lang::TypeScript, source.as_bytes()).unwrap();
+            let all: Vec<usize> =
+                memchr::memmem::find_iter(source.as_bytes(), b"console").collect();
+            for starts in [&all[..], &all[..all.len().min(3)]] {
+                let (found, ancestry) = exact_nodes_up(tree.root_node(), starts, 7);
+                assert_eq!(found, exact_nodes(tree.root_node(), starts, 7));
+                for node in found.values() {
+                    let ours: Vec<Node> = ancestry.ancestors(*node).collect();
+                    let theirs: Vec<Node> =
+                        std::iter::successors(node.parent(), |n| n.parent()).collect();
+                    assert_eq!(ours, theirs);
+                    // Recorded, not asked of tree-sitter.
+                    assert!(ours.iter().all(|n| n.parent().is_none() || ancestry.parents.contains_key(&n.id())));
+                }
+            }
+        }
     }
 }
 

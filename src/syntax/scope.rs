@@ -9,7 +9,7 @@ use std::ops::Range;
 use memchr::memmem;
 use tree_sitter::Node;
 
-use super::text;
+use super::{Ancestry, text};
 
 /// A declaration of a name, and where it is visible.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,15 +26,16 @@ pub struct Binding {
 
 /// Every declaration of `name` in the file (imports, variables, parameters, functions,
 /// classes, catch parameters), found from the byte occurrences of the name.
+///
+/// One walk of the tree for all occurrences (see [`super::exact_nodes_up`]), and the
+/// ancestors it recorded for each, so a name used thousands of times costs one pass.
 pub fn bindings_of(root: Node<'_>, source: &[u8], name: &str) -> Vec<Binding> {
     let mut found = Vec::new();
-    for start in memmem::find_iter(source, name.as_bytes()) {
-        let Some(node) = root.descendant_for_byte_range(start, start + name.len()) else {
-            continue;
-        };
-        if node.start_byte() != start || node.end_byte() != start + name.len() {
-            continue;
-        }
+    let mut starts: Vec<usize> = memmem::find_iter(source, name.as_bytes()).collect();
+    let (nodes, up) = super::exact_nodes_up(root, &starts, name.len());
+    starts.retain(|s| nodes.contains_key(s));
+    for start in starts {
+        let node = nodes[&start];
         if !matches!(
             node.kind(),
             "identifier" | "shorthand_property_identifier_pattern" | "type_identifier"
@@ -42,11 +43,12 @@ pub fn bindings_of(root: Node<'_>, source: &[u8], name: &str) -> Vec<Binding> {
             continue;
         }
         // An ambient `declare const logger` still claims the name for the type checker.
-        let Some(scope) = binding_scope(node).or_else(|| ambient_scope(node)) else {
+        let Some(scope) = binding_scope(&up, node).or_else(|| ambient_scope(&up, node)) else {
             continue;
         };
-        let (import_source, imported) = import_of(node, source);
-        let type_only = ancestors(node)
+        let (import_source, imported) = import_of(&up, node, source);
+        let type_only = up
+            .ancestors(node)
             .take_while(|a| a.kind() != "program")
             .any(|a| {
                 (a.kind() == "import_statement" && text(a, source).starts_with(b"import type"))
@@ -63,8 +65,12 @@ pub fn bindings_of(root: Node<'_>, source: &[u8], name: &str) -> Vec<Binding> {
 }
 
 /// For a name bound by an import, the module and the exported name.
-fn import_of(node: Node, source: &[u8]) -> (Option<String>, Option<String>) {
-    let Some(statement) = ancestors(node).find(|a| a.kind() == "import_statement") else {
+fn import_of<'t>(
+    up: &Ancestry<'t>,
+    node: Node<'t>,
+    source: &[u8],
+) -> (Option<String>, Option<String>) {
+    let Some(statement) = up.ancestors(node).find(|a| a.kind() == "import_statement") else {
         return (None, None);
     };
     let unquote = |n: Node| {
@@ -73,7 +79,7 @@ fn import_of(node: Node, source: &[u8]) -> (Option<String>, Option<String>) {
             .to_owned()
     };
     let module = statement.child_by_field_name("source").map(unquote);
-    let parent = node.parent();
+    let parent = up.parent(node);
     let imported = match parent.map(|p| p.kind()) {
         Some("import_specifier") => parent
             .and_then(|p| p.child_by_field_name("name"))
@@ -86,42 +92,53 @@ fn import_of(node: Node, source: &[u8]) -> (Option<String>, Option<String>) {
 }
 
 /// The scope of a name declared inside `declare …` (ambient): the enclosing block.
-pub(crate) fn ambient_scope(node: Node) -> Option<Range<usize>> {
-    let ambient = ancestors(node).find(|a| a.kind() == "ambient_declaration")?;
-    if node.kind() != "shorthand_property_identifier_pattern" && !declares(node)? {
+pub(crate) fn ambient_scope<'t>(up: &Ancestry<'t>, node: Node<'t>) -> Option<Range<usize>> {
+    let ambient = up
+        .ancestors(node)
+        .find(|a| a.kind() == "ambient_declaration")?;
+    if node.kind() != "shorthand_property_identifier_pattern" && !declares(up, node)? {
         return None;
     }
-    Some(block_scope(ambient.parent()?).byte_range())
+    Some(block_scope(up, up.parent(ambient)?).byte_range())
 }
 
 /// If `node` declares a binding named `console`, the byte range where that binding is
 /// visible (and so where `console` is not the global).
-pub(crate) fn binding_scope(node: Node) -> Option<Range<usize>> {
-    if node.kind() != "shorthand_property_identifier_pattern" && !declares(node)? {
+///
+/// `up` holds the ancestors of `node` (from the walk that found it).
+pub(crate) fn binding_scope<'t>(up: &Ancestry<'t>, node: Node<'t>) -> Option<Range<usize>> {
+    if node.kind() != "shorthand_property_identifier_pattern" && !declares(up, node)? {
         return None;
     }
     // `declare var console: Console` describes the global, it does not shadow it.
-    if ancestors(node).any(|a| a.kind() == "ambient_declaration") {
+    if up
+        .ancestors(node)
+        .any(|a| a.kind() == "ambient_declaration")
+    {
         return None;
     }
-    let owner = declaration_owner(node)?;
+    let owner = declaration_owner(up, node)?;
     let scope = match owner.kind() {
         // Parameters are visible in the whole function.
-        "formal_parameters" => owner.parent()?,
+        "formal_parameters" => up.parent(owner)?,
         "arrow_function" | "function_expression" | "generator_function" | "catch_clause" => owner,
         "variable_declarator" => {
-            let declaration = owner.parent()?;
+            let declaration = up.parent(owner)?;
             if declaration.kind() == "variable_declaration" {
-                function_scope(declaration)
+                function_scope(up, declaration)
             } else {
-                block_scope(declaration)
+                block_scope(up, declaration)
             }
         }
         "for_in_statement" => {
             let is_var = owner
                 .child_by_field_name("kind")
                 .is_some_and(|k| k.kind() == "var");
-            if is_var { function_scope(owner) } else { owner }
+            if is_var {
+                function_scope(up, owner)
+            } else {
+                owner
+            }
         }
         "function_declaration"
         | "generator_function_declaration"
@@ -129,11 +146,11 @@ pub(crate) fn binding_scope(node: Node) -> Option<Range<usize>> {
         | "abstract_class_declaration"
         | "enum_declaration"
         | "internal_module"
-        | "module" => block_scope(owner.parent()?),
+        | "module" => block_scope(up, up.parent(owner)?),
         // `class console {}` as an expression: the name is visible in its own body only.
         "class" => owner,
         "import_specifier" | "import_clause" | "namespace_import" | "import_require_clause" => {
-            ancestors(owner).last()?
+            up.ancestors(owner).last()?
         }
         _ => return None,
     };
@@ -141,8 +158,8 @@ pub(crate) fn binding_scope(node: Node) -> Option<Range<usize>> {
 }
 
 /// Whether the identifier (not a pattern shorthand) sits in a declaring position.
-pub(crate) fn declares(node: Node) -> Option<bool> {
-    let parent = node.parent()?;
+pub(crate) fn declares<'t>(up: &Ancestry<'t>, node: Node<'t>) -> Option<bool> {
+    let parent = up.parent(node)?;
     let field_is = |field: &str| parent.child_by_field_name(field) == Some(node);
     Some(match parent.kind() {
         "variable_declarator" => field_is("name"),
@@ -178,10 +195,10 @@ pub(crate) fn declares(node: Node) -> Option<bool> {
 
 /// The node that owns a declared name: the declarator, parameter list, import, function,
 /// class or catch clause, looking through destructuring patterns.
-fn declaration_owner(node: Node) -> Option<Node> {
+fn declaration_owner<'t>(up: &Ancestry<'t>, node: Node<'t>) -> Option<Node<'t>> {
     let mut current = node;
     loop {
-        let parent = current.parent()?;
+        let parent = up.parent(current)?;
         match parent.kind() {
             "object_pattern"
             | "array_pattern"
@@ -199,10 +216,6 @@ fn declaration_owner(node: Node) -> Option<Node> {
     }
 }
 
-pub(crate) fn ancestors(node: Node) -> impl Iterator<Item = Node> {
-    std::iter::successors(node.parent(), |n| n.parent())
-}
-
 const FUNCTION_SCOPES: &[&str] = &[
     "function_declaration",
     "function_expression",
@@ -214,14 +227,14 @@ const FUNCTION_SCOPES: &[&str] = &[
     "program",
 ];
 
-pub(crate) fn function_scope(node: Node) -> Node {
-    std::iter::successors(Some(node), |n| n.parent())
+pub(crate) fn function_scope<'t>(up: &Ancestry<'t>, node: Node<'t>) -> Node<'t> {
+    up.self_and_ancestors(node)
         .find(|n| FUNCTION_SCOPES.contains(&n.kind()))
         .unwrap_or(node)
 }
 
-pub(crate) fn block_scope(node: Node) -> Node {
-    std::iter::successors(Some(node), |n| n.parent())
+pub(crate) fn block_scope<'t>(up: &Ancestry<'t>, node: Node<'t>) -> Node<'t> {
+    up.self_and_ancestors(node)
         .find(|n| {
             matches!(
                 n.kind(),

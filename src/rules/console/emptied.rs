@@ -14,6 +14,8 @@
 
 use tree_sitter::Node;
 
+use crate::syntax::Ancestry;
+
 /// What to remove for a console statement.
 pub(super) enum Removal<'t> {
     /// This statement (the console statement itself, or an `if` holding only it).
@@ -38,10 +40,16 @@ const BODY_OWNERS: &[&str] = &[
 ];
 
 /// Decides what removing `statement` (an expression statement) takes with it.
-pub(super) fn removal<'t>(statement: Node<'t>, source: &str) -> Result<Removal<'t>, &'static str> {
+/// `up` holds the statement's ancestors (a lookup, not tree-sitter's `parent()`, which
+/// scans from the root: thousands of removals in one block stay linear).
+pub(super) fn removal<'t>(
+    up: &Ancestry<'t>,
+    statement: Node<'t>,
+    source: &str,
+) -> Result<Removal<'t>, &'static str> {
     let mut target = statement;
     loop {
-        let Some((body, owner)) = sole_body(target) else {
+        let Some((body, owner)) = sole_body(up, target) else {
             return Ok(Removal::Statement(target));
         };
         match owner.kind() {
@@ -101,15 +109,15 @@ pub(super) fn removal<'t>(statement: Node<'t>, source: &str) -> Result<Removal<'
 /// The body that `statement` is all of, and that body's owner (`if`, loop, `catch`, …),
 /// when removing `statement` would empty it. `None` where something else stays (other
 /// statements or comments in the block) or where an empty body is fine (a function's).
-fn sole_body(statement: Node) -> Option<(Node, Node)> {
-    let holder = statement.parent()?;
+fn sole_body<'t>(up: &Ancestry<'t>, statement: Node<'t>) -> Option<(Node<'t>, Node<'t>)> {
+    let holder = up.parent(statement)?;
     if BODY_OWNERS.contains(&holder.kind()) {
         return Some((statement, holder));
     }
     // The only named child of a block (a comment is a named child too, and keeps the
     // block from being empty). Counts are stored in the node: constant time.
     if holder.kind() == "statement_block" && holder.named_child_count() == 1 {
-        let owner = holder.parent()?;
+        let owner = up.parent(holder)?;
         if BODY_OWNERS.contains(&owner.kind()) {
             return Some((holder, owner));
         }

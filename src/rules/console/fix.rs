@@ -11,7 +11,7 @@ use tree_sitter::Node;
 use super::{ConsoleUse, RULE_ID, Usage, tree};
 use crate::config::{ConsolePolicy, LoggerStyle};
 use crate::edit::Edit;
-use crate::syntax::text;
+use crate::syntax::{Ancestry, text};
 
 /// How calls in one file are fixed.
 #[derive(Debug, Clone)]
@@ -69,7 +69,7 @@ pub fn fix(root: Node<'_>, source: &str, uses: &[ConsoleUse], options: &FixOptio
         return out;
     }
     let starts: Vec<usize> = uses.iter().map(|u| u.start).collect();
-    let calls = tree::calls_at(root, &starts);
+    let (calls, up) = tree::calls_at(root, &starts);
     let functions = if options.policy == ConsolePolicy::Logger && !calls.is_empty() {
         let ids = calls.values().map(|c| c.id()).collect();
         enclosing_functions(root, &ids, source)
@@ -105,7 +105,7 @@ pub fn fix(root: Node<'_>, source: &str, uses: &[ConsoleUse], options: &FixOptio
         }
         let result = match options.policy {
             ConsolePolicy::Logger => rewrite(functions.get(&call.id()).copied(), call, source, u, options),
-            ConsolePolicy::Remove => remove(call, source),
+            ConsolePolicy::Remove => remove(&up, call, source),
             ConsolePolicy::Keep => unreachable!("handled above"),
         };
         match result {
@@ -473,13 +473,16 @@ fn fields_of(value: Node, source: &str) -> Result<String, &'static str> {
 
 /// Removes a call where that cannot change a value: a whole expression statement (with its
 /// line when nothing else is on it), an arrow function's body (→ `{}`), a JSX child.
-fn remove(call: Node, source: &str) -> Result<Vec<Edit>, &'static str> {
-    let parent = call.parent().ok_or("unusual call shape")?;
+///
+/// `up` holds the call's ancestors (looked up, never asked of tree-sitter, so thousands of
+/// removals in one block stay linear).
+fn remove<'t>(up: &Ancestry<'t>, call: Node<'t>, source: &str) -> Result<Vec<Edit>, &'static str> {
+    let parent = up.parent(call).ok_or("unusual call shape")?;
     let removable = match parent.kind() {
         "expression_statement" => true,
         "arrow_function" => parent.child_by_field_name("body") == Some(call),
-        "jsx_expression" => parent
-            .parent()
+        "jsx_expression" => up
+            .parent(parent)
             .is_some_and(|p| matches!(p.kind(), "jsx_element" | "jsx_fragment")),
         _ => false,
     };
@@ -496,13 +499,13 @@ fn remove(call: Node, source: &str) -> Result<Vec<Edit>, &'static str> {
     match parent.kind() {
         "expression_statement" => {
             // A body the removal would empty decides what goes with it (`emptied`).
-            let statement = match super::emptied::removal(parent, source)? {
+            let statement = match super::emptied::removal(up, parent, source)? {
                 super::emptied::Removal::Statement(statement) => statement,
                 super::emptied::Removal::Else { from, clause } => {
                     return Ok(vec![Edit::delete(from..clause.end_byte(), RULE_ID)]);
                 }
             };
-            if makes_a_directive(statement, source) {
+            if makes_a_directive(up, statement) {
                 return Err(
                     "removing it would make the string statement after it a directive (`'use strict'`)",
                 );
@@ -521,8 +524,8 @@ fn remove(call: Node, source: &str) -> Result<Vec<Edit>, &'static str> {
             Ok(vec![Edit::replace(call.byte_range(), "{}", RULE_ID)])
         }
         "jsx_expression"
-            if parent
-                .parent()
+            if up
+                .parent(parent)
                 .is_some_and(|p| matches!(p.kind(), "jsx_element" | "jsx_fragment")) =>
         {
             Ok(vec![Edit::delete(
@@ -573,17 +576,16 @@ fn has_side_effects(node: Node, source: &str) -> bool {
 
 /// Whether `statement` is in a directive prologue and a string statement follows it:
 /// removing it would turn that string into a directive (`'use strict'` would apply).
-fn makes_a_directive(statement: Node, source: &str) -> bool {
-    let _ = source;
+fn makes_a_directive<'t>(up: &Ancestry<'t>, statement: Node<'t>) -> bool {
     let is_string_statement = |n: Node| {
         n.kind() == "expression_statement"
             && n.named_child(0).is_some_and(|e| e.kind() == "string")
     };
-    let Some(body) = statement.parent() else {
+    let Some(body) = up.parent(statement) else {
         return false;
     };
     let function_body = body.kind() == "statement_block"
-        && body.parent().is_some_and(|f| {
+        && up.parent(body).is_some_and(|f| {
             matches!(
                 f.kind(),
                 "function_declaration"

@@ -1,9 +1,11 @@
 //! The tree-sitter finder: exact, scope-aware, and the arbiter of the lexical finder.
 //!
 //! It does not walk the whole tree. Every `console` identifier in the file is one of the
-//! byte occurrences of `console`, so each occurrence is mapped to its node
-//! (`descendant_for_byte_range`, O(depth)) and classified: a member access on it is a use,
-//! a declaration of it is a binding that shadows the global inside its scope.
+//! byte occurrences of `console`, so one walk that enters only the subtrees holding an
+//! occurrence maps each to its node and records its ancestors
+//! ([`syntax::exact_nodes_up`]); each is then classified from those ancestors (never
+//! `Node::parent`, which descends from the root per call): a member access on it is a
+//! use, a declaration of it is a binding that shadows the global inside its scope.
 
 use std::ops::Range;
 
@@ -14,7 +16,7 @@ use super::{ConsoleUse, FileScan, Method, NEEDLE, RULE_ID, Usage};
 use crate::rules::LineIndex;
 use crate::rules::suppress::{self, Suppression};
 use crate::syntax::scope::binding_scope;
-use crate::syntax::{self, Lang, text};
+use crate::syntax::{self, Ancestry, Lang, text};
 
 pub fn find(lang: Lang, source: &[u8]) -> FileScan {
     match syntax::parse(lang, source) {
@@ -51,22 +53,22 @@ pub fn find_in_tree(tree: &tree_sitter::Tree, source: &[u8]) -> FileScan {
     let starts: Vec<usize> = memmem::find_iter(source, NEEDLE).collect();
     // Occurrences that are not a whole token (part of a longer name, in a string or a
     // comment) have no exact node.
-    let nodes = syntax::exact_nodes(root, &starts, NEEDLE.len());
+    let (nodes, up) = syntax::exact_nodes_up(root, &starts, NEEDLE.len());
     for start in starts {
         let Some(&node) = nodes.get(&start) else {
             continue;
         };
         match node.kind() {
             "identifier" => {
-                if let Some(found) = classify_access(node, source) {
+                if let Some(found) = classify_access(&up, node, source) {
                     candidates.push(found);
-                } else if let Some(scope) = binding_scope(node) {
+                } else if let Some(scope) = binding_scope(&up, node) {
                     shadowed.push(scope);
                 }
             }
             // `const { console } = x` and, in TypeScript, `class console {}`.
             "shorthand_property_identifier_pattern" | "type_identifier" => {
-                if let Some(scope) = binding_scope(node) {
+                if let Some(scope) = binding_scope(&up, node) {
                     shadowed.push(scope);
                 }
             }
@@ -85,11 +87,11 @@ pub fn find_in_tree(tree: &tree_sitter::Tree, source: &[u8]) -> FileScan {
 
 /// `console.m`, `console?.m`, `console["m"]`, `console[expr]`, and how that member
 /// expression is used.
-fn classify_access(node: Node, source: &[u8]) -> Option<ConsoleUse> {
+fn classify_access<'t>(up: &Ancestry<'t>, node: Node<'t>, source: &[u8]) -> Option<ConsoleUse> {
     // `(console).log`, `(console as any).log`, `console!.log`: the object is the global
     // console seen through parentheses, a type assertion or a non-null assertion.
     let mut object = node;
-    while let Some(wrapper) = object.parent().filter(|p| {
+    while let Some(wrapper) = up.parent(object).filter(|p| {
         matches!(
             p.kind(),
             "parenthesized_expression"
@@ -101,7 +103,7 @@ fn classify_access(node: Node, source: &[u8]) -> Option<ConsoleUse> {
     }) {
         object = wrapper;
     }
-    let parent = object.parent()?;
+    let parent = up.parent(object)?;
     if parent.child_by_field_name("object") != Some(object) {
         return None;
     }
@@ -119,7 +121,7 @@ fn classify_access(node: Node, source: &[u8]) -> Option<ConsoleUse> {
         }
         _ => return None,
     };
-    let usage = if callee_of_call(parent) {
+    let usage = if enclosing_call(up, parent).is_some() {
         Usage::Call
     } else {
         Usage::Reference
@@ -149,17 +151,12 @@ fn literal_key(index: Node, source: &[u8]) -> Option<String> {
     }
 }
 
-/// Whether the member expression is what a call calls, looking through parentheses and
-/// TypeScript's non-null assertion: `(console.log)(x)`, `console.log!(x)`.
-fn callee_of_call(member: Node) -> bool {
-    enclosing_call(member).is_some()
-}
-
-/// The call whose callee is `member` (through parentheses and `!`), if any.
-fn enclosing_call(member: Node) -> Option<Node> {
+/// The call whose callee is `member` (through parentheses and TypeScript's non-null
+/// assertion: `(console.log)(x)`, `console.log!(x)`), if any.
+fn enclosing_call<'t>(up: &Ancestry<'t>, member: Node<'t>) -> Option<Node<'t>> {
     let mut expr = member;
     loop {
-        let parent = expr.parent()?;
+        let parent = up.parent(expr)?;
         match parent.kind() {
             "parenthesized_expression" | "non_null_expression" => expr = parent,
             "call_expression" => {
@@ -170,21 +167,19 @@ fn enclosing_call(member: Node) -> Option<Node> {
     }
 }
 
-/// The `call_expression` of the console call whose `console` starts at `start`.
-pub fn call_at(root: Node<'_>, start: usize) -> Option<Node<'_>> {
-    let node = root.descendant_for_byte_range(start, start + NEEDLE.len())?;
-    enclosing_call(node.parent()?)
-}
-
-/// [`call_at`] for many uses at once, linear in the tree's size when they are many.
+/// The `call_expression` of each console call whose `console` starts at one of
+/// `starts`, and the ancestry of those calls (their fixes look at what holds them), in
+/// one walk of the tree.
 pub fn calls_at<'t>(
     root: Node<'t>,
     starts: &[usize],
-) -> std::collections::HashMap<usize, Node<'t>> {
-    syntax::exact_nodes(root, starts, NEEDLE.len())
+) -> (std::collections::HashMap<usize, Node<'t>>, Ancestry<'t>) {
+    let (nodes, up) = syntax::exact_nodes_up(root, starts, NEEDLE.len());
+    let calls = nodes
         .into_iter()
-        .filter_map(|(start, node)| Some((start, enclosing_call(node.parent()?)?)))
-        .collect()
+        .filter_map(|(start, node)| Some((start, enclosing_call(&up, up.parent(node)?)?)))
+        .collect();
+    (calls, up)
 }
 
 fn apply_suppressions(
