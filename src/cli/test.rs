@@ -8,9 +8,11 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+use super::test_progress::{self, Progress};
 use super::{Exit, GlobalArgs};
 use crate::review::{self, Kind as ReviewKind, Proposal, Session};
 use crate::testrun::classify::{self, Failure, Input};
+use crate::testrun::progress::Phase;
 use crate::testrun::report::{self, Counts, RunnerInfo, TestReport};
 use crate::testrun::results::FileResult;
 use crate::testrun::{self, Kind, RunOptions, Selection};
@@ -178,9 +180,22 @@ pub fn run(args: &TestArgs, global: &GlobalArgs) -> miette::Result<Exit> {
     session.confine([root.clone()]);
     let mut preview = session.empty_like();
     let mut agent_files: Vec<String> = Vec::new();
-    for package in &packages {
+    let progress = Progress::new(test_progress::wanted(
+        std::io::stderr().is_terminal(),
+        args.format == Format::Json,
+        global.quiet,
+        test_progress::in_ci(std::env::var("CI").ok().as_deref()),
+    ));
+    for (n, package) in packages.iter().enumerate() {
+        if !single {
+            progress.package(
+                n + 1,
+                packages.len(),
+                &display_path(package, cwd.as_deref()),
+            );
+        }
         let (report, repaired, by_agent) =
-            test_package(package, args, engine.as_ref(), agent.as_mut())?;
+            test_package(package, args, engine.as_ref(), agent.as_mut(), &progress)?;
         let mut rules = Vec::new();
         for file in &repaired {
             let path = package.join(&file.file);
@@ -242,6 +257,7 @@ pub fn run(args: &TestArgs, global: &GlobalArgs) -> miette::Result<Exit> {
         }
         reports.push(report);
     }
+    progress.clear();
     let mut rendered = if single {
         render(&reports[0], &packages[0])
     } else {
@@ -378,6 +394,7 @@ fn test_package(
     args: &TestArgs,
     engine: Option<&crate::engine::Engine>,
     agent: Option<&mut super::test_agent::TestAgent>,
+    progress: &Progress,
 ) -> miette::Result<(
     TestReport,
     Vec<testrun::prove::Repaired>,
@@ -401,17 +418,35 @@ fn test_package(
         command: args.command.clone(),
         script_args: flags.runner_args,
         node_options: flags.node_options,
+        watch: progress.watch(),
         ..RunOptions::default()
     };
+    progress.run(Phase::Run, runner.kind);
     let outcome = testrun::run_with(&runner, false, &selection, &options)?;
     let root_text = root.to_string_lossy().into_owned();
     let (first, mut failures) = classified(&outcome, root)?;
+    let (mut file_runs, mut alone_runs) = (0, 0);
     testrun::rerun::rerun(&mut failures, args.reruns, &root_text, &mut |selection| {
+        if selection.name.is_some() {
+            alone_runs += 1;
+            progress.run(Phase::Alone { run: alone_runs }, runner.kind);
+        } else {
+            file_runs += 1;
+            progress.run(
+                Phase::Reruns {
+                    run: file_runs,
+                    of: args.reruns,
+                },
+                runner.kind,
+            );
+        }
         let outcome = testrun::run_with(&runner, false, selection, &options)?;
         let (files, failures) = classified(&outcome, root)?;
         Ok(testrun::rerun::Rerun { files, failures })
     })?;
+    let mut proving = Proving::new(&failures, args.reruns);
     let mut in_canary = |canary: &Path, selection: &Selection| {
+        progress.run(proving.next(canary, selection), runner.kind);
         let mut runner = runner.clone();
         runner.root = canary.to_path_buf();
         let outcome = testrun::run_with(&runner, false, selection, &options)?;
@@ -448,6 +483,8 @@ fn test_package(
                 })
                 .collect(),
         };
+        // The agent prints its own lines on standard error.
+        progress.clear();
         let found = agent.repair(
             root,
             &format!("{} {}", runner.kind.package(), runner.version),
@@ -484,6 +521,68 @@ fn test_package(
         None => Vec::new(),
     };
     Ok((report, repaired, by_agent))
+}
+
+/// Which proof a canary run belongs to, for the progress line. `prove_all` proves the
+/// failing files in their sorted order, each candidate rerun up to `reruns` times (fewer
+/// when it fails early); a candidate is known by the text it wrote into the canary.
+struct Proving {
+    files: Vec<String>,
+    reruns: u32,
+    file: Option<String>,
+    text: Option<Vec<u8>>,
+    candidate: u32,
+    rerun: u32,
+}
+
+impl Proving {
+    fn new(failures: &[Failure], reruns: u32) -> Proving {
+        let mut files: Vec<String> = failures.iter().filter_map(|f| f.file.clone()).collect();
+        files.sort_unstable();
+        files.dedup();
+        Proving {
+            files,
+            reruns: reruns.max(1),
+            file: None,
+            text: None,
+            candidate: 0,
+            rerun: 0,
+        }
+    }
+
+    /// The phase of the next canary run of `selection`.
+    fn next(&mut self, canary: &Path, selection: &Selection) -> Phase {
+        let file = selection.files.first().map(|f| {
+            Path::new(f)
+                .strip_prefix(canary)
+                .map_or_else(|_| f.clone(), |r| r.to_string_lossy().into_owned())
+        });
+        let text = selection.files.first().and_then(|f| std::fs::read(f).ok());
+        if file != self.file {
+            self.file = file;
+            self.candidate = 0;
+            self.text = None;
+        }
+        if text != self.text || self.rerun >= self.reruns {
+            self.text = text;
+            self.candidate += 1;
+            self.rerun = 0;
+        }
+        self.rerun += 1;
+        let name = self.file.clone().unwrap_or_default();
+        Phase::Proving {
+            file: self
+                .files
+                .iter()
+                .position(|f| *f == name)
+                .map_or(0, |i| i + 1),
+            of: self.files.len(),
+            name,
+            candidate: self.candidate,
+            rerun: self.rerun,
+            reruns: self.reruns,
+        }
+    }
 }
 
 /// Every file and test of a run's report, and its failures classified.
@@ -548,4 +647,75 @@ fn matching_files(root: &Path, globs: &[String]) -> Result<Vec<String>, TestCliE
         });
     }
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testrun::classify::Class;
+
+    fn failure(file: &str) -> Failure {
+        Failure {
+            file: Some(file.into()),
+            test: vec!["t".into()],
+            line: None,
+            class: Class::Timeout,
+            reason: String::new(),
+            evidence: Vec::new(),
+            cause: None,
+            endpoint: None,
+            reported_as: None,
+            reruns: None,
+        }
+    }
+
+    /// A candidate is known by the text it wrote into the canary: a new text (the next
+    /// candidate, after one rolled back early) starts its reruns from 1.
+    #[test]
+    fn the_proof_phase_follows_files_candidates_and_reruns() {
+        let dir = tempfile::tempdir().unwrap();
+        let canary = dir.path();
+        let write = |name: &str, text: &str| std::fs::write(canary.join(name), text).unwrap();
+        let select = |name: &str| Selection {
+            files: vec![canary.join(name).to_string_lossy().into_owned()],
+            name: None,
+        };
+        let mut proving = Proving::new(&[failure("b.test.js"), failure("a.test.js")], 2);
+        let phase = |p: Phase| match p {
+            Phase::Proving {
+                file,
+                of,
+                name,
+                candidate,
+                rerun,
+                reruns,
+            } => format!("{name} {file}/{of} c{candidate} r{rerun}/{reruns}"),
+            other => format!("{other:?}"),
+        };
+        write("a.test.js", "one");
+        assert_eq!(
+            phase(proving.next(canary, &select("a.test.js"))),
+            "a.test.js 1/2 c1 r1/2"
+        );
+        assert_eq!(
+            phase(proving.next(canary, &select("a.test.js"))),
+            "a.test.js 1/2 c1 r2/2"
+        );
+        // Rolled back at its first rerun: the next candidate's text.
+        write("a.test.js", "two");
+        assert_eq!(
+            phase(proving.next(canary, &select("a.test.js"))),
+            "a.test.js 1/2 c2 r1/2"
+        );
+        write("a.test.js", "three");
+        assert_eq!(
+            phase(proving.next(canary, &select("a.test.js"))),
+            "a.test.js 1/2 c3 r1/2"
+        );
+        write("b.test.js", "one");
+        assert_eq!(
+            phase(proving.next(canary, &select("b.test.js"))),
+            "b.test.js 2/2 c1 r1/2"
+        );
+    }
 }

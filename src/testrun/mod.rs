@@ -11,6 +11,7 @@ pub mod canary;
 pub mod classify;
 pub mod coverage;
 pub mod detect;
+pub mod progress;
 pub mod prove;
 pub mod repair;
 pub mod report;
@@ -25,7 +26,7 @@ use miette::Diagnostic;
 use thiserror::Error;
 
 pub use detect::{Kind, Runner, ScriptFlags, detect, detect_as, script_flags};
-pub use run::{Ended, Outcome, RunOptions, Selection, run, run_selected, run_with};
+pub use run::{Ended, Outcome, RunOptions, Selection, Watch, run, run_selected, run_with};
 
 #[derive(Debug, Error, Diagnostic)]
 pub enum TestRunError {
