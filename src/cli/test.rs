@@ -49,13 +49,15 @@ package with tests. A runner still running 5 s after writing its results is kill
 from what was observed) in a canary copy of the project, and keeps one only if its tests\n\
 pass on every rerun of the file, in order, and every test that passed still passes. It\n\
 never skips a test, adds retries, raises a global timeout, touches an assertion or a file\n\
-with an environment failure. --fix --write applies the proven repairs (`dash undo`).\n\n\
+with an environment failure. --fix --write applies the proven repairs (`dash undo`); like\n\
+`dash fix --write` it refuses (exit 2, nothing written) when a file to repair has\n\
+uncommitted changes, unless --allow-dirty.\n\n\
 --agent PROVIDER/ID (implies --fix) hands each failure still left (not environment) to an\n\
 agent, one task each with its evidence; its edits are proven the same way (the whole suite\n\
 is rerun when it edits a file other than the test file) and are unsafe: --write applies\n\
 them only with --unsafe-fixes.\n\n\
 Examples:\n  dash test\n  dash test --files 'src/**/*.test.ts' --format github\n  dash test --command 'npm test --'\n  dash test --fix            preview the proven repairs\n  dash test --fix --write    apply them\n  dash test --fix --agent anthropic/claude-sonnet-4-5   the agent tries what is left\n\n\
-Exit codes:\n  0  every test passed (with --fix --write: every failure was repaired)\n  1  a test failed, or the suite could not run\n  2  usage or configuration error\n  3  --write: a repaired file could not be written"
+Exit codes:\n  0  every test passed (with --fix --write: every failure was repaired)\n  1  a test failed, or the suite could not run\n  2  usage or configuration error, or --write refused: a file to repair has uncommitted changes\n  3  --write: a repaired file could not be written"
 )]
 pub struct TestArgs {
     /// The project to test (the suite runs where its dash.toml, else package.json, is).
@@ -89,6 +91,9 @@ pub struct TestArgs {
     /// With --fix: apply the proven repairs (journaled: `dash undo` restores them).
     #[arg(long, requires = "fixing")]
     pub write: bool,
+    /// With --write: write even where the files to repair have uncommitted changes.
+    #[arg(long, requires = "write")]
+    pub allow_dirty: bool,
     /// With --write: apply the agent's proven repairs too (they can change behaviour:
     /// the preview marks them).
     #[arg(long, requires = "write")]
@@ -287,6 +292,19 @@ pub fn run(args: &TestArgs, global: &GlobalArgs) -> miette::Result<Exit> {
         Exit::Findings
     };
     if args.write {
+        // As `dash fix --write`: a file to repair with uncommitted changes is refused
+        // (exit 2, nothing written), so the repair can be reviewed and undone on its own
+        // and never mixes with a person's edits of the same file; git that cannot answer
+        // refuses too. Other uncommitted files are part of what the proof ran on and are
+        // not written: they do not refuse.
+        if !args.allow_dirty {
+            let files: Vec<(PathBuf, String)> = session
+                .proposals()
+                .iter()
+                .map(|p| (p.path.clone(), p.display.clone()))
+                .collect();
+            super::fix::refuse_dirty_files(&files)?;
+        }
         let written = session.write();
         for err in written.failed {
             eprintln!("{:?}", miette::Report::new(err));
