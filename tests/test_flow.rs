@@ -154,3 +154,119 @@ fn other_uncommitted_files_do_not_refuse_the_write() {
         " M NOTES.md\n?? scratch.txt\n"
     );
 }
+
+/// A two-package npm workspace run through each package's own script: `packages/a`'s
+/// `test` script is broken (its runner file does not exist), `packages/b`'s spy leaks.
+/// `a` is reported (class, exit status, the end of its output) and fails the run; `b`
+/// still runs and is repaired, in every format.
+#[test]
+fn a_package_that_cannot_run_does_not_stop_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    support::write(
+        &root.join("package.json"),
+        "{ \"private\": true, \"workspaces\": [\"packages/*\"] }\n",
+    );
+    let (_a_dir, a) = runner_project(
+        "jest29",
+        &[
+            (
+                "package.json",
+                "{ \"name\": \"a\", \"private\": true, \"scripts\": { \"test\": \"node ./scripts/run-tests.js\" }, \"devDependencies\": { \"jest\": \"29\" } }\n",
+            ),
+            (
+                "ok.test.js",
+                "test('ok', () => {\n  expect(1).toBe(1);\n});\n",
+            ),
+        ],
+    );
+    let leak = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/testrun/cases/jest/leak/clock.test.js"),
+    )
+    .unwrap();
+    let (_b_dir, b) = runner_project(
+        "jest29",
+        &[
+            (
+                "package.json",
+                "{ \"name\": \"b\", \"private\": true, \"scripts\": { \"test\": \"jest\" } }\n",
+            ),
+            ("clock.test.js", &leak),
+        ],
+    );
+    std::fs::create_dir_all(root.join("packages")).unwrap();
+    std::fs::rename(&a, root.join("packages/a")).unwrap();
+    std::fs::rename(&b, root.join("packages/b")).unwrap();
+    let run = ["test", "--command", "npm test --"];
+
+    let out = dash(&root)
+        .args(run)
+        .args(["--format", "json", "--fix", "--write", "--reruns", "2"])
+        .assert()
+        .code(1);
+    let doc: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let packages = doc["packages"].as_array().unwrap();
+    assert_eq!(packages.len(), 2, "{doc:#}");
+    let broken = &packages[0];
+    assert_eq!(broken["notRun"], "dash::test::no_report", "{doc:#}");
+    assert_eq!(broken["passed"], false);
+    assert_eq!(broken["runner"]["name"], "jest");
+    assert_eq!(broken["exitStatus"], 1, "{doc:#}");
+    let failure = &broken["failures"][0];
+    assert_eq!(failure["file"], serde_json::Value::Null);
+    assert_eq!(failure["class"], "error");
+    assert!(
+        failure["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("the suite of packages/a could not run: `npm test --"),
+        "{failure:#}"
+    );
+    let evidence: Vec<&str> = failure["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert!(
+        evidence.contains(&"code: 'MODULE_NOT_FOUND',")
+            && evidence.contains(&"npm error Lifecycle script `test` failed with error:"),
+        "{evidence:?}"
+    );
+    let repaired = &packages[1];
+    assert_eq!(repaired["counts"]["leak"], 1, "{doc:#}");
+    assert_eq!(repaired["repairs"][0]["kept"], true, "{doc:#}");
+    assert_eq!(doc["passed"], false);
+    let clock = std::fs::read_to_string(root.join("packages/b/clock.test.js")).unwrap();
+    assert_ne!(clock, leak, "b was not repaired");
+
+    // b passes now; a still cannot run: the text and GitHub reports say so, exit 1.
+    let out = dash(&root)
+        .args(run)
+        .args(["--reruns", "0"])
+        .assert()
+        .code(1);
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("== packages/a ==\n(the whole run)  \n  error: the suite of packages/a could not run: `npm test --"),
+        "{text}"
+    );
+    assert!(text.contains("  | code: 'MODULE_NOT_FOUND',\n"), "{text}");
+    assert!(
+        text.contains("jest 29.7.0: the suite did not run (error)\n== packages/b ==\njest 29.7.0: 2 passed, 0 failed, 0 skipped\nno failures\n"),
+        "{text}"
+    );
+    let out = dash(&root)
+        .args(run)
+        .args(["--reruns", "0", "--format", "github"])
+        .assert()
+        .code(1);
+    let gh = stdout(&out);
+    assert!(
+        gh.contains(
+            "::error title=dash test%3A error::the suite of packages/a could not run: `npm test --"
+        ),
+        "{gh}"
+    );
+}

@@ -200,7 +200,21 @@ pub fn run(args: &TestArgs, global: &GlobalArgs) -> miette::Result<Exit> {
             );
         }
         let (report, repaired, by_agent) =
-            test_package(package, args, engine.as_ref(), agent.as_mut(), &progress)?;
+            match test_package(package, args, engine.as_ref(), agent.as_mut(), &progress) {
+                Ok(done) => done,
+                // In a workspace, a package whose suite cannot run (its runner missing, not
+                // starting, crashing, past --timeout, writing no results) is reported and
+                // fails the run; the other packages still run and are repaired.
+                Err(err) if !single => match err.downcast::<testrun::TestRunError>() {
+                    Ok(err) => (
+                        not_run(package, args, &err, cwd.as_deref()),
+                        Vec::new(),
+                        Vec::new(),
+                    ),
+                    Err(err) => return Err(err),
+                },
+                Err(err) => return Err(err),
+            };
         let mut rules = Vec::new();
         for file in &repaired {
             let path = package.join(&file.file);
@@ -539,6 +553,37 @@ fn test_package(
         None => Vec::new(),
     };
     Ok((report, repaired, by_agent))
+}
+
+/// The report of a workspace package whose suite could not run, with its runner when it
+/// can be found.
+fn not_run(
+    package: &Path,
+    args: &TestArgs,
+    err: &testrun::TestRunError,
+    cwd: Option<&Path>,
+) -> TestReport {
+    let wanted = match args.runner {
+        RunnerChoice::Auto => None,
+        RunnerChoice::Jest => Some(Kind::Jest),
+        RunnerChoice::Vitest => Some(Kind::Vitest),
+    };
+    let runner = match testrun::detect_as(package, wanted) {
+        Ok(runner) => RunnerInfo {
+            name: runner.kind.package(),
+            version: runner.version,
+        },
+        Err(_) => RunnerInfo {
+            name: "none",
+            version: String::new(),
+        },
+    };
+    TestReport::not_run(
+        runner,
+        package.to_string_lossy().into_owned(),
+        &display_path(package, cwd),
+        err,
+    )
 }
 
 /// Which proof a canary run belongs to, for the progress line. `prove_all` proves the

@@ -93,6 +93,22 @@ pub enum TestRunError {
     Scratch(#[source] std::io::Error),
 }
 
+impl TestRunError {
+    /// The diagnostic's code, for machine-read reports (`dash::test::no_report`).
+    pub fn code_name(&self) -> &'static str {
+        match self {
+            TestRunError::NoRunner { .. } => "dash::test::no_runner",
+            TestRunError::NotInstalled { .. } => "dash::test::not_installed",
+            TestRunError::BadPackage { .. } => "dash::test::package",
+            TestRunError::CannotStart { .. } => "dash::test::start",
+            TestRunError::NoReport { .. } => "dash::test::no_report",
+            TestRunError::BadReport { .. } => "dash::test::bad_report",
+            TestRunError::NoCoverageProvider { .. } => "dash::test::coverage_provider",
+            TestRunError::Scratch(_) => "dash::test::scratch",
+        }
+    }
+}
+
 impl crate::exit::HasExit for TestRunError {
     /// A suite that cannot be run is a failed gate, never a pass.
     fn exit(&self) -> crate::exit::Exit {
