@@ -393,6 +393,19 @@ pub fn github(report: &TestReport, quiet: bool, show: &dyn Fn(&str) -> String) -
             message.push('\n');
             message.push_str(line);
         }
+        // With --fix: what became of its repair (proven, or why it is left).
+        for repair in report.repairs.iter().filter(|r| {
+            failure.file.as_deref() == Some(r.file.as_str()) && r.tests.contains(&failure.test)
+        }) {
+            message.push('\n');
+            match (&repair.proof, &repair.reason) {
+                (Some(proof), _) if repair.kept => {
+                    message.push_str(&format!("repaired ({}): {proof}", repair.repair));
+                }
+                (_, Some(why)) => message.push_str(&format!("not repaired: {why}")),
+                _ => message.push_str("not repaired"),
+            }
+        }
         let _ = writeln!(
             out,
             "::error {}::{}",
@@ -571,5 +584,33 @@ mod tests {
             gh.contains("::error file=api.test.js,line=10,title=dash test%3A environment::api › fetches: connection refused: 127.0.0.1:1%0AError: connect ECONNREFUSED 127.0.0.1:1\n"),
             "{gh}"
         );
+        // With --fix, each annotation says what became of its repair.
+        let mut r = r;
+        r.repairs.push(Repair {
+            file: "api.test.js".into(),
+            tests: vec![vec!["api".into(), "fetches".into()]],
+            repair: "none".into(),
+            kept: false,
+            proof: None,
+            reason: Some(
+                "an environment failure in the same file: the file is left as it is".into(),
+            ),
+            agent: None,
+        });
+        r.repairs.push(Repair {
+            file: "api.test.js".into(),
+            tests: vec![vec!["api".into(), "fetches".into()]],
+            repair: "timeout 5 → 10 ms".into(),
+            kept: true,
+            proof: Some("passed".into()),
+            reason: None,
+            agent: None,
+        });
+        let gh = github(&r, true, &show);
+        assert!(
+            gh.contains("%0Anot repaired: an environment failure in the same file: the file is left as it is%0Arepaired (timeout 5 → 10 ms): passed\n"),
+            "{gh}"
+        );
+        assert_eq!(gh.matches("::error").count(), 1, "{gh}");
     }
 }
