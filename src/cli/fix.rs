@@ -733,6 +733,40 @@ fn refuse_dirty(workspace: &Workspace, files: &[(PathBuf, String)]) -> Result<()
                 .map(|(_, d)| d.clone()),
         );
     }
+    dirty_error(dirty)
+}
+
+/// Refuses when any of `files` (absolute path, as displayed) has uncommitted changes, for
+/// a command without a [`Workspace`] (`dash test --fix --write`): each file is checked in
+/// the innermost git worktree holding it; a file outside git is never refused, and a git
+/// that cannot answer refuses, as in [`refuse_dirty`].
+pub(crate) fn refuse_dirty_files(files: &[(PathBuf, String)]) -> Result<(), FixError> {
+    let mut by_worktree: std::collections::BTreeMap<PathBuf, Vec<&(PathBuf, String)>> =
+        std::collections::BTreeMap::new();
+    for file in files {
+        let Some(top) = file.0.parent().and_then(git::enclosing_worktree) else {
+            continue;
+        };
+        by_worktree.entry(top).or_default().push(file);
+    }
+    let mut dirty = Vec::new();
+    for (top, mine) in by_worktree {
+        let paths: Vec<PathBuf> = mine.iter().map(|(p, _)| p.clone()).collect();
+        let found = git::dirty_files(&top, &paths).map_err(|reason| FixError::DirtyCheck {
+            worktree: top.display().to_string(),
+            reason,
+        })?;
+        dirty.extend(
+            mine.iter()
+                .filter(|(p, _)| found.contains(p))
+                .map(|(_, d)| d.clone()),
+        );
+    }
+    dirty_error(dirty)
+}
+
+/// `Dirty` naming these files, or `Ok` when there are none.
+fn dirty_error(mut dirty: Vec<String>) -> Result<(), FixError> {
     if dirty.is_empty() {
         return Ok(());
     }

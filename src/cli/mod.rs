@@ -209,6 +209,7 @@ mod fix_agent;
 mod scan;
 mod test;
 mod test_agent;
+mod test_progress;
 mod verify;
 
 /// Parses the process arguments, runs the command and maps the outcome to an exit code.

@@ -8,9 +8,11 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+use super::test_progress::{self, Progress};
 use super::{Exit, GlobalArgs};
 use crate::review::{self, Kind as ReviewKind, Proposal, Session};
 use crate::testrun::classify::{self, Failure, Input};
+use crate::testrun::progress::Phase;
 use crate::testrun::report::{self, Counts, RunnerInfo, TestReport};
 use crate::testrun::results::FileResult;
 use crate::testrun::{self, Kind, RunOptions, Selection};
@@ -47,13 +49,15 @@ package with tests. A runner still running 5 s after writing its results is kill
 from what was observed) in a canary copy of the project, and keeps one only if its tests\n\
 pass on every rerun of the file, in order, and every test that passed still passes. It\n\
 never skips a test, adds retries, raises a global timeout, touches an assertion or a file\n\
-with an environment failure. --fix --write applies the proven repairs (`dash undo`).\n\n\
+with an environment failure. --fix --write applies the proven repairs (`dash undo`); like\n\
+`dash fix --write` it refuses (exit 2, nothing written) when a file to repair has\n\
+uncommitted changes, unless --allow-dirty.\n\n\
 --agent PROVIDER/ID (implies --fix) hands each failure still left (not environment) to an\n\
 agent, one task each with its evidence; its edits are proven the same way (the whole suite\n\
 is rerun when it edits a file other than the test file) and are unsafe: --write applies\n\
 them only with --unsafe-fixes.\n\n\
 Examples:\n  dash test\n  dash test --files 'src/**/*.test.ts' --format github\n  dash test --command 'npm test --'\n  dash test --fix            preview the proven repairs\n  dash test --fix --write    apply them\n  dash test --fix --agent anthropic/claude-sonnet-4-5   the agent tries what is left\n\n\
-Exit codes:\n  0  every test passed (with --fix --write: every failure was repaired)\n  1  a test failed, or the suite could not run\n  2  usage or configuration error\n  3  --write: a repaired file could not be written"
+Exit codes:\n  0  every test passed (with --fix --write: every failure was repaired)\n  1  a test failed, or the suite could not run\n  2  usage or configuration error, or --write refused: a file to repair has uncommitted changes\n  3  --write: a repaired file could not be written"
 )]
 pub struct TestArgs {
     /// The project to test (the suite runs where its dash.toml, else package.json, is).
@@ -87,6 +91,9 @@ pub struct TestArgs {
     /// With --fix: apply the proven repairs (journaled: `dash undo` restores them).
     #[arg(long, requires = "fixing")]
     pub write: bool,
+    /// With --write: write even where the files to repair have uncommitted changes.
+    #[arg(long, requires = "write")]
+    pub allow_dirty: bool,
     /// With --write: apply the agent's proven repairs too (they can change behaviour:
     /// the preview marks them).
     #[arg(long, requires = "write")]
@@ -179,9 +186,36 @@ pub fn run(args: &TestArgs, global: &GlobalArgs) -> miette::Result<Exit> {
     session.confine([root.clone()]);
     let mut preview = session.empty_like();
     let mut agent_files: Vec<String> = Vec::new();
-    for package in &packages {
+    let progress = Progress::new(test_progress::wanted(
+        std::io::stderr().is_terminal(),
+        args.format == Format::Json,
+        global.quiet,
+        test_progress::in_ci(std::env::var("CI").ok().as_deref()),
+    ));
+    for (n, package) in packages.iter().enumerate() {
+        if !single {
+            progress.package(
+                n + 1,
+                packages.len(),
+                &display_path(package, cwd.as_deref()),
+            );
+        }
         let (report, repaired, by_agent) =
-            test_package(package, args, engine.as_ref(), agent.as_mut())?;
+            match test_package(package, args, engine.as_ref(), agent.as_mut(), &progress) {
+                Ok(done) => done,
+                // In a workspace, a package whose suite cannot run (its runner missing, not
+                // starting, crashing, past --timeout, writing no results) is reported and
+                // fails the run; the other packages still run and are repaired.
+                Err(err) if !single => match err.downcast::<testrun::TestRunError>() {
+                    Ok(err) => (
+                        not_run(package, args, &err, cwd.as_deref()),
+                        Vec::new(),
+                        Vec::new(),
+                    ),
+                    Err(err) => return Err(err),
+                },
+                Err(err) => return Err(err),
+            };
         let mut rules = Vec::new();
         for file in &repaired {
             let path = package.join(&file.file);
@@ -243,6 +277,7 @@ pub fn run(args: &TestArgs, global: &GlobalArgs) -> miette::Result<Exit> {
         }
         reports.push(report);
     }
+    progress.clear();
     let mut rendered = if single {
         render(&reports[0], &packages[0])
     } else {
@@ -272,6 +307,19 @@ pub fn run(args: &TestArgs, global: &GlobalArgs) -> miette::Result<Exit> {
         Exit::Findings
     };
     if args.write {
+        // As `dash fix --write`: a file to repair with uncommitted changes is refused
+        // (exit 2, nothing written), so the repair can be reviewed and undone on its own
+        // and never mixes with a person's edits of the same file; git that cannot answer
+        // refuses too. Other uncommitted files are part of what the proof ran on and are
+        // not written: they do not refuse.
+        if !args.allow_dirty {
+            let files: Vec<(PathBuf, String)> = session
+                .proposals()
+                .iter()
+                .map(|p| (p.path.clone(), p.display.clone()))
+                .collect();
+            super::fix::refuse_dirty_files(&files)?;
+        }
         let written = session.write();
         for err in written.failed {
             eprintln!("{:?}", miette::Report::new(err));
@@ -379,6 +427,7 @@ fn test_package(
     args: &TestArgs,
     engine: Option<&crate::engine::Engine>,
     agent: Option<&mut super::test_agent::TestAgent>,
+    progress: &Progress,
 ) -> miette::Result<(
     TestReport,
     Vec<testrun::prove::Repaired>,
@@ -402,17 +451,35 @@ fn test_package(
         command: args.command.clone(),
         script_args: flags.runner_args,
         node_options: flags.node_options,
+        watch: progress.watch(),
         ..RunOptions::default()
     };
+    progress.run(Phase::Run, runner.kind);
     let outcome = testrun::run_with(&runner, false, &selection, &options)?;
     let root_text = root.to_string_lossy().into_owned();
     let (first, mut failures) = classified(&outcome, root)?;
+    let (mut file_runs, mut alone_runs) = (0, 0);
     testrun::rerun::rerun(&mut failures, args.reruns, &root_text, &mut |selection| {
+        if selection.name.is_some() {
+            alone_runs += 1;
+            progress.run(Phase::Alone { run: alone_runs }, runner.kind);
+        } else {
+            file_runs += 1;
+            progress.run(
+                Phase::Reruns {
+                    run: file_runs,
+                    of: args.reruns,
+                },
+                runner.kind,
+            );
+        }
         let outcome = testrun::run_with(&runner, false, selection, &options)?;
         let (files, failures) = classified(&outcome, root)?;
         Ok(testrun::rerun::Rerun { files, failures })
     })?;
+    let mut proving = Proving::new(&failures, args.reruns);
     let mut in_canary = |canary: &Path, selection: &Selection| {
+        progress.run(proving.next(canary, selection), runner.kind);
         let mut runner = runner.clone();
         runner.root = canary.to_path_buf();
         let outcome = testrun::run_with(&runner, false, selection, &options)?;
@@ -449,6 +516,8 @@ fn test_package(
                 })
                 .collect(),
         };
+        // The agent prints its own lines on standard error.
+        progress.clear();
         let found = agent.repair(
             root,
             &format!("{} {}", runner.kind.package(), runner.version),
@@ -485,6 +554,99 @@ fn test_package(
         None => Vec::new(),
     };
     Ok((report, repaired, by_agent))
+}
+
+/// The report of a workspace package whose suite could not run, with its runner when it
+/// can be found.
+fn not_run(
+    package: &Path,
+    args: &TestArgs,
+    err: &testrun::TestRunError,
+    cwd: Option<&Path>,
+) -> TestReport {
+    let wanted = match args.runner {
+        RunnerChoice::Auto => None,
+        RunnerChoice::Jest => Some(Kind::Jest),
+        RunnerChoice::Vitest => Some(Kind::Vitest),
+    };
+    let runner = match testrun::detect_as(package, wanted) {
+        Ok(runner) => RunnerInfo {
+            name: runner.kind.package(),
+            version: runner.version,
+        },
+        Err(_) => RunnerInfo {
+            name: "none",
+            version: String::new(),
+        },
+    };
+    TestReport::not_run(
+        runner,
+        package.to_string_lossy().into_owned(),
+        &display_path(package, cwd),
+        err,
+    )
+}
+
+/// Which proof a canary run belongs to, for the progress line. `prove_all` proves the
+/// failing files in their sorted order, each candidate rerun up to `reruns` times (fewer
+/// when it fails early); a candidate is known by the text it wrote into the canary.
+struct Proving {
+    files: Vec<String>,
+    reruns: u32,
+    file: Option<String>,
+    text: Option<Vec<u8>>,
+    candidate: u32,
+    rerun: u32,
+}
+
+impl Proving {
+    fn new(failures: &[Failure], reruns: u32) -> Proving {
+        let mut files: Vec<String> = failures.iter().filter_map(|f| f.file.clone()).collect();
+        files.sort_unstable();
+        files.dedup();
+        Proving {
+            files,
+            reruns: reruns.max(1),
+            file: None,
+            text: None,
+            candidate: 0,
+            rerun: 0,
+        }
+    }
+
+    /// The phase of the next canary run of `selection`.
+    fn next(&mut self, canary: &Path, selection: &Selection) -> Phase {
+        let file = selection.files.first().map(|f| {
+            Path::new(f)
+                .strip_prefix(canary)
+                .map_or_else(|_| f.clone(), |r| r.to_string_lossy().into_owned())
+        });
+        let text = selection.files.first().and_then(|f| std::fs::read(f).ok());
+        if file != self.file {
+            self.file = file;
+            self.candidate = 0;
+            self.text = None;
+        }
+        if text != self.text || self.rerun >= self.reruns {
+            self.text = text;
+            self.candidate += 1;
+            self.rerun = 0;
+        }
+        self.rerun += 1;
+        let name = self.file.clone().unwrap_or_default();
+        Phase::Proving {
+            file: self
+                .files
+                .iter()
+                .position(|f| *f == name)
+                .map_or(0, |i| i + 1),
+            of: self.files.len(),
+            name,
+            candidate: self.candidate,
+            rerun: self.rerun,
+            reruns: self.reruns,
+        }
+    }
 }
 
 /// Every file and test of a run's report, and its failures classified.
@@ -549,4 +711,75 @@ fn matching_files(root: &Path, globs: &[String]) -> Result<Vec<String>, TestCliE
         });
     }
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testrun::classify::Class;
+
+    fn failure(file: &str) -> Failure {
+        Failure {
+            file: Some(file.into()),
+            test: vec!["t".into()],
+            line: None,
+            class: Class::Timeout,
+            reason: String::new(),
+            evidence: Vec::new(),
+            cause: None,
+            endpoint: None,
+            reported_as: None,
+            reruns: None,
+        }
+    }
+
+    /// A candidate is known by the text it wrote into the canary: a new text (the next
+    /// candidate, after one rolled back early) starts its reruns from 1.
+    #[test]
+    fn the_proof_phase_follows_files_candidates_and_reruns() {
+        let dir = tempfile::tempdir().unwrap();
+        let canary = dir.path();
+        let write = |name: &str, text: &str| std::fs::write(canary.join(name), text).unwrap();
+        let select = |name: &str| Selection {
+            files: vec![canary.join(name).to_string_lossy().into_owned()],
+            name: None,
+        };
+        let mut proving = Proving::new(&[failure("b.test.js"), failure("a.test.js")], 2);
+        let phase = |p: Phase| match p {
+            Phase::Proving {
+                file,
+                of,
+                name,
+                candidate,
+                rerun,
+                reruns,
+            } => format!("{name} {file}/{of} c{candidate} r{rerun}/{reruns}"),
+            other => format!("{other:?}"),
+        };
+        write("a.test.js", "one");
+        assert_eq!(
+            phase(proving.next(canary, &select("a.test.js"))),
+            "a.test.js 1/2 c1 r1/2"
+        );
+        assert_eq!(
+            phase(proving.next(canary, &select("a.test.js"))),
+            "a.test.js 1/2 c1 r2/2"
+        );
+        // Rolled back at its first rerun: the next candidate's text.
+        write("a.test.js", "two");
+        assert_eq!(
+            phase(proving.next(canary, &select("a.test.js"))),
+            "a.test.js 1/2 c2 r1/2"
+        );
+        write("a.test.js", "three");
+        assert_eq!(
+            phase(proving.next(canary, &select("a.test.js"))),
+            "a.test.js 1/2 c3 r1/2"
+        );
+        write("b.test.js", "one");
+        assert_eq!(
+            phase(proving.next(canary, &select("b.test.js"))),
+            "b.test.js 2/2 c1 r1/2"
+        );
+    }
 }

@@ -11,6 +11,7 @@ pub mod canary;
 pub mod classify;
 pub mod coverage;
 pub mod detect;
+pub mod progress;
 pub mod prove;
 pub mod repair;
 pub mod report;
@@ -25,7 +26,7 @@ use miette::Diagnostic;
 use thiserror::Error;
 
 pub use detect::{Kind, Runner, ScriptFlags, detect, detect_as, script_flags};
-pub use run::{Ended, Outcome, RunOptions, Selection, run, run_selected, run_with};
+pub use run::{Ended, Outcome, RunOptions, Selection, Watch, run, run_selected, run_with};
 
 #[derive(Debug, Error, Diagnostic)]
 pub enum TestRunError {
@@ -90,6 +91,22 @@ pub enum TestRunError {
         help("check that the temporary folder ($TMPDIR) is writable")
     )]
     Scratch(#[source] std::io::Error),
+}
+
+impl TestRunError {
+    /// The diagnostic's code, for machine-read reports (`dash::test::no_report`).
+    pub fn code_name(&self) -> &'static str {
+        match self {
+            TestRunError::NoRunner { .. } => "dash::test::no_runner",
+            TestRunError::NotInstalled { .. } => "dash::test::not_installed",
+            TestRunError::BadPackage { .. } => "dash::test::package",
+            TestRunError::CannotStart { .. } => "dash::test::start",
+            TestRunError::NoReport { .. } => "dash::test::no_report",
+            TestRunError::BadReport { .. } => "dash::test::bad_report",
+            TestRunError::NoCoverageProvider { .. } => "dash::test::coverage_provider",
+            TestRunError::Scratch(_) => "dash::test::scratch",
+        }
+    }
 }
 
 impl crate::exit::HasExit for TestRunError {

@@ -5,12 +5,17 @@
 //! `{"version":1,"runner":{"name","version"},"command","exitStatus","root","tests":{"passed","failed","skipped"},"counts":{CLASS:N},"failures":[…],"passed"}`,
 //! each failure `{"file","test":[…],"line","class","reason","evidence":[…],"cause":{"file","line","column"},"endpoint","reportedAs"}`;
 //! paths are relative to `root`, absent values are `null` (`reportedAs` is left out).
+//! A package of a workspace whose suite could not run (no runner installed, the runner
+//! could not start, crashed or was killed before writing its results) is a report of its
+//! own with `"notRun": "<the error's code>"`, no tests, and one failure of the whole run
+//! (`"file": null`) whose evidence is the end of the runner's output.
 
 use std::fmt::Write;
 
 use owo_colors::OwoColorize;
 use serde::Serialize;
 
+use super::TestRunError;
 use super::classify::{Class, Failure, counts};
 use super::prove::Repair;
 
@@ -32,6 +37,9 @@ pub struct TestReport {
     /// `--fix`: every candidate repair, kept (proven) or rolled back (with the reason).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub repairs: Vec<Repair>,
+    /// The suite could not run: the error's diagnostic code (`dash::test::no_report`).
+    #[serde(rename = "notRun", skip_serializing_if = "Option::is_none")]
+    pub not_run: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -71,7 +79,99 @@ impl TestReport {
             failures,
             passed,
             repairs: Vec::new(),
+            not_run: None,
         }
+    }
+
+    /// The report of a package whose suite could not run (`package`: its folder as
+    /// displayed): one failure of the whole run, classed by why: the runner missing or
+    /// not startable is `environment` (nothing in the tests' code), a run killed at
+    /// `--timeout` is `timeout`, a run that crashed or wrote no readable results is
+    /// `error`; its evidence is the end of what the runner printed.
+    pub fn not_run(
+        runner: RunnerInfo,
+        root: String,
+        package: &str,
+        err: &TestRunError,
+    ) -> TestReport {
+        let (class, command, exit_status, what, evidence) = match err {
+            TestRunError::NoRunner { .. }
+            | TestRunError::NotInstalled { .. }
+            | TestRunError::BadPackage { .. } => (
+                Class::Environment,
+                String::new(),
+                None,
+                err.to_string(),
+                Vec::new(),
+            ),
+            TestRunError::CannotStart { command, reason } => (
+                Class::Environment,
+                command.clone(),
+                None,
+                format!("cannot start `{command}`: {reason}"),
+                Vec::new(),
+            ),
+            TestRunError::NoReport {
+                command,
+                what,
+                status,
+                tail,
+            } => (
+                if status.starts_with("killed by dash after") {
+                    Class::Timeout
+                } else {
+                    Class::Error
+                },
+                command.clone(),
+                status.parse::<i32>().ok(),
+                format!("`{command}` wrote no {what} (exit status {status})"),
+                tail.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && *l != ":")
+                    .map(str::to_owned)
+                    .collect(),
+            ),
+            TestRunError::BadReport { command, .. } => (
+                Class::Error,
+                command.clone(),
+                None,
+                err.to_string(),
+                Vec::new(),
+            ),
+            TestRunError::NoCoverageProvider { .. } | TestRunError::Scratch(_) => (
+                Class::Error,
+                String::new(),
+                None,
+                err.to_string(),
+                Vec::new(),
+            ),
+        };
+        let failure = Failure {
+            file: None,
+            test: Vec::new(),
+            line: None,
+            class,
+            reason: format!("the suite of {package} could not run: {what}"),
+            evidence,
+            cause: None,
+            endpoint: None,
+            reported_as: None,
+            reruns: None,
+        };
+        let mut report = TestReport::new(
+            runner,
+            command,
+            exit_status,
+            root,
+            Counts {
+                passed: 0,
+                failed: 0,
+                skipped: 0,
+            },
+            vec![failure],
+        );
+        report.not_run = Some(err.code_name());
+        report
     }
 
     /// Failures no kept repair covers (all of them without `--fix`).
@@ -209,6 +309,17 @@ pub fn text(
         return out;
     }
     let t = &report.tests;
+    if report.not_run.is_some() {
+        let _ = writeln!(
+            out,
+            "{}: the suite did not run ({})",
+            [report.runner.name, report.runner.version.as_str()]
+                .join(" ")
+                .trim_end(),
+            report.failures.first().map_or("error", |f| f.class.name())
+        );
+        return out;
+    }
     let _ = writeln!(
         out,
         "{} {}: {} passed, {} failed, {} skipped",
@@ -272,10 +383,28 @@ pub fn github(report: &TestReport, quiet: bool, show: &dyn Fn(&str) -> String) -
             "title={}",
             escape_property(&format!("dash test: {}", failure.class.name()))
         ));
-        let mut message = format!("{}: {}", test_name(failure), failure.reason);
+        let name = test_name(failure);
+        let mut message = if name.is_empty() {
+            failure.reason.clone()
+        } else {
+            format!("{name}: {}", failure.reason)
+        };
         for line in &failure.evidence {
             message.push('\n');
             message.push_str(line);
+        }
+        // With --fix: what became of its repair (proven, or why it is left).
+        for repair in report.repairs.iter().filter(|r| {
+            failure.file.as_deref() == Some(r.file.as_str()) && r.tests.contains(&failure.test)
+        }) {
+            message.push('\n');
+            match (&repair.proof, &repair.reason) {
+                (Some(proof), _) if repair.kept => {
+                    message.push_str(&format!("repaired ({}): {proof}", repair.repair));
+                }
+                (_, Some(why)) => message.push_str(&format!("not repaired: {why}")),
+                _ => message.push_str("not repaired"),
+            }
         }
         let _ = writeln!(
             out,
@@ -326,6 +455,115 @@ mod tests {
     }
 
     #[test]
+    fn a_suite_that_could_not_run() {
+        let runner = || RunnerInfo {
+            name: "jest",
+            version: "29.7.0".into(),
+        };
+        let crashed = TestRunError::NoReport {
+            command: "npm test -- --ci".into(),
+            what: "JSON report",
+            status: "2".into(),
+            tail: ":\n  > b@1.0.0 test\n  sh: jest-broken: not found".into(),
+        };
+        let r = TestReport::not_run(runner(), "/w/packages/b".into(), "packages/b", &crashed);
+        assert!(!r.passed);
+        assert_eq!(r.exit_status, Some(2));
+        assert_eq!(r.not_run, Some("dash::test::no_report"));
+        let show = |p: &str| p.to_owned();
+        assert_eq!(
+            text(&r, false, false, &show),
+            "(the whole run)  \n  error: the suite of packages/b could not run: `npm test -- --ci` wrote no JSON report (exit status 2)\n  | > b@1.0.0 test\n  | sh: jest-broken: not found\n\njest 29.7.0: the suite did not run (error)\n"
+        );
+        let doc: serde_json::Value = serde_json::from_str(&json(&r)).unwrap();
+        assert_eq!(doc["notRun"], "dash::test::no_report");
+        assert_eq!(doc["exitStatus"], 2);
+        assert_eq!(doc["failures"][0]["file"], serde_json::Value::Null);
+        assert_eq!(doc["failures"][0]["class"], "error");
+        assert_eq!(
+            doc["failures"][0]["evidence"][1],
+            "sh: jest-broken: not found"
+        );
+        let gh = github(&r, true, &show);
+        assert!(
+            gh.contains("::error title=dash test%3A error::the suite of packages/b could not run: `npm test -- --ci` wrote no JSON report (exit status 2)%0A> b@1.0.0 test%0Ash: jest-broken: not found\n"),
+            "{gh}"
+        );
+
+        let timed_out = TestRunError::NoReport {
+            command: "npx vitest run".into(),
+            what: "JSON report",
+            status: "killed by dash after the 5 s --timeout".into(),
+            tail: String::new(),
+        };
+        let r = TestReport::not_run(runner(), "/w/a".into(), "a", &timed_out);
+        assert_eq!(r.failures[0].class, Class::Timeout);
+        assert_eq!(r.exit_status, None);
+        assert!(r.failures[0].evidence.is_empty());
+        let missing = TestRunError::NotInstalled {
+            runner: "vitest",
+            root: "/w/c".into(),
+        };
+        let r = TestReport::not_run(
+            RunnerInfo {
+                name: "none",
+                version: String::new(),
+            },
+            "/w/c".into(),
+            "c",
+            &missing,
+        );
+        assert_eq!(r.failures[0].class, Class::Environment);
+        assert!(
+            text(&r, false, false, &show).ends_with("none: the suite did not run (environment)\n")
+        );
+    }
+
+    /// The JSON's `notRun` is the diagnostic's own code.
+    #[test]
+    fn not_run_codes_are_the_diagnostics() {
+        use miette::Diagnostic;
+        let errors = [
+            TestRunError::NoRunner {
+                package_json: "/p/package.json".into(),
+            },
+            TestRunError::NotInstalled {
+                runner: "jest",
+                root: "/p".into(),
+            },
+            TestRunError::BadPackage {
+                path: "/p".into(),
+                reason: String::new(),
+            },
+            TestRunError::CannotStart {
+                command: String::new(),
+                reason: String::new(),
+            },
+            TestRunError::NoReport {
+                command: String::new(),
+                what: "JSON report",
+                status: String::new(),
+                tail: String::new(),
+            },
+            TestRunError::BadReport {
+                command: String::new(),
+                what: "JSON report",
+                reason: String::new(),
+            },
+            TestRunError::NoCoverageProvider {
+                version: String::new(),
+            },
+            TestRunError::Scratch(std::io::Error::other("x")),
+        ];
+        for err in errors {
+            assert_eq!(
+                Some(err.code_name().to_owned()),
+                err.code().map(|c| c.to_string())
+            );
+        }
+    }
+
+    #[test]
     fn formats() {
         let show = |p: &str| p.to_owned();
         let r = report();
@@ -346,5 +584,33 @@ mod tests {
             gh.contains("::error file=api.test.js,line=10,title=dash test%3A environment::api › fetches: connection refused: 127.0.0.1:1%0AError: connect ECONNREFUSED 127.0.0.1:1\n"),
             "{gh}"
         );
+        // With --fix, each annotation says what became of its repair.
+        let mut r = r;
+        r.repairs.push(Repair {
+            file: "api.test.js".into(),
+            tests: vec![vec!["api".into(), "fetches".into()]],
+            repair: "none".into(),
+            kept: false,
+            proof: None,
+            reason: Some(
+                "an environment failure in the same file: the file is left as it is".into(),
+            ),
+            agent: None,
+        });
+        r.repairs.push(Repair {
+            file: "api.test.js".into(),
+            tests: vec![vec!["api".into(), "fetches".into()]],
+            repair: "timeout 5 → 10 ms".into(),
+            kept: true,
+            proof: Some("passed".into()),
+            reason: None,
+            agent: None,
+        });
+        let gh = github(&r, true, &show);
+        assert!(
+            gh.contains("%0Anot repaired: an environment failure in the same file: the file is left as it is%0Arepaired (timeout 5 → 10 ms): passed\n"),
+            "{gh}"
+        );
+        assert_eq!(gh.matches("::error").count(), 1, "{gh}");
     }
 }

@@ -71,6 +71,22 @@ pub struct RunOptions {
     pub script_args: Vec<String>,
     /// Options for `node` itself (`--experimental-vm-modules`), from the `test` script.
     pub node_options: Vec<String>,
+    /// Told each new piece of the runner's output while it runs (the progress line).
+    pub watch: Option<Watch>,
+}
+
+/// Receives the runner's output as it is written: the stream (0 stdout, 1 stderr) and
+/// whole lines of it (the last piece, when the run ends, may lack its newline).
+#[derive(Clone)]
+pub struct Watch(pub std::sync::Arc<WatchFn>);
+
+/// See [`Watch`].
+pub type WatchFn = dyn Fn(usize, &str) + Send + Sync;
+
+impl std::fmt::Debug for Watch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Watch")
+    }
 }
 
 impl Default for RunOptions {
@@ -81,6 +97,7 @@ impl Default for RunOptions {
             command: None,
             script_args: Vec::new(),
             node_options: Vec::new(),
+            watch: None,
         }
     }
 }
@@ -193,11 +210,12 @@ pub fn run_with(
         command: command.clone(),
         reason: err.to_string(),
     })?;
-    let (status, ended) =
-        wait_bounded(child, &report, options).map_err(|err| TestRunError::CannotStart {
+    let (status, ended) = wait_bounded(child, &report, scratch.path(), options).map_err(|err| {
+        TestRunError::CannotStart {
             command: command.clone(),
             reason: err.to_string(),
-        })?;
+        }
+    })?;
     let tail = tail(scratch.path());
     let output = ["stdout", "stderr"]
         .iter()
@@ -260,16 +278,29 @@ pub fn run_with(
 fn wait_bounded(
     mut child: Child,
     report: &Path,
+    scratch: &Path,
     options: &RunOptions,
 ) -> std::io::Result<(std::process::ExitStatus, Ended)> {
     let start = Instant::now();
     let mut complete_at: Option<Instant> = None;
     let mut last_size: Option<u64> = None;
     let mut poll = Duration::from_millis(20);
+    let mut read = [0u64; 2];
+    let mut watch = |last: bool| {
+        if let Some(watch) = &options.watch {
+            for (stream, name) in ["stdout", "stderr"].iter().enumerate() {
+                if let Some(text) = new_output(&scratch.join(name), &mut read[stream], last) {
+                    (watch.0)(stream, &text);
+                }
+            }
+        }
+    };
     loop {
         if let Some(status) = child.try_wait()? {
+            watch(true);
             return Ok((status, Ended::Exited));
         }
+        watch(false);
         let now = Instant::now();
         if let Some(limit) = options.timeout
             && now.duration_since(start) >= limit
@@ -301,6 +332,25 @@ fn wait_bounded(
         std::thread::sleep(poll);
         poll = (poll * 2).min(Duration::from_millis(200));
     }
+}
+
+/// What `file` gained since `offset` (advanced past it): whole lines only unless `last`.
+fn new_output(file: &Path, offset: &mut u64, last: bool) -> Option<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(file).ok()?;
+    f.seek(SeekFrom::Start(*offset)).ok()?;
+    let mut bytes = Vec::new();
+    f.read_to_end(&mut bytes).ok()?;
+    let end = if last {
+        bytes.len()
+    } else {
+        bytes.iter().rposition(|b| *b == b'\n')? + 1
+    };
+    if end == 0 {
+        return None;
+    }
+    *offset += end as u64;
+    Some(String::from_utf8_lossy(&bytes[..end]).into_owned())
 }
 
 /// Kills the runner's process group (it leads its own), then reaps it.
@@ -433,6 +483,31 @@ fn tail(scratch: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn output_is_watched_in_whole_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("stderr");
+        let mut offset = 0;
+        assert_eq!(new_output(&file, &mut offset, false), None);
+        std::fs::write(&file, "PASS ./a.test.js\nFAIL ./b.te").unwrap();
+        assert_eq!(
+            new_output(&file, &mut offset, false).as_deref(),
+            Some("PASS ./a.test.js\n")
+        );
+        assert_eq!(new_output(&file, &mut offset, false), None);
+        std::fs::write(&file, "PASS ./a.test.js\nFAIL ./b.test.js\nTests:").unwrap();
+        assert_eq!(
+            new_output(&file, &mut offset, false).as_deref(),
+            Some("FAIL ./b.test.js\n")
+        );
+        // When the run has ended, the rest too.
+        assert_eq!(
+            new_output(&file, &mut offset, true).as_deref(),
+            Some("Tests:")
+        );
+        assert_eq!(new_output(&file, &mut offset, true), None);
+    }
 
     #[test]
     fn reporter_flags() {
