@@ -197,3 +197,34 @@ fn an_export_the_actual_module_lacks_is_left() {
         assert_eq!(read(&root, "greet.test.js"), test, "{runner}");
     }
 }
+
+/// TypeScript: vitest prints the arrow as esbuild reprinted it (types gone, commas and
+/// quotes its own); the arrow given to `mockImplementation` of an automocked class is
+/// still found by its tokens, and keeps its types as a `function`.
+#[test]
+fn a_typescript_mock_implementation_constructed_with_new_on_vitest4() {
+    let test = "import { expect, test, vi } from 'vitest';\nimport { Client } from './src/client';\n\nvi.mock('./src/client');\n\ntest('describes a user', () => {\n  vi.mocked(Client).mockImplementation((): any => ({\n    get: (id: number) => `fake ${id}` as string,\n  }));\n  expect(new Client().get(1)).toBe('fake 1');\n});\n";
+    let (_dir, root) = runner_project(
+        "vitest4",
+        &[
+            (
+                "package.json",
+                "{ \"private\": true, \"type\": \"module\", \"scripts\": { \"test\": \"vitest\" } }\n",
+            ),
+            ("user.test.ts", test),
+            (
+                "src/client.ts",
+                "export class Client {\n  get(id: number): string {\n    return `real ${id}`;\n  }\n}\n",
+            ),
+        ],
+    );
+    json_run(&root, &["--fix", "--write", "--reruns", "2"], 0);
+    assert_eq!(
+        read(&root, "user.test.ts"),
+        test.replace(
+            "mockImplementation((): any => ({\n    get: (id: number) => `fake ${id}` as string,\n  }));",
+            "mockImplementation(function (): any { return {\n    get: (id: number) => `fake ${id}` as string,\n  }; });"
+        )
+    );
+    dash(&root).arg("test").assert().code(0);
+}
