@@ -156,6 +156,8 @@ fn find_partial<'t>(
 ) -> Result<(Api, PartialMock<'t>), String> {
     let mut mocks = Vec::new();
     collect_mocks(root, source, &mut mocks);
+    // The module as the runner printed it picks the factory when one has that name.
+    let module = module.filter(|want| mocks.iter().any(|(_, m)| m.specifier == *want));
     let lacking: Vec<(Api, PartialMock)> = mocks
         .into_iter()
         .filter(|(_, m)| module.is_none_or(|want| m.specifier == want))
@@ -215,13 +217,34 @@ pub fn partial_mock_fix(
     let source = text.as_bytes();
     let (api, mock) = find_partial(test_path, tree.root_node(), source, export, module, read)?;
     let open = mock.object.start_byte() + 1;
+    // `{` then a line break: the spread goes on a line of its own, indented as the first
+    // member is; else right after the `{`.
+    let after = &text[open..];
+    let spread_line = |spread: String| -> String {
+        let newline = if after.starts_with("\r\n") {
+            "\r\n"
+        } else if after.starts_with('\n') {
+            "\n"
+        } else {
+            return format!(" {spread},");
+        };
+        let indent: String = after[newline.len()..]
+            .chars()
+            .take_while(|c| *c == ' ' || *c == '\t')
+            .collect();
+        format!("{newline}{indent}{spread},")
+    };
     // Edits as (byte, bytes to replace, new text), applied from the end.
     let mut edits: Vec<Edit> = Vec::new();
     let repair = match api {
         Api::Jest => {
             let quoted = std::str::from_utf8(syntax::text(mock.specifier_node, source))
                 .map_err(|_| "the module's name is not text")?;
-            edits.push((open, 0, format!(" ...jest.requireActual({quoted}),")));
+            edits.push((
+                open,
+                0,
+                spread_line(format!("...jest.requireActual({quoted})")),
+            ));
             format!(
                 "jest.requireActual spread into the jest.mock factory of {}",
                 mock.specifier
@@ -238,7 +261,11 @@ pub fn partial_mock_fix(
             } else {
                 String::new()
             };
-            edits.push((open, 0, format!(" ...(await {name}{type_args}()),")));
+            edits.push((
+                open,
+                0,
+                spread_line(format!("...(await {name}{type_args}())")),
+            ));
             edits.extend(param_edit);
             if !is_async(mock.factory) {
                 edits.push((mock.factory.start_byte(), 0, "async ".into()));
@@ -603,7 +630,11 @@ pub fn arrow_fix(path: &Path, text: &str, implementation: &str) -> Result<Candid
             "the arrow reads `{what}`, which a `function` would bind differently: left for a person"
         ));
     }
-    let function = as_function(arrow, source)?;
+    let root = tree.root_node();
+    let mut cursor = root.walk();
+    let top: Vec<Node> = root.named_children(&mut cursor).collect();
+    let semicolon = crate::edit::imports::semicolon_style(&top, source);
+    let function = as_function(arrow, source, semicolon)?;
     let mut new_text = String::with_capacity(text.len() + 16);
     new_text.push_str(&text[..arrow.start_byte()]);
     new_text.push_str(&function);
@@ -736,8 +767,9 @@ fn lexical_binding(node: Node, source: &[u8]) -> Option<&'static str> {
     None
 }
 
-/// `async? <T>(params): R => body` as `async? function <T>(params): R { … }`.
-fn as_function(arrow: Node, source: &[u8]) -> Result<String, String> {
+/// `async? <T>(params): R => body` as `async? function <T>(params): R { … }` (an expression
+/// body returned, ending with `semicolon`: the file's style).
+fn as_function(arrow: Node, source: &[u8], semicolon: &str) -> Result<String, String> {
     let body = arrow
         .child_by_field_name("body")
         .ok_or("the arrow has no body")?;
@@ -777,7 +809,8 @@ fn as_function(arrow: Node, source: &[u8]) -> Result<String, String> {
         }
         out.push_str("{ return ");
         out.push_str(utf8(value, source));
-        out.push_str("; }");
+        out.push_str(semicolon);
+        out.push_str(" }");
     }
     Ok(out)
 }
@@ -843,6 +876,15 @@ mod tests {
         assert_eq!(
             arrow(text, "(x) => x").unwrap(),
             "vi.mock('./c', () => ({ C: vi.fn(function (x) { return x; }) }));\n"
+        );
+    }
+
+    #[test]
+    fn keeps_a_file_without_semicolons_without() {
+        let text = "import { vi } from 'vitest'\n\nconst A = vi.fn(() => ({ a: 1 }))\n";
+        assert_eq!(
+            arrow(text, "() => ({ a: 1 })").unwrap(),
+            "import { vi } from 'vitest'\n\nconst A = vi.fn(function () { return { a: 1 } })\n"
         );
     }
 
@@ -925,6 +967,18 @@ mod tests {
                 .contains("...(await importOriginal<typeof import('./src/greet')>()),"),
             "{}",
             c.text
+        );
+    }
+
+    #[test]
+    fn a_spread_into_a_multiline_object_gets_its_own_line() {
+        let dir = project(&[("m.js", "export const a = 1, b = 2;\n")]);
+        let test = dir.path().join("a.test.js");
+        let text = "vi.mock('./m.js', () => ({\n    a: vi.fn(),\n}))\n";
+        let c = partial_mock_fix(&test, text, "b", None, &read_disk).unwrap();
+        assert_eq!(
+            c.text,
+            "vi.mock('./m.js', async (importOriginal) => ({\n    ...(await importOriginal()),\n    a: vi.fn(),\n}))\n"
         );
     }
 
