@@ -6,6 +6,8 @@
 # new runner version shows up as a failing classification once the fixtures are re-recorded.
 #
 # Usage: tests/testrun_record.sh [RUNNER...]   (default: jest29 jest30 vitest2 vitest3 vitest4)
+#        DASH_CASES='mock-partial mock-constructor' tests/testrun_record.sh ...  records only those
+#        cases (each runner's other recordings are kept).
 # The runners come from tests/runners/<runner>/node_modules, or $DASH_TEST_RUNNERS/<runner>.
 # Paths are rewritten so that the recordings do not depend on where they were made: the
 # project becomes /project and the runner's install /project/node_modules.
@@ -20,9 +22,13 @@ for runner in "$@"; do
   modules=$runners/$runner/node_modules
   [ -f "$modules/$kind/package.json" ] || { echo "$modules/$kind is missing: npm ci --prefix tests/runners/$runner" >&2; exit 2; }
   out=$repo/fixtures/testrun/$runner
-  rm -rf "$out"; mkdir -p "$out"
+  [ -n "${DASH_CASES:-}" ] || rm -rf "$out"
+  mkdir -p "$out"
   for case_dir in "$cases/$kind"/*/; do
     name=$(basename "$case_dir")
+    if [ -n "${DASH_CASES:-}" ]; then
+      case " $DASH_CASES " in *" $name "*) ;; *) continue ;; esac
+    fi
     work=$(mktemp -d); project=$(cd "$work" && pwd -P)/project
     cp -r "$case_dir" "$project"
     printf '{ "private": true }\n' > "$project/package.json"

@@ -11,6 +11,7 @@ pub mod canary;
 pub mod classify;
 pub mod coverage;
 pub mod detect;
+pub mod mock_repair;
 pub mod progress;
 pub mod prove;
 pub mod repair;

@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::TestRunError;
 use super::canary::Canary;
 use super::classify::{Class, Failure, relative};
+use super::mock_repair::{self, Fault};
 use super::repair::{self, Candidate};
 use super::rerun::Rerun;
 use super::results::FileResult;
@@ -176,6 +177,29 @@ pub fn prove_all(
         if !targets.is_empty() {
             let candidate = repair::rules_fix(engine, &path, &current);
             attempt(candidate, targets, &mut current, &mut outcome)?;
+        }
+        // Run-driven mock repairs: one candidate per fault, its targets every failure of
+        // the file that the fault explains.
+        let mut faults: Vec<(Fault, Vec<Vec<String>>)> = Vec::new();
+        for failure in &in_file {
+            let message = first
+                .iter()
+                .filter(|r| relative(&root, &r.path) == file)
+                .flat_map(|r| r.tests.iter())
+                .find(|t| t.path() == failure.test)
+                .map(|t| t.messages.join("\n"))
+                .unwrap_or_default();
+            let Some(fault) = Fault::of(failure, &message) else {
+                continue;
+            };
+            match faults.iter_mut().find(|(f, _)| *f == fault) {
+                Some((_, tests)) => tests.push(failure.test.clone()),
+                None => faults.push((fault, vec![failure.test.clone()])),
+            }
+        }
+        for (fault, tests) in faults {
+            let candidate = fault.candidate(&path, &current, &mock_repair::read_disk);
+            attempt(candidate, tests, &mut current, &mut outcome)?;
         }
         for failure in &in_file {
             if !timed_out(failure) {

@@ -109,6 +109,7 @@ pub fn static_targets(failures: &[Failure], file: &str) -> Vec<Vec<String>> {
     failures
         .iter()
         .filter(|f| f.file.as_deref() == Some(file) && static_class(f.class))
+        .filter(|f| !super::mock_repair::run_driven(f))
         .map(|f| f.test.clone())
         .collect()
 }
