@@ -486,14 +486,18 @@ fn session(results: &[FileResult], engine: &Engine, cwd: Option<&Path>) -> Sessi
         }
     }
     for prepared in &engine.rules {
-        let used = results.iter().any(|r| match &r.outcome {
-            Outcome::Changed { fix, .. } => fix
-                .fixed
-                .iter()
-                .any(|c| c.rule == prepared.meta.id && c.action != Some("remove")),
-            _ => false,
-        });
-        for (path, text) in prepared.rule.new_files(used) {
+        let users: Vec<&Path> = results
+            .iter()
+            .filter(|r| match &r.outcome {
+                Outcome::Changed { fix, .. } => fix
+                    .fixed
+                    .iter()
+                    .any(|c| c.rule == prepared.meta.id && c.action != Some("remove")),
+                _ => false,
+            })
+            .map(|r| r.file.path.as_path())
+            .collect();
+        for (path, text) in prepared.rule.new_files(&users) {
             session.propose(Proposal {
                 display: display_path(&path, cwd),
                 path,

@@ -16,6 +16,8 @@
 pub mod fix;
 pub mod lexical;
 pub mod logger;
+pub(crate) mod packages;
+pub(crate) mod resolve;
 mod rule;
 pub mod tree;
 

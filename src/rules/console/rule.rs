@@ -4,11 +4,13 @@
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use tree_sitter::Tree;
 
 use super::fix::{self as console_fix, Action, FixOptions};
 use super::logger::{self, LoggerModule, LoggerTarget};
+use super::packages::{Package, Packages};
 use super::{ConsoleUse, RULE_ID, Usage, lexical, tree};
 use crate::config::{Config, ConfigError, ConsolePolicy};
 use crate::edit::imports::{self, ImportSpec};
@@ -91,12 +93,31 @@ fn findings(file: &FileCx<'_>, uses: &[ConsoleUse]) -> Vec<Finding> {
         .collect()
 }
 
-/// Fixing: what each call becomes under its category's policy, with the logger it calls.
+/// Fixing: what each call becomes under its category's policy, with the logger of the
+/// file's package.
 pub struct ConsoleFixer {
     config: Config,
-    logger: LoggerTarget,
+    loggers: Loggers,
+}
+
+/// Where each file's logger comes from.
+enum Loggers {
+    /// Looked up per package, each specifier resolved from its file.
+    PerPackage(Box<Packages>),
+    /// One logger given by the caller for every file (property tests), unresolved.
+    Fixed {
+        logger: LoggerTarget,
+        package_is_module: bool,
+        requires_extension: bool,
+    },
+}
+
+/// The logger facts of one file.
+struct FileLogger<'a> {
+    config: Cow<'a, Config>,
+    logger: Cow<'a, LoggerTarget>,
     package_is_module: bool,
-    /// Relative imports must name an extension (TypeScript under NodeNext/Node16).
+    package: Option<Arc<Package>>,
     requires_extension: bool,
 }
 
@@ -104,14 +125,12 @@ impl ConsoleFixer {
     pub fn new(config: &Config, root: &Path) -> ConsoleFixer {
         ConsoleFixer {
             config: config.clone(),
-            logger: logger::discover(config, root),
-            package_is_module: logger::package_is_module(root),
-            requires_extension: logger::project_requires_extensions(root),
+            loggers: Loggers::PerPackage(Box::new(Packages::new(config, root))),
         }
     }
 
-    /// With a logger and module facts resolved by the caller (property tests, callers
-    /// that discovered the logger themselves).
+    /// With one logger and module facts resolved by the caller (property tests, callers
+    /// that discovered the logger themselves); its specifiers are not resolved.
     pub fn with_logger(
         config: &Config,
         logger: LoggerTarget,
@@ -120,17 +139,53 @@ impl ConsoleFixer {
     ) -> ConsoleFixer {
         ConsoleFixer {
             config: config.clone(),
-            logger,
-            package_is_module,
-            requires_extension,
+            loggers: Loggers::Fixed {
+                logger,
+                package_is_module,
+                requires_extension,
+            },
         }
     }
 
-    fn is_logger_module(&self, path: &Path) -> bool {
-        match &self.logger.module {
-            LoggerModule::File(module) => module == path,
-            LoggerModule::Specifier(_) => false,
+    fn for_file(&self, path: &Path) -> FileLogger<'_> {
+        match &self.loggers {
+            Loggers::Fixed {
+                logger,
+                package_is_module,
+                requires_extension,
+            } => FileLogger {
+                config: Cow::Borrowed(&self.config),
+                logger: Cow::Borrowed(logger),
+                package_is_module: *package_is_module,
+                package: None,
+                requires_extension: *requires_extension,
+            },
+            Loggers::PerPackage(packages) => {
+                let package = packages.of(path);
+                FileLogger {
+                    config: Cow::Owned(
+                        package.config.as_ref().unwrap_or(&self.config).clone(),
+                    ),
+                    logger: Cow::Owned(package.logger.clone()),
+                    package_is_module: package.is_module,
+                    requires_extension: package.requires_extension,
+                    package: Some(package),
+                }
+            }
         }
+    }
+
+    fn policy(&self, file: &FileCx<'_>) -> ConsolePolicy {
+        policy_for(&self.for_file(file.path).config, file.category)
+    }
+}
+
+fn is_logger_module(logger: &LoggerTarget, path: &Path) -> bool {
+    match &logger.module {
+        LoggerModule::File(module) => {
+            module == path || crate::rules::console::packages::canonical(path) == *module
+        }
+        LoggerModule::Specifier(_) => false,
     }
 }
 
@@ -146,12 +201,13 @@ pub fn policy_for(config: &Config, category: Category) -> ConsolePolicy {
 
 impl FileRule for ConsoleFixer {
     fn applies(&self, file: &FileCx<'_>) -> bool {
-        policy_for(&self.config, file.category) != ConsolePolicy::Keep
-            && !self.is_logger_module(file.path)
+        let facts = self.for_file(file.path);
+        policy_for(&facts.config, file.category) != ConsolePolicy::Keep
+            && !is_logger_module(&facts.logger, file.path)
     }
 
     fn kept(&self, file: &FileCx<'_>) -> usize {
-        if policy_for(&self.config, file.category) == ConsolePolicy::Keep {
+        if self.policy(file) == ConsolePolicy::Keep {
             super::scan(file.lang, file.text.as_bytes(), false)
                 .uses
                 .len()
@@ -182,27 +238,63 @@ impl FileRule for ConsoleFixer {
             return;
         }
         let root = tree.root_node();
+        let facts = self.for_file(file.path);
+        if let Some(Err(reason)) = facts.package.as_ref().map(|p| &p.config) {
+            out.refuse(format!("the package's dash.toml cannot be used: {reason}"));
+            return;
+        }
+        let relative = imports::relative_specifiers(root, source);
+        // The specifier this file imports the logger with, resolved as its runtime will;
+        // without one, the calls that need the logger are left for judgement.
+        let resolved = match &facts.package {
+            Some(package) => {
+                let extension = file.path.extension().and_then(|e| e.to_str()).unwrap_or("");
+                let esm = imports::module_system(root, source, extension, package.is_module)
+                    == imports::ModuleSystem::Esm;
+                package.specifier(file.path, esm, &relative)
+            }
+            None => Ok(logger::specifier_for(
+                &facts.logger,
+                file.path,
+                &relative,
+                facts.requires_extension,
+            )),
+        };
         // The logger's name in this file: an existing import of it, or `logger`.
         let spec = ImportSpec {
-            source: logger::specifier_for(
-                &self.logger,
-                file.path,
-                &imports::relative_specifiers(root, source),
-                self.requires_extension,
-            ),
-            export: self.logger.export.clone(),
+            source: resolved.clone().unwrap_or_default(),
+            export: facts.logger.export.clone(),
             local: "logger".to_owned(),
         };
-        let existing = imports::existing_local(root, source, &spec);
+        let existing = resolved
+            .is_ok()
+            .then(|| imports::existing_local(root, source, &spec))
+            .flatten();
         let name = existing.clone().unwrap_or_else(|| spec.local.clone());
         let options = FixOptions {
-            policy: policy_for(&self.config, file.category),
-            methods: &self.config.console.methods,
-            style: self.logger.style,
+            policy: policy_for(&facts.config, file.category),
+            methods: &facts.config.console.methods,
+            style: facts.logger.style,
             logger: &name,
         };
-        let result = console_fix::fix(root, file.text, &scan.uses, &options);
-        if result.uses_logger() {
+        let mut result = console_fix::fix(root, file.text, &scan.uses, &options);
+        if let Err(reason) = &resolved {
+            // Nothing that needs the logger is written; removals need no import.
+            let (rewrites, removals) = std::mem::take(&mut result.fixed)
+                .into_iter()
+                .partition::<Vec<_>, _>(|f| matches!(f.action, Action::Rewrite));
+            result.fixed = removals;
+            for fixed in rewrites {
+                out.finding(Finding {
+                    rule: RULE_ID,
+                    group: Cow::Owned(fixed.method),
+                    range: fixed.offset..fixed.offset + super::NEEDLE.len(),
+                    message: Cow::Borrowed(""),
+                    resolution: Resolution::Judgement(Cow::Owned(reason.clone())),
+                });
+            }
+        }
+        if result.uses_logger() && resolved.is_ok() {
             // The name may only be bound by a value import of the logger's own export
             // (the one this fix adds, on a later pass): a default import of the same
             // module (`import logger from …` while the export is named), a type-only
@@ -231,7 +323,7 @@ impl FileRule for ConsoleFixer {
         // Rewritten calls need the logger's import (unless the file has it already).
         let import = existing.is_none().then_some(ImportRequest {
             spec,
-            package_is_module: self.package_is_module,
+            package_is_module: facts.package_is_module,
         });
         for fixed in result.fixed {
             let (action, import) = match fixed.action {
@@ -257,11 +349,27 @@ impl FileRule for ConsoleFixer {
         }
     }
 
-    /// The logger module, when dash proposes one and some fix calls it.
-    fn new_files(&self, used: bool) -> Vec<(PathBuf, String)> {
-        match (&self.logger.create, &self.logger.module, used) {
-            (Some(text), LoggerModule::File(path), true) => vec![(path.clone(), text.clone())],
-            _ => Vec::new(),
+    /// The logger modules to create: those of the packages whose files' applied fixes
+    /// call them.
+    fn new_files(&self, users: &[&Path]) -> Vec<(PathBuf, String)> {
+        let mut out: Vec<(PathBuf, String)> = Vec::new();
+        let mut wanted = |logger: &LoggerTarget| {
+            if let (Some(text), LoggerModule::File(path)) = (&logger.create, &logger.module)
+                && !out.iter().any(|(p, _)| p == path)
+            {
+                out.push((path.clone(), text.clone()));
+            }
+        };
+        match &self.loggers {
+            Loggers::Fixed { logger, .. } if !users.is_empty() => wanted(logger),
+            Loggers::Fixed { .. } => {}
+            Loggers::PerPackage(packages) => {
+                for user in users {
+                    wanted(&packages.of(user).logger);
+                }
+            }
         }
+        out.sort();
+        out
     }
 }
