@@ -139,8 +139,13 @@ fn each_workspace_package_imports_its_own_logger_and_none_crosses_a_package() {
             "a relative import leaves its package: {text}"
         );
     }
-    // No logger module was created anywhere: each package had one.
+    // No logger module was created anywhere: each package had one, and the summary
+    // says the packages import different ones.
     assert!(!stdout.contains("created"), "{stdout}");
+    assert!(
+        stdout.contains("; 2 other packages import their own"),
+        "{stdout}"
+    );
     assert!(!root.join("src").exists());
     assert!(!root.join("packages/c/src/utils").exists());
     // C still runs, and logs through the workspace logger.

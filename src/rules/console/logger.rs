@@ -61,12 +61,26 @@ pub fn project_root(config: &Config, start: &Path) -> PathBuf {
         .unwrap_or(start)
 }
 
-/// The logger of the package at `root` (the summary names it; files each use their own
-/// package's, see [`super::packages`]).
-pub fn discover(config: &Config, root: &Path) -> LoggerTarget {
+/// The logger a run's summary names: that of the first file (by path) whose calls were
+/// rewritten, else the run root's; and how many other loggers the rewritten files of
+/// other packages import.
+pub fn for_summary(config: &Config, root: &Path, users: &[&Path]) -> (LoggerTarget, usize) {
     let packages = super::packages::Packages::new(config, root);
-    let root = super::packages::canonical(root);
-    packages.package(&root).logger.clone()
+    let mut users = users.to_vec();
+    users.sort();
+    let mut loggers: Vec<LoggerTarget> = Vec::new();
+    for user in users {
+        let logger = packages.of(user).logger.clone();
+        if !loggers.contains(&logger) {
+            loggers.push(logger);
+        }
+    }
+    if loggers.is_empty() {
+        let root = super::packages::canonical(root);
+        loggers.push(packages.package(&root).logger.clone());
+    }
+    let others = loggers.len() - 1;
+    (loggers.swap_remove(0), others)
 }
 
 /// `[logger] module` of dash.toml: a path (relative to the dash.toml's folder, else the

@@ -112,13 +112,44 @@ enum Loggers {
     },
 }
 
-/// The logger facts of one file.
+/// The logger facts of one file: its package's, or the fixed ones.
 struct FileLogger<'a> {
-    config: Cow<'a, Config>,
-    logger: Cow<'a, LoggerTarget>,
-    package_is_module: bool,
+    fixer: &'a ConsoleFixer,
     package: Option<Arc<Package>>,
-    requires_extension: bool,
+}
+
+impl FileLogger<'_> {
+    /// The package's own dash.toml when it has a valid one, else the run's.
+    fn config(&self) -> &Config {
+        match &self.package {
+            Some(package) => package.config.as_ref().unwrap_or(&self.fixer.config),
+            None => &self.fixer.config,
+        }
+    }
+
+    fn logger(&self) -> &LoggerTarget {
+        match (&self.package, &self.fixer.loggers) {
+            (Some(package), _) => &package.logger,
+            (None, Loggers::Fixed { logger, .. }) => logger,
+            (None, Loggers::PerPackage(_)) => unreachable!("a per-package file has its package"),
+        }
+    }
+
+    fn package_is_module(&self) -> bool {
+        match (&self.package, &self.fixer.loggers) {
+            (Some(package), _) => package.is_module,
+            (None, Loggers::Fixed { package_is_module, .. }) => *package_is_module,
+            (None, Loggers::PerPackage(_)) => false,
+        }
+    }
+
+    fn requires_extension(&self) -> bool {
+        match (&self.package, &self.fixer.loggers) {
+            (Some(package), _) => package.requires_extension,
+            (None, Loggers::Fixed { requires_extension, .. }) => *requires_extension,
+            (None, Loggers::PerPackage(_)) => false,
+        }
+    }
 }
 
 impl ConsoleFixer {
@@ -148,35 +179,17 @@ impl ConsoleFixer {
     }
 
     fn for_file(&self, path: &Path) -> FileLogger<'_> {
-        match &self.loggers {
-            Loggers::Fixed {
-                logger,
-                package_is_module,
-                requires_extension,
-            } => FileLogger {
-                config: Cow::Borrowed(&self.config),
-                logger: Cow::Borrowed(logger),
-                package_is_module: *package_is_module,
-                package: None,
-                requires_extension: *requires_extension,
+        FileLogger {
+            fixer: self,
+            package: match &self.loggers {
+                Loggers::Fixed { .. } => None,
+                Loggers::PerPackage(packages) => Some(packages.of(path)),
             },
-            Loggers::PerPackage(packages) => {
-                let package = packages.of(path);
-                FileLogger {
-                    config: Cow::Owned(
-                        package.config.as_ref().unwrap_or(&self.config).clone(),
-                    ),
-                    logger: Cow::Owned(package.logger.clone()),
-                    package_is_module: package.is_module,
-                    requires_extension: package.requires_extension,
-                    package: Some(package),
-                }
-            }
         }
     }
 
     fn policy(&self, file: &FileCx<'_>) -> ConsolePolicy {
-        policy_for(&self.for_file(file.path).config, file.category)
+        policy_for(self.for_file(file.path).config(), file.category)
     }
 }
 
@@ -202,8 +215,8 @@ pub fn policy_for(config: &Config, category: Category) -> ConsolePolicy {
 impl FileRule for ConsoleFixer {
     fn applies(&self, file: &FileCx<'_>) -> bool {
         let facts = self.for_file(file.path);
-        policy_for(&facts.config, file.category) != ConsolePolicy::Keep
-            && !is_logger_module(&facts.logger, file.path)
+        policy_for(facts.config(), file.category) != ConsolePolicy::Keep
+            && !is_logger_module(facts.logger(), file.path)
     }
 
     fn kept(&self, file: &FileCx<'_>) -> usize {
@@ -254,16 +267,16 @@ impl FileRule for ConsoleFixer {
                 package.specifier(file.path, esm, &relative)
             }
             None => Ok(logger::specifier_for(
-                &facts.logger,
+                facts.logger(),
                 file.path,
                 &relative,
-                facts.requires_extension,
+                facts.requires_extension(),
             )),
         };
         // The logger's name in this file: an existing import of it, or `logger`.
         let spec = ImportSpec {
             source: resolved.clone().unwrap_or_default(),
-            export: facts.logger.export.clone(),
+            export: facts.logger().export.clone(),
             local: "logger".to_owned(),
         };
         let existing = resolved
@@ -272,9 +285,9 @@ impl FileRule for ConsoleFixer {
             .flatten();
         let name = existing.clone().unwrap_or_else(|| spec.local.clone());
         let options = FixOptions {
-            policy: policy_for(&facts.config, file.category),
-            methods: &facts.config.console.methods,
-            style: facts.logger.style,
+            policy: policy_for(facts.config(), file.category),
+            methods: &facts.config().console.methods,
+            style: facts.logger().style,
             logger: &name,
         };
         let mut result = console_fix::fix(root, file.text, &scan.uses, &options);
@@ -323,7 +336,7 @@ impl FileRule for ConsoleFixer {
         // Rewritten calls need the logger's import (unless the file has it already).
         let import = existing.is_none().then_some(ImportRequest {
             spec,
-            package_is_module: facts.package_is_module,
+            package_is_module: facts.package_is_module(),
         });
         for fixed in result.fixed {
             let (action, import) = match fixed.action {
