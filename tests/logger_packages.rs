@@ -106,6 +106,8 @@ fn each_workspace_package_imports_its_own_logger_and_none_crosses_a_package() {
         &root.join("packages/c/src/index.js"),
         "console.log('c up');\n",
     );
+    // The logger package's own console output is its job.
+    write(&root.join("packages/log/print.js"), "console.log('raw');\n");
     commit(&root);
     // What npm install does for a workspace dependency.
     std::fs::create_dir_all(root.join("node_modules/@x")).unwrap();
@@ -148,6 +150,16 @@ fn each_workspace_package_imports_its_own_logger_and_none_crosses_a_package() {
     );
     assert!(!root.join("src").exists());
     assert!(!root.join("packages/c/src/utils").exists());
+    assert!(
+        stdout.contains(
+            "packages/log/print.js:1:1 console.log: this package (@x/log) is a logger itself"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(
+        read(&root.join("packages/log/print.js")),
+        "console.log('raw');\n"
+    );
     // C still runs, and logs through the workspace logger.
     let after_c = node(&root, "packages/c/src/index.js");
     assert_eq!(before_c, (Some(0), "c up\n".to_owned(), String::new()));

@@ -39,6 +39,9 @@ pub(crate) struct Package {
     /// The package's code is compiled as TypeScript (a tsconfig applies and most of its
     /// sources are TypeScript).
     pub typescript: bool,
+    /// The package's name when the package is itself a logger (`@acme/logger`,
+    /// `log`): its console calls are its output, not calls to route through a logger.
+    pub logger_package: Option<String>,
     resolvers: Mutex<HashMap<Mode, Arc<Resolver>>>,
 }
 
@@ -252,6 +255,7 @@ impl Package {
             is_module,
             requires_extension,
             typescript,
+            logger_package: logger_package_name(root),
             resolvers: Mutex::new(HashMap::new()),
         }
     }
@@ -356,6 +360,19 @@ impl Package {
             }
         }
     }
+}
+
+/// The package's name when it names a logger package: `log`, `logger`, `logging`, or
+/// a name ending in `-logger`/`-log`/`-logging` (scope aside).
+fn logger_package_name(root: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(root.join("package.json")).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let name = json["name"].as_str()?;
+    let last = name.rsplit('/').next().unwrap_or(name);
+    let logger_like = ["log", "logger", "logging", "loggers"]
+        .iter()
+        .any(|word| last == *word || last.ends_with(&format!("-{word}")));
+    logger_like.then(|| name.to_owned())
 }
 
 /// The package's own dash.toml, when it has one nearer than the run's.
@@ -574,6 +591,10 @@ mod tests {
             e.logger.module,
             LoggerModule::File(root.join("packages/e/src/logger.js"))
         );
+        // The workspace logger package itself is not routed through a logger.
+        let log = packages.package(&root.join("packages/log"));
+        assert_eq!(log.logger_package.as_deref(), Some("@x/log"));
+        assert_eq!(c.logger_package, None);
         let f = packages.package(&root.join("packages/f"));
         assert_eq!(
             f.logger.module,

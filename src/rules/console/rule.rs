@@ -260,6 +260,10 @@ impl FileRule for ConsoleFixer {
         // The specifier this file imports the logger with, resolved as its runtime will;
         // without one, the calls that need the logger are left for judgement.
         let resolved = match &facts.package {
+            Some(package) if package.logger_package.is_some() => Err(format!(
+                "this package ({}) is a logger itself: its console calls are its output",
+                package.logger_package.as_deref().unwrap_or_default()
+            )),
             Some(package) => {
                 let extension = file.path.extension().and_then(|e| e.to_str()).unwrap_or("");
                 let esm = imports::module_system(root, source, extension, package.is_module)
