@@ -488,7 +488,7 @@ impl<T: Toolbox> Agent<T> {
             self.emit(AgentEvent::ToolExecutionStart {
                 tool_call_id: call.id.clone(),
                 tool_name: call.name.clone(),
-                args: call.arguments.clone(),
+                args: Box::new(call.arguments.clone()),
             });
             let mut output = if !steering.is_empty() {
                 ToolOutput::error(INTERRUPTED)

@@ -37,7 +37,8 @@ pub enum AgentEvent {
     ToolExecutionStart {
         tool_call_id: String,
         tool_name: String,
-        args: Value,
+        /// Boxed: a `Value` map is large under serde_json's `preserve_order`.
+        args: Box<Value>,
     },
     /// `result` is the text sent back to the model; `isError` is true for failures,
     /// refusals, validation errors and skipped calls alike.

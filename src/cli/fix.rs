@@ -194,10 +194,6 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
             console_spies: spies.as_ref(),
         },
     )?;
-    let logger = selected
-        .iter()
-        .any(|r| r.meta().id == CONSOLE)
-        .then(|| console_logger::discover(&config, &root));
     let options = FixOptions {
         unsafe_fixes: args.unsafe_fixes,
     };
@@ -294,7 +290,27 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
         .iter()
         .filter(|p| matches!(p.change, Kind::Create { .. }))
         .count();
-    let mut summary = Summary::new(&results, logger.as_ref(), created > 0, cwd.as_deref());
+    // The logger the summary names: the package's of the first rewritten file.
+    let logger = selected.iter().any(|r| r.meta().id == CONSOLE).then(|| {
+        let users: Vec<&Path> = results
+            .iter()
+            .filter(|r| match &r.outcome {
+                Outcome::Changed { fix, .. } => fix
+                    .fixed
+                    .iter()
+                    .any(|c| c.rule == CONSOLE && c.action == Some("rewrite")),
+                _ => false,
+            })
+            .map(|r| r.file.path.as_path())
+            .collect();
+        console_logger::for_summary(&config, &root, &users)
+    });
+    let mut summary = Summary::new(
+        &results,
+        logger.as_ref().map(|(l, others)| (l, *others)),
+        created > 0,
+        cwd.as_deref(),
+    );
     summary.files_created = created;
     summary.agent = agent.as_ref().map(|a| a.summary(args.unsafe_fixes));
     let quiet = global.quiet;
@@ -671,14 +687,18 @@ fn session(results: &[FileResult], engine: &Engine, cwd: Option<&Path>) -> Sessi
         }
     }
     for prepared in &engine.rules {
-        let used = results.iter().any(|r| match &r.outcome {
-            Outcome::Changed { fix, .. } => fix
-                .fixed
-                .iter()
-                .any(|c| c.rule == prepared.meta.id && c.action != Some("remove")),
-            _ => false,
-        });
-        for (path, text) in prepared.rule.new_files(used) {
+        let users: Vec<&Path> = results
+            .iter()
+            .filter(|r| match &r.outcome {
+                Outcome::Changed { fix, .. } => fix
+                    .fixed
+                    .iter()
+                    .any(|c| c.rule == prepared.meta.id && c.action != Some("remove")),
+                _ => false,
+            })
+            .map(|r| r.file.path.as_path())
+            .collect();
+        for (path, text) in prepared.rule.new_files(&users) {
             session.propose(Proposal {
                 display: display_path(&path, cwd),
                 path,
@@ -828,6 +848,14 @@ struct LoggerSummary {
     style: crate::config::LoggerStyle,
     origin: &'static str,
     created: bool,
+    /// How many other packages' loggers rewritten files import (a monorepo: each
+    /// package uses its own).
+    #[serde(rename = "otherPackages", skip_serializing_if = "is_zero")]
+    other_packages: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Where `--write` recorded the write for `dash undo`.
@@ -885,11 +913,11 @@ struct Summary {
 impl Summary {
     fn new(
         results: &[FileResult],
-        logger: Option<&LoggerTarget>,
+        logger: Option<(&LoggerTarget, usize)>,
         created: bool,
         cwd: Option<&Path>,
     ) -> Summary {
-        let logger = logger.map(|logger| LoggerSummary {
+        let logger = logger.map(|(logger, others)| LoggerSummary {
             module: match &logger.module {
                 LoggerModule::File(path) => display_path(path, cwd),
                 LoggerModule::Specifier(s) => s.clone(),
@@ -898,6 +926,7 @@ impl Summary {
             style: logger.style,
             origin: logger.origin,
             created,
+            other_packages: others,
         });
         let mut s = Summary {
             schema: "dash.fix",
@@ -1204,8 +1233,16 @@ fn print_summary(out: &mut dyn Write, s: &Summary, format: Format, color: bool, 
         };
         let _ = writeln!(
             out,
-            "logger: {{ {} }} from {} ({:?} style; {}{created})",
-            logger.export, logger.module, logger.style, logger.origin
+            "logger: {{ {} }} from {} ({:?} style; {}{created}){}",
+            logger.export,
+            logger.module,
+            logger.style,
+            logger.origin,
+            match logger.other_packages {
+                0 => String::new(),
+                1 => "; 1 other package imports its own".to_owned(),
+                n => format!("; {n} other packages import their own"),
+            }
         );
     }
     if !s.needs_judgement.is_empty() {

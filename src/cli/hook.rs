@@ -1,6 +1,6 @@
 //! `dash hook run [--fix]`, what the pre-commit hook calls, and `dash hook install`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{Exit, GlobalArgs};
 use crate::config::Config;
@@ -152,11 +152,15 @@ fn run_hook(args: &RunArgs, global: &GlobalArgs) -> miette::Result<Exit> {
             );
             return Ok(Exit::Findings);
         }
-        let used = checked.iter().any(|c| c.uses_new_logger);
+        let users: Vec<&Path> = checked
+            .iter()
+            .filter(|c| c.uses_new_logger)
+            .map(|c| files[c.index].file.path.as_path())
+            .collect();
         let new_files: Vec<hook::NewFile> = fixer
             .rules
             .iter()
-            .flat_map(|p| p.rule.new_files(used))
+            .flat_map(|p| p.rule.new_files(&users))
             .map(|(path, text)| hook::NewFile {
                 display: display_path(&path, canonical.as_deref()),
                 path,

@@ -391,7 +391,7 @@ impl MessageBuilder {
         self.out.push_back(Event::ToolcallDelta {
             content_index: i,
             delta: fragment,
-            arguments: parsed,
+            arguments: parsed.map(Box::new),
         });
     }
 
@@ -725,7 +725,7 @@ mod tests {
         let parses: Vec<_> = drain(&mut b)
             .into_iter()
             .filter_map(|e| match e {
-                Event::ToolcallDelta { arguments, .. } => Some(arguments),
+                Event::ToolcallDelta { arguments, .. } => Some(arguments.map(|a| *a)),
                 _ => None,
             })
             .collect();

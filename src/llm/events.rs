@@ -69,7 +69,9 @@ pub enum Event {
         content_index: usize,
         delta: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        arguments: Option<Value>,
+        // Boxed: serde_json's `preserve_order` (which oxc_resolver turns on for package.json
+        // `exports`, whose key order is meaningful) makes a `Value` map three times larger.
+        arguments: Option<Box<Value>>,
     },
     /// The call is complete and its arguments fully parsed (not schema-validated).
     ToolcallEnd {

@@ -199,9 +199,9 @@ pub trait FileRule: Send + Sync {
     /// Findings, fixes, judgements, imports or a refusal for one parsed file.
     /// `matches` holds the tree's matches of every rule's query (`matches.of(id)`).
     fn check(&self, file: &FileCx<'_>, tree: &Tree, matches: &TreeMatches, out: &mut Emit);
-    /// Files the rule proposes to create, given whether any applied fix needs them
-    /// (console: the logger module): `(absolute path, text)`.
-    fn new_files(&self, _used: bool) -> Vec<(std::path::PathBuf, String)> {
+    /// Files the rule proposes to create for the files whose applied fixes of this rule
+    /// need them (console: each package's new logger module): `(absolute path, text)`.
+    fn new_files(&self, _users: &[&Path]) -> Vec<(std::path::PathBuf, String)> {
         Vec::new()
     }
 }

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::packages::Runtime;
 use crate::config::{Config, LoggerStyle};
 
 /// The module files are rewritten to import.
@@ -60,55 +61,114 @@ pub fn project_root(config: &Config, start: &Path) -> PathBuf {
         .unwrap_or(start)
 }
 
-pub fn discover(config: &Config, root: &Path) -> LoggerTarget {
-    let configured_export = config.logger.export.clone();
-    if let Some(module) = &config.logger.module {
-        let looks_like_path = module.starts_with("./")
-            || module.starts_with("../")
-            || module.contains('.') && !module.starts_with('@');
-        if looks_like_path {
-            let path = root.join(module.trim_start_matches("./"));
-            let existing = std::fs::read_to_string(&path).ok();
-            let (export, style) = match &existing {
-                Some(text) => (export_of(text), style_of(text)),
-                None => ("logger".to_owned(), LoggerStyle::Console),
-            };
-            let create = existing
-                .is_none()
-                .then(|| new_module(root, &path, LoggerStyle::Console).1);
-            return LoggerTarget {
-                module: LoggerModule::File(path),
-                export: configured_export.unwrap_or(export),
-                style: config.logger.style.unwrap_or(style),
-                create,
-                origin: "dash.toml [logger]",
-            };
+/// The logger a run's summary names: that of the first file (by path) whose calls were
+/// rewritten, else the run root's; and how many other loggers the rewritten files of
+/// other packages import.
+pub fn for_summary(config: &Config, root: &Path, users: &[&Path]) -> (LoggerTarget, usize) {
+    let packages = super::packages::Packages::new(config, root);
+    let mut users = users.to_vec();
+    users.sort();
+    let mut loggers: Vec<LoggerTarget> = Vec::new();
+    for user in users {
+        let logger = packages.of(user).logger.clone();
+        if !loggers.contains(&logger) {
+            loggers.push(logger);
         }
+    }
+    if loggers.is_empty() {
+        let root = super::packages::canonical(root);
+        loggers.push(packages.package(&root).logger.clone());
+    }
+    let others = loggers.len() - 1;
+    (loggers.swap_remove(0), others)
+}
+
+/// `[logger] module` of dash.toml: a path (relative to the dash.toml's folder, else the
+/// package's) or a package name / path alias written as it is.
+pub(crate) fn configured(config: &Config, root: &Path, runtime: Runtime) -> LoggerTarget {
+    let configured_export = config.logger.export.clone();
+    let module = config.logger.module.clone().unwrap_or_default();
+    let looks_like_path = module.starts_with("./")
+        || module.starts_with("../")
+        || module.contains('.') && !module.starts_with('@');
+    if looks_like_path {
+        let base = config.root().unwrap_or(root);
+        let path = super::packages::canonical(&base.join(module.trim_start_matches("./")));
+        let existing = std::fs::read_to_string(&path).ok();
+        let (export, style) = match &existing {
+            Some(text) => (export_of(text), style_of(text)),
+            None => ("logger".to_owned(), LoggerStyle::Console),
+        };
+        let create = existing.is_none().then(|| {
+            let esm = module_is_esm(&path, runtime);
+            new_module(root, &path, LoggerStyle::Console, esm).1
+        });
         return LoggerTarget {
-            module: LoggerModule::Specifier(module.clone()),
-            export: configured_export.unwrap_or_else(|| "logger".to_owned()),
-            style: config.logger.style.unwrap_or(LoggerStyle::Console),
-            create: None,
+            module: LoggerModule::File(path),
+            export: configured_export.unwrap_or(export),
+            style: config.logger.style.unwrap_or(style),
+            create,
             origin: "dash.toml [logger]",
         };
     }
+    LoggerTarget {
+        module: LoggerModule::Specifier(module),
+        export: configured_export.unwrap_or_else(|| "logger".to_owned()),
+        style: config.logger.style.unwrap_or(LoggerStyle::Console),
+        create: None,
+        origin: "dash.toml [logger]",
+    }
+}
+
+/// The first of the usual logger paths that exists under the package root.
+pub(crate) fn existing(config: &Config, root: &Path) -> Option<LoggerTarget> {
     for candidate in CANDIDATES {
         for ext in EXTENSIONS {
             let path = root.join(format!("{candidate}.{ext}"));
             if let Ok(text) = std::fs::read_to_string(&path) {
-                return LoggerTarget {
+                return Some(LoggerTarget {
                     module: LoggerModule::File(path),
-                    export: configured_export.unwrap_or_else(|| export_of(&text)),
+                    export: config.logger.export.clone().unwrap_or_else(|| export_of(&text)),
                     style: config.logger.style.unwrap_or_else(|| style_of(&text)),
                     create: None,
                     origin: "existing logger module",
-                };
+                });
             }
         }
     }
+    None
+}
+
+/// A module named like a logger elsewhere in the package, when it exports one: a
+/// `logger` binding, or a default export of a pino/winston instance.
+pub(crate) fn existing_module(config: &Config, path: &Path) -> Option<LoggerTarget> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let style = style_of(&text);
+    let default_library = style != LoggerStyle::Console
+        && (text.contains("export default") || text.contains("module.exports ="));
+    (exports_named_logger(&text) || default_library).then(|| LoggerTarget {
+        module: LoggerModule::File(path.to_path_buf()),
+        export: config
+            .logger
+            .export
+            .clone()
+            .unwrap_or_else(|| export_of(&text)),
+        style: config.logger.style.unwrap_or(style),
+        create: None,
+        origin: "existing logger module",
+    })
+}
+
+/// A new module inside the package at `root`, in the language and module system its
+/// code runs as: TypeScript only for a TypeScript package; `.js` ESM under `"type":
+/// "module"` or when its `.js` files are written with `import`, `.mjs` in a package of
+/// `.mjs` files, else CommonJS `.js`.
+pub(crate) fn new_logger(config: &Config, root: &Path, runtime: Runtime) -> LoggerTarget {
     let library = package_library(root);
-    let ext = if root.join("tsconfig.json").is_file() {
+    let ext = if runtime.typescript {
         "ts"
+    } else if runtime.mjs {
+        "mjs"
     } else {
         "js"
     };
@@ -118,13 +178,28 @@ pub fn discover(config: &Config, root: &Path) -> LoggerTarget {
         Some("winston") => LoggerStyle::Winston,
         _ => LoggerStyle::Console,
     });
-    let (origin, text) = new_module(root, &path, style);
+    let esm = module_is_esm(&path, runtime);
+    let (origin, text) = new_module(root, &path, style, esm);
     LoggerTarget {
         module: LoggerModule::File(path),
-        export: configured_export.unwrap_or_else(|| "logger".to_owned()),
+        export: config
+            .logger
+            .export
+            .clone()
+            .unwrap_or_else(|| "logger".to_owned()),
         style,
         create: Some(text),
         origin,
+    }
+}
+
+/// Whether a module dash creates at `path` is written as ESM.
+fn module_is_esm(path: &Path, runtime: Runtime) -> bool {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "mjs" | "mts" => true,
+        "cjs" | "cts" => false,
+        "ts" | "tsx" => true,
+        _ => runtime.is_module || runtime.js_esm,
     }
 }
 
@@ -145,6 +220,17 @@ fn new_module_stem(root: &Path) -> &'static str {
 /// The named export a module offers as its logger: `logger` when it exports that name,
 /// `default` when it only has a default export.
 fn export_of(text: &str) -> String {
+    if exports_named_logger(text) {
+        "logger".to_owned()
+    } else if text.contains("export default") || text.contains("module.exports =") {
+        "default".to_owned()
+    } else {
+        "logger".to_owned()
+    }
+}
+
+/// Whether the module exports a binding named `logger`.
+pub(crate) fn exports_named_logger(text: &str) -> bool {
     let named = [
         "export const logger",
         "export let logger",
@@ -163,15 +249,25 @@ fn export_of(text: &str) -> String {
                 .any(|part| part.trim().split([':', ' ']).next() == Some("logger"))
         })
     };
-    if named.iter().any(|n| text.contains(n))
+    named.iter().any(|n| text.contains(n))
         || in_braces("module.exports = {")
         || in_braces("export {")
-    {
-        "logger".to_owned()
-    } else if text.contains("export default") || text.contains("module.exports =") {
-        "default".to_owned()
-    } else {
-        "logger".to_owned()
+}
+
+/// The call style of a module's logger: its own imports, else (an entry that re-exports
+/// it) the package it belongs to.
+pub(crate) fn style_of_module(path: &Path, text: &str) -> LoggerStyle {
+    match style_of(text) {
+        LoggerStyle::Console => path
+            .ancestors()
+            .find(|d| d.join("package.json").is_file())
+            .and_then(package_library)
+            .map_or(LoggerStyle::Console, |lib| match lib {
+                "pino" => LoggerStyle::Pino,
+                "winston" => LoggerStyle::Winston,
+                _ => LoggerStyle::Console,
+            }),
+        style => style,
     }
 }
 
@@ -212,9 +308,13 @@ pub fn package_is_module(root: &Path) -> bool {
 }
 
 /// The text of a logger module to create at `path`, and how it was chosen.
-fn new_module(root: &Path, path: &Path, style: LoggerStyle) -> (&'static str, String) {
+fn new_module(
+    root: &Path,
+    path: &Path,
+    style: LoggerStyle,
+    esm: bool,
+) -> (&'static str, String) {
     let typescript = path.extension().is_some_and(|e| e == "ts" || e == "mts");
-    let esm = typescript || package_is_module(root) || path.extension().is_some_and(|e| e == "mjs");
     match (package_library(root), style) {
         (Some("pino"), _) => (
             "new module wrapping pino (found in package.json)",
@@ -331,35 +431,39 @@ function write{write_sig} {{
     }
 }
 
-/// Whether relative imports in this project must name a file extension: TypeScript with
-/// `module`/`moduleResolution` NodeNext or Node16 (tsconfig.json is JSON with comments, so
-/// the values are looked up as text).
-pub fn project_requires_extensions(root: &Path) -> bool {
-    std::fs::read_to_string(root.join("tsconfig.json")).is_ok_and(|text| {
-        let text = text.to_ascii_lowercase();
-        text.contains("\"nodenext\"") || text.contains("\"node16\"")
-    })
-}
-
-/// How a file at `file` imports the logger: a relative path from its folder, following
-/// the extension convention of its other relative imports (none, `.js`, or `.ts`), or,
-/// in a file without any, the project's (`requires_extension`).
+/// How a file at `file` imports the logger, before any resolution: the first of
+/// [`specifier_candidates`] (a package name or alias as it is).
 pub fn specifier_for(
     target: &LoggerTarget,
     file: &Path,
     relative_imports: &[String],
     requires_extension: bool,
 ) -> String {
-    let module = match &target.module {
-        LoggerModule::Specifier(s) => return s.clone(),
-        LoggerModule::File(path) => path,
-    };
+    match &target.module {
+        LoggerModule::Specifier(s) => s.clone(),
+        LoggerModule::File(path) => {
+            specifier_candidates(path, file, relative_imports, requires_extension)
+                .swap_remove(0)
+        }
+    }
+}
+
+/// The relative specifiers a file at `file` could import `module` with, the file's own
+/// convention first: the extension its other relative imports use (none, `.js`, or
+/// `.ts`), or, in a file without any, the project's (`requires_extension`). The resolver
+/// decides which of them the file's runtime actually loads.
+pub(crate) fn specifier_candidates(
+    module: &Path,
+    file: &Path,
+    relative_imports: &[String],
+    requires_extension: bool,
+) -> Vec<String> {
     let from = file.parent().unwrap_or(Path::new("."));
     let relative = relative_path(from, module);
     let stem = relative
         .trim_end_matches(|c| c != '.')
         .trim_end_matches('.');
-    let stem = if stem.is_empty() {
+    let stem = if stem.is_empty() || stem.ends_with('/') || stem.ends_with('.') {
         relative.as_str()
     } else {
         stem
@@ -370,19 +474,25 @@ pub fn specifier_for(
         || uses(".mjs")
         || uses(".cjs")
         || (relative_imports.is_empty() && requires_extension);
-    let ext = if uses(".ts") || uses(".tsx") {
-        format!(".{module_ext}")
-    } else if js_convention {
-        match module_ext {
-            "ts" | "tsx" | "js" | "jsx" => ".js".to_owned(),
-            "mts" | "mjs" => ".mjs".to_owned(),
-            "cts" | "cjs" => ".cjs".to_owned(),
-            other => format!(".{other}"),
-        }
-    } else {
-        String::new()
+    let mapped = match module_ext {
+        "ts" | "tsx" | "js" | "jsx" => ".js".to_owned(),
+        "mts" | "mjs" => ".mjs".to_owned(),
+        "cts" | "cjs" => ".cjs".to_owned(),
+        other => format!(".{other}"),
     };
-    format!("{stem}{ext}")
+    let own = format!("{stem}.{module_ext}");
+    let mapped = format!("{stem}{mapped}");
+    let bare = stem.to_owned();
+    let mut out = if uses(".ts") || uses(".tsx") {
+        vec![own, mapped, bare]
+    } else if js_convention {
+        vec![mapped, own, bare]
+    } else {
+        vec![bare, mapped, own]
+    };
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|s| seen.insert(s.clone()));
+    out
 }
 
 /// `./x` or `../../x` from folder `from` to file `to` (both absolute).

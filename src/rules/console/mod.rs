@@ -17,6 +17,8 @@ mod emptied;
 pub mod fix;
 pub mod lexical;
 pub mod logger;
+pub(crate) mod packages;
+pub(crate) mod resolve;
 mod rule;
 pub mod spies;
 pub mod tree;

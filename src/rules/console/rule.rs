@@ -4,11 +4,13 @@
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use tree_sitter::Tree;
 
 use super::fix::{self as console_fix, Action, FixOptions};
 use super::logger::{self, LoggerModule, LoggerTarget};
+use super::packages::{Package, Packages};
 use super::{ConsoleUse, RULE_ID, Usage, lexical, tree};
 use crate::config::{Config, ConfigError, ConsolePolicy};
 use crate::edit::imports::{self, ImportSpec};
@@ -94,30 +96,78 @@ fn findings(file: &FileCx<'_>, uses: &[ConsoleUse]) -> Vec<Finding> {
         .collect()
 }
 
-/// Fixing: what each call becomes under its category's policy, with the logger it calls.
+/// Fixing: what each call becomes under its category's policy, with the logger of the
+/// file's package.
 pub struct ConsoleFixer {
     config: Config,
-    logger: LoggerTarget,
-    package_is_module: bool,
-    /// Relative imports must name an extension (TypeScript under NodeNext/Node16).
-    requires_extension: bool,
+    loggers: Loggers,
     /// Production modules whose console calls the run's tests spy on.
     spies: Option<std::sync::Arc<super::spies::ConsoleSpies>>,
+}
+
+/// Where each file's logger comes from.
+enum Loggers {
+    /// Looked up per package, each specifier resolved from its file.
+    PerPackage(Box<Packages>),
+    /// One logger given by the caller for every file (property tests), unresolved.
+    Fixed {
+        logger: LoggerTarget,
+        package_is_module: bool,
+        requires_extension: bool,
+    },
+}
+
+/// The logger facts of one file: its package's, or the fixed ones.
+struct FileLogger<'a> {
+    fixer: &'a ConsoleFixer,
+    package: Option<Arc<Package>>,
+}
+
+impl FileLogger<'_> {
+    /// The package's own dash.toml when it has a valid one, else the run's.
+    fn config(&self) -> &Config {
+        match &self.package {
+            Some(package) => package.config.as_ref().unwrap_or(&self.fixer.config),
+            None => &self.fixer.config,
+        }
+    }
+
+    fn logger(&self) -> &LoggerTarget {
+        match (&self.package, &self.fixer.loggers) {
+            (Some(package), _) => &package.logger,
+            (None, Loggers::Fixed { logger, .. }) => logger,
+            (None, Loggers::PerPackage(_)) => unreachable!("a per-package file has its package"),
+        }
+    }
+
+    fn package_is_module(&self) -> bool {
+        match (&self.package, &self.fixer.loggers) {
+            (Some(package), _) => package.is_module,
+            (None, Loggers::Fixed { package_is_module, .. }) => *package_is_module,
+            (None, Loggers::PerPackage(_)) => false,
+        }
+    }
+
+    fn requires_extension(&self) -> bool {
+        match (&self.package, &self.fixer.loggers) {
+            (Some(package), _) => package.requires_extension,
+            (None, Loggers::Fixed { requires_extension, .. }) => *requires_extension,
+            (None, Loggers::PerPackage(_)) => false,
+        }
+    }
 }
 
 impl ConsoleFixer {
     pub fn new(config: &Config, root: &Path) -> ConsoleFixer {
         ConsoleFixer {
             config: config.clone(),
-            logger: logger::discover(config, root),
-            package_is_module: logger::package_is_module(root),
-            requires_extension: logger::project_requires_extensions(root),
+            loggers: Loggers::PerPackage(Box::new(Packages::new(config, root))),
             spies: None,
         }
     }
 
-    /// With a logger and module facts resolved by the caller (property tests, callers
-    /// that discovered the logger themselves).
+    /// With one logger and module facts resolved by the caller (property tests, callers
+    /// that discovered the logger themselves); its specifiers are not resolved.
     pub fn with_logger(
         config: &Config,
         logger: LoggerTarget,
@@ -126,18 +176,36 @@ impl ConsoleFixer {
     ) -> ConsoleFixer {
         ConsoleFixer {
             config: config.clone(),
-            logger,
-            package_is_module,
-            requires_extension,
+            loggers: Loggers::Fixed {
+                logger,
+                package_is_module,
+                requires_extension,
+            },
             spies: None,
         }
     }
 
-    fn is_logger_module(&self, path: &Path) -> bool {
-        match &self.logger.module {
-            LoggerModule::File(module) => module == path,
-            LoggerModule::Specifier(_) => false,
+    fn for_file(&self, path: &Path) -> FileLogger<'_> {
+        FileLogger {
+            fixer: self,
+            package: match &self.loggers {
+                Loggers::Fixed { .. } => None,
+                Loggers::PerPackage(packages) => Some(packages.of(path)),
+            },
         }
+    }
+
+    fn policy(&self, file: &FileCx<'_>) -> ConsolePolicy {
+        policy_for(self.for_file(file.path).config(), file.category)
+    }
+}
+
+fn is_logger_module(logger: &LoggerTarget, path: &Path) -> bool {
+    match &logger.module {
+        LoggerModule::File(module) => {
+            module == path || crate::rules::console::packages::canonical(path) == *module
+        }
+        LoggerModule::Specifier(_) => false,
     }
 }
 
@@ -154,12 +222,13 @@ pub fn policy_for(config: &Config, category: Category) -> ConsolePolicy {
 
 impl FileRule for ConsoleFixer {
     fn applies(&self, file: &FileCx<'_>) -> bool {
-        policy_for(&self.config, file.category) != ConsolePolicy::Keep
-            && !self.is_logger_module(file.path)
+        let facts = self.for_file(file.path);
+        policy_for(facts.config(), file.category) != ConsolePolicy::Keep
+            && !is_logger_module(facts.logger(), file.path)
     }
 
     fn kept(&self, file: &FileCx<'_>) -> usize {
-        if policy_for(&self.config, file.category) == ConsolePolicy::Keep {
+        if self.policy(file) == ConsolePolicy::Keep {
             super::scan(file.lang, file.text.as_bytes(), false)
                 .uses
                 .len()
@@ -190,27 +259,67 @@ impl FileRule for ConsoleFixer {
             return;
         }
         let root = tree.root_node();
+        let facts = self.for_file(file.path);
+        if let Some(Err(reason)) = facts.package.as_ref().map(|p| &p.config) {
+            out.refuse(format!("the package's dash.toml cannot be used: {reason}"));
+            return;
+        }
+        let relative = imports::relative_specifiers(root, source);
+        // The specifier this file imports the logger with, resolved as its runtime will;
+        // without one, the calls that need the logger are left for judgement.
+        let resolved = match &facts.package {
+            Some(package) if package.logger_package.is_some() => Err(format!(
+                "this package ({}) is a logger itself: its console calls are its output",
+                package.logger_package.as_deref().unwrap_or_default()
+            )),
+            Some(package) => {
+                let extension = file.path.extension().and_then(|e| e.to_str()).unwrap_or("");
+                let esm = imports::module_system(root, source, extension, package.is_module)
+                    == imports::ModuleSystem::Esm;
+                package.specifier(file.path, esm, &relative)
+            }
+            None => Ok(logger::specifier_for(
+                facts.logger(),
+                file.path,
+                &relative,
+                facts.requires_extension(),
+            )),
+        };
         // The logger's name in this file: an existing import of it, or `logger`.
         let spec = ImportSpec {
-            source: logger::specifier_for(
-                &self.logger,
-                file.path,
-                &imports::relative_specifiers(root, source),
-                self.requires_extension,
-            ),
-            export: self.logger.export.clone(),
+            source: resolved.clone().unwrap_or_default(),
+            export: facts.logger().export.clone(),
             local: "logger".to_owned(),
         };
-        let existing = imports::existing_local(root, source, &spec);
+        let existing = resolved
+            .is_ok()
+            .then(|| imports::existing_local(root, source, &spec))
+            .flatten();
         let name = existing.clone().unwrap_or_else(|| spec.local.clone());
         let options = FixOptions {
-            policy: policy_for(&self.config, file.category),
-            methods: &self.config.console.methods,
-            style: self.logger.style,
+            policy: policy_for(facts.config(), file.category),
+            methods: &facts.config().console.methods,
+            style: facts.logger().style,
             logger: &name,
         };
-        let result = console_fix::fix(root, file.text, &scan.uses, &options);
-        if result.uses_logger() {
+        let mut result = console_fix::fix(root, file.text, &scan.uses, &options);
+        if let Err(reason) = &resolved {
+            // Nothing that needs the logger is written; removals need no import.
+            let (rewrites, removals) = std::mem::take(&mut result.fixed)
+                .into_iter()
+                .partition::<Vec<_>, _>(|f| matches!(f.action, Action::Rewrite));
+            result.fixed = removals;
+            for fixed in rewrites {
+                out.finding(Finding {
+                    rule: RULE_ID,
+                    group: Cow::Owned(fixed.method),
+                    range: fixed.offset..fixed.offset + super::NEEDLE.len(),
+                    message: Cow::Borrowed(""),
+                    resolution: Resolution::Judgement(Cow::Owned(reason.clone())),
+                });
+            }
+        }
+        if result.uses_logger() && resolved.is_ok() {
             // The name may only be bound by a value import of the logger's own export
             // (the one this fix adds, on a later pass): a default import of the same
             // module (`import logger from …` while the export is named), a type-only
@@ -239,7 +348,7 @@ impl FileRule for ConsoleFixer {
         // Rewritten calls need the logger's import (unless the file has it already).
         let import = existing.is_none().then_some(ImportRequest {
             spec,
-            package_is_module: self.package_is_module,
+            package_is_module: facts.package_is_module(),
         });
         for fixed in result.fixed {
             // A test spies on this call's method and imports this module: it would fail.
@@ -283,11 +392,27 @@ impl FileRule for ConsoleFixer {
         }
     }
 
-    /// The logger module, when dash proposes one and some fix calls it.
-    fn new_files(&self, used: bool) -> Vec<(PathBuf, String)> {
-        match (&self.logger.create, &self.logger.module, used) {
-            (Some(text), LoggerModule::File(path), true) => vec![(path.clone(), text.clone())],
-            _ => Vec::new(),
+    /// The logger modules to create: those of the packages whose files' applied fixes
+    /// call them.
+    fn new_files(&self, users: &[&Path]) -> Vec<(PathBuf, String)> {
+        let mut out: Vec<(PathBuf, String)> = Vec::new();
+        let mut wanted = |logger: &LoggerTarget| {
+            if let (Some(text), LoggerModule::File(path)) = (&logger.create, &logger.module)
+                && !out.iter().any(|(p, _)| p == path)
+            {
+                out.push((path.clone(), text.clone()));
+            }
+        };
+        match &self.loggers {
+            Loggers::Fixed { logger, .. } if !users.is_empty() => wanted(logger),
+            Loggers::Fixed { .. } => {}
+            Loggers::PerPackage(packages) => {
+                for user in users {
+                    wanted(&packages.of(user).logger);
+                }
+            }
         }
+        out.sort();
+        out
     }
 }

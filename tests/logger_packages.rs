@@ -1,0 +1,348 @@
+//! The logger per package and every written specifier resolved as the runtime will
+//! (issue 8, defects 5 and 6), end to end: `dash fix --write` on temporary git
+//! repositories, then node (and tsc) on the result.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::cargo::cargo_bin_cmd;
+
+mod support;
+use support::{git, write};
+
+fn dash(cwd: &Path) -> assert_cmd::Command {
+    let mut cmd = cargo_bin_cmd!("dash");
+    cmd.current_dir(cwd).env("NO_COLOR", "1");
+    cmd
+}
+
+fn repo() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    (dir, root)
+}
+
+fn commit(root: &Path) {
+    git(root, &["init", "-q"]);
+    git(root, &["add", "."]);
+    git(root, &["commit", "-qm", "init"]);
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// `node <file>` in `cwd`: exit code, stdout, stderr.
+fn node(cwd: &Path, file: &str) -> (Option<i32>, String, String) {
+    let out = Command::new("node")
+        .arg(file)
+        .current_dir(cwd)
+        .output()
+        .expect("node runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The `msg` and `args` of each JSON line dash's structured logger wrote.
+fn logged(output: &str) -> Vec<(String, serde_json::Value)> {
+    output
+        .lines()
+        .map(|line| {
+            let entry: serde_json::Value =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
+            (
+                entry["msg"].as_str().unwrap_or_default().to_owned(),
+                entry["args"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn each_workspace_package_imports_its_own_logger_and_none_crosses_a_package() {
+    let (_dir, root) = repo();
+    write(
+        &root.join("package.json"),
+        r#"{ "name": "mono", "private": true, "workspaces": ["packages/*"] }"#,
+    );
+    write(&root.join(".gitignore"), "node_modules\n");
+    // A: a pino logger in an unusual place.
+    write(&root.join("packages/a/package.json"), r#"{ "name": "a" }"#);
+    write(
+        &root.join("packages/a/src/infra/log.js"),
+        "const pino = require('pino');\n\nconst logger = pino();\n\nmodule.exports = { logger };\n",
+    );
+    write(
+        &root.join("packages/a/src/server.js"),
+        "const http = require('http');\n\nconsole.log('a up', { status: http.STATUS_CODES[200] });\n",
+    );
+    // B: a winston logger as the module's default export.
+    write(&root.join("packages/b/package.json"), r#"{ "name": "b" }"#);
+    write(
+        &root.join("packages/b/lib/logger.js"),
+        "const winston = require('winston');\n\nmodule.exports = winston.createLogger();\n",
+    );
+    write(
+        &root.join("packages/b/lib/jobs/run.js"),
+        "console.warn('b job');\n",
+    );
+    // C depends on the workspace package @x/log, whose entry exports a logger.
+    write(
+        &root.join("packages/log/package.json"),
+        r#"{ "name": "@x/log", "main": "index.js" }"#,
+    );
+    write(
+        &root.join("packages/log/index.js"),
+        "exports.logger = {\n  info: (...args) => process.stdout.write(`info ${args.join(' ')}\\n`),\n};\n",
+    );
+    write(
+        &root.join("packages/c/package.json"),
+        r#"{ "name": "c", "dependencies": { "@x/log": "*" } }"#,
+    );
+    write(
+        &root.join("packages/c/src/index.js"),
+        "console.log('c up');\n",
+    );
+    // The logger package's own console output is its job.
+    write(&root.join("packages/log/print.js"), "console.log('raw');\n");
+    commit(&root);
+    // What npm install does for a workspace dependency.
+    std::fs::create_dir_all(root.join("node_modules/@x")).unwrap();
+    std::os::unix::fs::symlink(root.join("packages/log"), root.join("node_modules/@x/log"))
+        .unwrap();
+    let before_c = node(&root, "packages/c/src/index.js");
+
+    let out = dash(&root)
+        .args(["fix", "--write", "--rules", "console"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+
+    let a = read(&root.join("packages/a/src/server.js"));
+    assert!(
+        a.starts_with(
+            "const http = require('http');\nconst { logger } = require('./infra/log');\n"
+        ),
+        "{a}\n{stdout}"
+    );
+    assert!(a.contains("logger.info"), "{a}");
+    let b = read(&root.join("packages/b/lib/jobs/run.js"));
+    assert!(b.contains("require('../logger')"), "{b}");
+    assert!(b.contains("logger.warn('b job')"), "{b}");
+    let c = read(&root.join("packages/c/src/index.js"));
+    assert!(c.contains("require('@x/log')"), "{c}");
+    for text in [&a, &b, &c] {
+        assert!(
+            !text.contains("../../"),
+            "a relative import leaves its package: {text}"
+        );
+    }
+    // No logger module was created anywhere: each package had one, and the summary
+    // says the packages import different ones.
+    assert!(!stdout.contains("created"), "{stdout}");
+    assert!(
+        stdout.contains("; 2 other packages import their own"),
+        "{stdout}"
+    );
+    assert!(!root.join("src").exists());
+    assert!(!root.join("packages/c/src/utils").exists());
+    assert!(
+        stdout.contains(
+            "packages/log/print.js:1:1 console.log: this package (@x/log) is a logger itself"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(
+        read(&root.join("packages/log/print.js")),
+        "console.log('raw');\n"
+    );
+    // C still runs, and logs through the workspace logger.
+    let after_c = node(&root, "packages/c/src/index.js");
+    assert_eq!(before_c, (Some(0), "c up\n".to_owned(), String::new()));
+    assert_eq!(after_c, (Some(0), "info c up\n".to_owned(), String::new()));
+}
+
+#[test]
+fn a_commonjs_javascript_package_under_a_typescript_root_gets_a_javascript_logger_node_loads() {
+    let (_dir, root) = repo();
+    write(
+        &root.join("package.json"),
+        r#"{ "name": "app", "private": true }"#,
+    );
+    write(
+        &root.join("tsconfig.json"),
+        r#"{ "compilerOptions": { "strict": true } }"#,
+    );
+    write(
+        &root.join("web/src/main.ts"),
+        "export const x: number = 1;\n",
+    );
+    write(&root.join("server/package.json"), r#"{ "name": "server" }"#);
+    // Semicolon-free CommonJS that uses the logger in its first statement after the
+    // requires.
+    write(
+        &root.join("server/src/index.js"),
+        "'use strict'\nconst path = require('path')\n\nfunction main() {\n  console.log('listening on', path.basename('/srv/app'))\n  console.error('no cache')\n}\n\nmain()\n",
+    );
+    commit(&root);
+    let before = node(&root, "server/src/index.js");
+    assert_eq!(
+        before,
+        (
+            Some(0),
+            "listening on app\n".to_owned(),
+            "no cache\n".to_owned()
+        )
+    );
+
+    let out = dash(&root)
+        .args(["fix", "--write", "--rules", "console"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+
+    let logger = root.join("server/src/utils/logger.js");
+    assert!(logger.is_file(), "{stdout}");
+    assert!(!root.join("server/src/utils/logger.ts").exists());
+    assert!(read(&logger).contains("module.exports = { logger };"));
+    let index = read(&root.join("server/src/index.js"));
+    assert!(
+        index.contains("const { logger } = require('./utils/logger')"),
+        "{index}"
+    );
+
+    let (code, out, err) = node(&root, "server/src/index.js");
+    assert_eq!(code, before.0, "{err}");
+    assert_eq!(
+        logged(&out),
+        vec![("listening on".to_owned(), serde_json::json!(["app"]))]
+    );
+    assert_eq!(
+        logged(&err),
+        vec![("no cache".to_owned(), serde_json::Value::Null)]
+    );
+}
+
+#[test]
+fn type_module_javascript_gets_an_esm_logger_imported_with_its_extension() {
+    let (_dir, root) = repo();
+    write(
+        &root.join("package.json"),
+        r#"{ "name": "esm", "type": "module" }"#,
+    );
+    write(
+        &root.join("src/index.js"),
+        "import { sep } from 'node:path';\nimport { answer } from './answer.js';\n\nconsole.info('answer', answer, sep);\n",
+    );
+    write(&root.join("src/answer.js"), "export const answer = 42;\n");
+    write(&root.join("src/bare.js"), "console.log('bare');\n");
+    commit(&root);
+    let out = dash(&root)
+        .args(["fix", "--write", "--rules", "console"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let logger = read(&root.join("src/utils/logger.js"));
+    assert!(logger.contains("export const logger"), "{logger}");
+    assert!(read(&root.join("src/index.js")).contains("from './utils/logger.js'"));
+    // A file without relative imports of its own still names the extension node needs.
+    assert!(read(&root.join("src/bare.js")).contains("from './utils/logger.js'"));
+    let (code, out, err) = node(&root, "src/index.js");
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        logged(&out),
+        vec![("answer".to_owned(), serde_json::json!([42, "/"]))]
+    );
+    let (code, out, err) = node(&root, "src/bare.js");
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        logged(&out),
+        vec![("bare".to_owned(), serde_json::Value::Null)]
+    );
+}
+
+#[test]
+fn a_nodenext_typescript_package_gets_js_specifiers_that_tsc_accepts() {
+    let tsc = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/runners/tsc/node_modules");
+    assert!(
+        tsc.join(".bin/tsc").is_file(),
+        "the pinned TypeScript is not installed: run `npm ci --prefix tests/runners/tsc --no-audit --no-fund`"
+    );
+    let (_dir, root) = repo();
+    write(
+        &root.join("package.json"),
+        r#"{ "name": "api", "type": "module" }"#,
+    );
+    write(
+        &root.join("tsconfig.json"),
+        r#"{ "compilerOptions": { "module": "NodeNext", "moduleResolution": "NodeNext", "strict": true, "noEmit": true, "types": [] }, "include": ["src"] }"#,
+    );
+    write(
+        &root.join("src/utils/logger.ts"),
+        "export const logger = {\n  info: (...args: unknown[]): void => {\n    void args;\n  },\n};\n",
+    );
+    write(
+        &root.join("src/routes/users.ts"),
+        "export function list(): string[] {\n  console.info('listing');\n  return [];\n}\n",
+    );
+    write(
+        &root.join("src/server.ts"),
+        "import { list } from './routes/users.js';\n\nconsole.info('users', list().length);\n",
+    );
+    write(&root.join(".gitignore"), "node_modules\n");
+    commit(&root);
+    std::os::unix::fs::symlink(&tsc, root.join("node_modules")).unwrap();
+    let typecheck = || {
+        Command::new("node")
+            .args(["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"])
+            .current_dir(&root)
+            .output()
+            .unwrap()
+    };
+    assert!(typecheck().status.success());
+    let out = dash(&root)
+        .args(["fix", "--write", "--rules", "console"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let users = read(&root.join("src/routes/users.ts"));
+    assert!(users.contains("from '../utils/logger.js'"), "{users}");
+    let server = read(&root.join("src/server.ts"));
+    assert!(server.contains("from './utils/logger.js'"), "{server}");
+    let after = typecheck();
+    assert!(
+        after.status.success(),
+        "{}",
+        String::from_utf8_lossy(&after.stdout)
+    );
+}
+
+#[test]
+fn a_configured_logger_that_does_not_resolve_is_left_for_judgement() {
+    let (_dir, root) = repo();
+    write(&root.join("package.json"), r#"{ "name": "p" }"#);
+    write(
+        &root.join("dash.toml"),
+        "[logger]\nmodule = \"@acme/log\"\n",
+    );
+    write(&root.join("src/a.js"), "console.log('a');\n");
+    commit(&root);
+    let out = dash(&root)
+        .args(["fix", "--write", "--rules", "console"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("src/a.js:1:1 console.log: the logger import `@acme/log` does not resolve from this file"),
+        "{stdout}"
+    );
+    assert_eq!(read(&root.join("src/a.js")), "console.log('a');\n");
+    assert_eq!(git(&root, &["status", "--porcelain"]), "");
+}
