@@ -88,7 +88,10 @@ def parse_jest_json(path: Path) -> dict[str, str]:
         for a in results:
             title = a.get("fullName") or " ".join(a.get("ancestorTitles", []) + [a.get("title", "")])
             status = a.get("status", "?")
-            tests[f"{rel} :: {title}"] = {"pending": "skipped", "todo": "skipped", "disabled": "skipped"}.get(status, status)
+            key, i = f"{rel} :: {title}", 2
+            while key in tests:  # same title twice in a file: keep both
+                key, i = f"{rel} :: {title} [{i}]", i + 1
+            tests[key] = {"pending": "skipped", "todo": "skipped", "disabled": "skipped"}.get(status, status)
     return tests
 
 
