@@ -69,6 +69,18 @@ pub fn fix(root: Node<'_>, source: &str, uses: &[ConsoleUse], options: &FixOptio
         return out;
     }
     let starts: Vec<usize> = uses.iter().map(|u| u.start).collect();
+    // A file that replaces the global console (`console = makeConsoleMock()`, a test's
+    // capture of output) calls the replacement: none of its calls is certain to be a log.
+    if assigns_console(root, source) {
+        for u in uses {
+            out.judgements.push(Judgement {
+                offset: u.start,
+                method: u.method_name().to_owned(),
+                reason: "this file assigns `console` (a mock or a capture of output): its calls are the replacement's, not the global console's",
+            });
+        }
+        return out;
+    }
     let (calls, up) = tree::calls_at(root, &starts);
     let functions = if options.policy == ConsolePolicy::Logger && !calls.is_empty() {
         let ids = calls.values().map(|c| c.id()).collect();
@@ -89,6 +101,13 @@ pub fn fix(root: Node<'_>, source: &str, uses: &[ConsoleUse], options: &FixOptio
             judge(
                 &mut out,
                 "console method used as a value (passed, bound or assigned), not called",
+            );
+            continue;
+        }
+        if u.method.as_deref().is_some_and(|m| !STANDARD_METHODS.contains(&m)) {
+            judge(
+                &mut out,
+                "not a method of the standard console (a mock's or a replacement's, like `clearHistory`): removing or rewriting it would change what the code does",
             );
             continue;
         }
@@ -128,9 +147,60 @@ pub fn fix(root: Node<'_>, source: &str, uses: &[ConsoleUse], options: &FixOptio
     out
 }
 
+/// The methods of the console of Node and the browsers (WHATWG Console standard, plus
+/// Node's and the browsers' own). A call of any other method is on something that is not
+/// the standard console, whatever it is called.
+const STANDARD_METHODS: &[&str] = &[
+    "log", "info", "warn", "error", "debug", "trace", "dir", "dirxml", "table", "group",
+    "groupCollapsed", "groupEnd", "count", "countReset", "time", "timeEnd", "timeLog",
+    "timeStamp", "assert", "clear", "profile", "profileEnd",
+];
+
+/// Whether the file assigns the global `console` (`console = …`, `global.console = …`,
+/// `globalThis.console = …`, `window.console = …`): found from the bytes, confirmed by
+/// the tree (not in a string or comment, not `x.console`, not a declaration's `=`).
+fn assigns_console(root: Node, source: &str) -> bool {
+    let bytes = source.as_bytes();
+    let starts: Vec<usize> = memchr::memmem::find_iter(bytes, b"console")
+        .filter(|&at| {
+            let rest = &bytes[at + 7..];
+            let skip = rest.iter().take_while(|b| b.is_ascii_whitespace()).count();
+            let rest = &rest[skip..];
+            rest.first() == Some(&b'=') && !matches!(rest.get(1), Some(b'=' | b'>'))
+        })
+        .collect();
+    if starts.is_empty() {
+        return false;
+    }
+    let (nodes, up) = crate::syntax::exact_nodes_up(root, &starts, 7);
+    nodes.into_values().any(|node| {
+        let assigned = || -> Option<bool> {
+            let target = match node.kind() {
+                "identifier" => node,
+                "property_identifier" => {
+                    let member = up.parent(node)?;
+                    let object = member.child_by_field_name("object")?;
+                    let global = matches!(
+                        &source[object.byte_range()],
+                        "global" | "globalThis" | "window" | "self"
+                    );
+                    (member.kind() == "member_expression" && global).then_some(member)?
+                }
+                _ => return None,
+            };
+            let assignment = up.parent(target)?;
+            Some(
+                assignment.kind() == "assignment_expression"
+                    && assignment.child_by_field_name("left") == Some(target),
+            )
+        };
+        assigned().unwrap_or(false)
+    })
+}
+
 /// `console.log(…)` → `logger.info(…)`, with the arguments in the logger's order.
 fn rewrite(
-    function: Option<(&str, Node)>,
+    function: Option<Enclosing>,
     call: Node,
     source: &str,
     u: &ConsoleUse,
@@ -198,7 +268,7 @@ fn rewrite(
 /// project's own logging function writing its line. Rewriting any of them changes what
 /// the program prints, so a person decides.
 fn not_a_log_message(
-    function: Option<(&str, Node)>,
+    function: Option<Enclosing>,
     args: &[Node],
     source: &str,
 ) -> Option<&'static str> {
@@ -227,8 +297,12 @@ fn not_a_log_message(
             "prints a JSON document (output for a program to read), not a log message",
         );
     }
-    if let Some((name, function)) = function
-        && LOG_FUNCTION_NAMES.contains(&name)
+    if let Some(Enclosing {
+        name,
+        function,
+        in_logger_object,
+    }) = function
+        && (LOG_FUNCTION_NAMES.contains(&name) || in_logger_object)
         && forwards_a_parameter(function, args, source)
     {
         return Some(
@@ -277,9 +351,19 @@ fn forwards_a_parameter(function: Node, args: &[Node], source: &str) -> bool {
     args.iter().any(|arg| {
         let code = &source[arg.byte_range()];
         let code = code.strip_prefix("...").unwrap_or(code);
-        parameters
-            .iter()
-            .any(|p| code == *p || code.contains(&format!("${{{p}}}")))
+        parameters.iter().any(|p| mentions(code, p))
+    })
+}
+
+/// Whether `name` occurs in `code` as a whole word (`format(args)`, `` `${val}` ``,
+/// `val.trim()`), not as part of a longer one (`args2`, `.args`).
+fn mentions(code: &str, name: &str) -> bool {
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$';
+    let bytes = code.as_bytes();
+    code.match_indices(name).any(|(at, _)| {
+        let before = at.checked_sub(1).map(|i| bytes[i]);
+        let after = bytes.get(at + name.len()).copied();
+        !before.is_some_and(|b| word(b) || b == b'.') && !after.is_some_and(word)
     })
 }
 
@@ -335,18 +419,32 @@ const COLOUR_STYLES: &[&str] = &[
     "redBright", "greenBright", "yellowBright", "blueBright", "magentaBright", "cyanBright",
 ];
 
+/// The nearest named function around a console call.
+#[derive(Debug, Clone, Copy)]
+struct Enclosing<'t, 's> {
+    name: &'s str,
+    function: Node<'t>,
+    /// A member of an object literal or class that has two or more members named like
+    /// logging methods (`{ error(…), warn(…), success(…), raw(…) }`): the project's own
+    /// logger object, whatever this member is called.
+    in_logger_object: bool,
+}
+
 /// For each call in `calls` (by node id), the nearest function around it and that
 /// function's name (a declaration, a method, or a function bound to a variable, property
-/// or key). One walk of the tree whatever the number of calls or the nesting depth.
+/// or key). One walk of the tree whatever the number of calls or the nesting depth; each
+/// object's members are counted once.
 fn enclosing_functions<'t, 's>(
     root: Node<'t>,
     calls: &std::collections::HashSet<usize>,
     source: &'s str,
-) -> std::collections::HashMap<usize, (&'s str, Node<'t>)> {
+) -> std::collections::HashMap<usize, Enclosing<'t, 's>> {
     let mut found = std::collections::HashMap::new();
+    let mut logger_objects: std::collections::HashMap<usize, bool> =
+        std::collections::HashMap::new();
     // The current node's ancestors, and for each the nearest named function at or above it.
     let mut path: Vec<Node<'t>> = Vec::new();
-    let mut frames: Vec<Option<(&'s str, Node<'t>)>> = Vec::new();
+    let mut frames: Vec<Option<Enclosing<'t, 's>>> = Vec::new();
     let mut cursor = root.walk();
     loop {
         let node = cursor.node();
@@ -356,8 +454,29 @@ fn enclosing_functions<'t, 's>(
             found.insert(node.id(), *frame);
         }
         if cursor.goto_first_child() {
-            let frame = function_name(node, path.last().copied(), source)
-                .map(|name| (name, node))
+            let parent = path.last().copied();
+            let frame = function_name(node, parent, source)
+                .map(|name| {
+                    // The object a member function belongs to: `{ key: () => … }`'s
+                    // object is the pair's parent, a method's is its own parent.
+                    let object = match (node.kind(), parent) {
+                        ("method_definition", Some(p)) => Some(p),
+                        (_, Some(p)) if p.kind() == "pair" => {
+                            path.len().checked_sub(2).map(|i| path[i])
+                        }
+                        _ => None,
+                    };
+                    let in_logger_object = object.is_some_and(|object| {
+                        *logger_objects
+                            .entry(object.id())
+                            .or_insert_with(|| is_logger_object(object, source))
+                    });
+                    Enclosing {
+                        name,
+                        function: node,
+                        in_logger_object,
+                    }
+                })
                 .or_else(|| frames.last().copied().flatten());
             path.push(node);
             frames.push(frame);
@@ -374,6 +493,26 @@ fn enclosing_functions<'t, 's>(
             frames.pop();
         }
     }
+}
+
+/// Whether an object literal or class body has two or more members named like logging
+/// methods.
+fn is_logger_object(object: Node, source: &str) -> bool {
+    if !matches!(object.kind(), "object" | "class_body") {
+        return false;
+    }
+    let mut cursor = object.walk();
+    object
+        .named_children(&mut cursor)
+        .filter_map(|member| match member.kind() {
+            "pair" => member.child_by_field_name("key"),
+            "method_definition" => member.child_by_field_name("name"),
+            _ => None,
+        })
+        .filter(|key| LOG_FUNCTION_NAMES.contains(&&source[key.byte_range()]))
+        .take(2)
+        .count()
+        == 2
 }
 
 /// The name `function` goes by when it is a function: its own (`function info`, a method
