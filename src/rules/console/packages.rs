@@ -225,6 +225,72 @@ fn tsconfig_of(root: &Path) -> Option<PathBuf> {
     None
 }
 
+/// The module resolution a tsconfig gives its files, lower-cased (`nodenext`, `node16`,
+/// `bundler`, …): its own `moduleResolution`, else what its `module` implies
+/// (`nodenext`/`node16`/`node18`/`node20` resolve that way), else its `extends`, followed
+/// as TypeScript does (a relative path, or a package's tsconfig in `node_modules`, the
+/// last of an array first). tsconfig is JSON with comments, so the keys are read from the
+/// text; a shared config such as `@tsconfig/node22` is where NodeNext is often set.
+fn module_resolution(path: &Path, depth: usize) -> Option<String> {
+    if depth > 8 {
+        return None;
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    let value = |key: &str| {
+        regex::Regex::new(&format!(r#"(?i)"{key}"\s*:\s*"([^"]+)""#))
+            .ok()?
+            .captures(&text)
+            .map(|c| c[1].to_ascii_lowercase())
+    };
+    if let Some(resolution) = value("moduleResolution") {
+        return Some(resolution);
+    }
+    if let Some(module) = value("module")
+        && (module.starts_with("node1") || module.starts_with("node2") || module == "nodenext")
+    {
+        return Some("nodenext".to_owned());
+    }
+    let extends = regex::Regex::new(r#""extends"\s*:\s*(\[[^\]]*\]|"[^"]+")"#)
+        .ok()?
+        .captures(&text)?[1]
+        .to_owned();
+    let dir = path.parent()?;
+    let names: Vec<&str> = extends
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .collect();
+    names.iter().rev().find_map(|name| {
+        let base = extended_config(dir, name)?;
+        module_resolution(&base, depth + 1)
+    })
+}
+
+/// The file an `extends` entry names, from the folder of the config that names it.
+fn extended_config(dir: &Path, name: &str) -> Option<PathBuf> {
+    let with_json = |p: PathBuf| {
+        if p.is_file() {
+            Some(p)
+        } else {
+            let mut json = p.into_os_string();
+            json.push(".json");
+            let json = PathBuf::from(json);
+            json.is_file().then_some(json)
+        }
+    };
+    if name.starts_with('.') || Path::new(name).is_absolute() {
+        return with_json(dir.join(name));
+    }
+    dir.ancestors().find_map(|d| {
+        let package = d.join("node_modules").join(name);
+        if package.is_dir() {
+            with_json(package.join("tsconfig.json"))
+        } else {
+            with_json(package)
+        }
+    })
+}
+
 impl Package {
     fn load(run_config: &Config, root: &Path, run_root: &Path) -> Package {
         let config = own_config(run_config, root);
@@ -234,12 +300,10 @@ impl Package {
         let typescript = tsconfig.is_some()
             && sources.typescript > 0
             && sources.typescript >= sources.javascript + sources.mjs;
-        let requires_extension = tsconfig.as_deref().is_some_and(|path| {
-            std::fs::read_to_string(path).is_ok_and(|text| {
-                let text = text.to_ascii_lowercase();
-                text.contains("\"nodenext\"") || text.contains("\"node16\"")
-            })
-        });
+        let requires_extension = tsconfig
+            .as_deref()
+            .and_then(|path| module_resolution(path, 0))
+            .is_some_and(|resolution| resolution.starts_with("node1") || resolution == "nodenext");
         let is_module = logger::package_is_module(root);
         let runtime = Runtime {
             typescript,
@@ -511,6 +575,31 @@ mod tests {
             r#"{"private":true,"workspaces":["packages/*"]}"#,
         );
         (dir, root)
+    }
+
+    #[test]
+    fn module_resolution_follows_extends_into_node_modules_and_relative_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(
+            root,
+            "node_modules/@tsconfig/node22/tsconfig.json",
+            "{ \"compilerOptions\": { \"module\": \"NodeNext\" } }",
+        );
+        write(root, "base.json", "{ \"compilerOptions\": { \"moduleResolution\": \"Bundler\" } }");
+        write(
+            root,
+            "tsconfig.json",
+            "// shared\n{ \"extends\": \"@tsconfig/node22/tsconfig.json\", \"compilerOptions\": {} }",
+        );
+        write(root, "pkg/tsconfig.json", "{ \"extends\": [\"../tsconfig.json\", \"../base\"] }");
+        write(root, "own/tsconfig.json", "{ \"extends\": \"../tsconfig\", \"compilerOptions\": { \"moduleResolution\": \"node16\" } }");
+        assert_eq!(module_resolution(&root.join("tsconfig.json"), 0).as_deref(), Some("nodenext"));
+        // The last entry of an array wins.
+        assert_eq!(module_resolution(&root.join("pkg/tsconfig.json"), 0).as_deref(), Some("bundler"));
+        assert_eq!(module_resolution(&root.join("own/tsconfig.json"), 0).as_deref(), Some("node16"));
+        write(root, "loop/tsconfig.json", "{ \"extends\": \"./tsconfig.json\" }");
+        assert_eq!(module_resolution(&root.join("loop/tsconfig.json"), 0), None);
     }
 
     #[test]
