@@ -323,6 +323,7 @@ fn new_module(
                 "import pino from 'pino';",
                 "const pino = require('pino');",
                 "pino({ level: process.env.LOG_LEVEL ?? 'info' })",
+                typescript.then_some("pino.Logger"),
             ),
         ),
         (Some("winston"), _) => (
@@ -332,6 +333,7 @@ fn new_module(
                 "import winston from 'winston';",
                 "const winston = require('winston');",
                 "winston.createLogger({\n  level: process.env.LOG_LEVEL ?? 'info',\n  format: winston.format.json(),\n  transports: [new winston.transports.Console()],\n})",
+                typescript.then_some("winston.Logger"),
             ),
         ),
         (Some("consola"), _) => (
@@ -341,6 +343,7 @@ fn new_module(
                 "import { consola } from 'consola';",
                 "const { consola } = require('consola');",
                 "consola",
+                typescript.then_some("typeof consola"),
             ),
         ),
         _ => (
@@ -350,11 +353,14 @@ fn new_module(
     }
 }
 
-fn wrap(esm: bool, import: &str, require: &str, value: &str) -> String {
+/// The module's text. In TypeScript the export carries its type (`annotation`), so the
+/// module also compiles under `isolatedDeclarations`, which requires it.
+fn wrap(esm: bool, import: &str, require: &str, value: &str, annotation: Option<&str>) -> String {
     let header =
         "// The project's logger. Created by `dash fix`; console.* calls are routed here.\n";
+    let annotation = annotation.map(|t| format!(": {t}")).unwrap_or_default();
     if esm {
-        format!("{header}{import}\n\nexport const logger = {value};\n")
+        format!("{header}{import}\n\nexport const logger{annotation} = {value};\n")
     } else {
         format!("{header}{require}\n\nconst logger = {value};\n\nmodule.exports = {{ logger }};\n")
     }
@@ -383,6 +389,13 @@ fn structured_logger(typescript: bool, esm: bool) -> String {
         "(value)"
     };
     let cast = if typescript { " as Level" } else { "" };
+    // Node's `process` read through globalThis, typed here: the module then compiles
+    // without @types/node and runs in a browser too.
+    let proc = if typescript {
+        "(globalThis as unknown as {\n  process?: {\n    env?: Record<string, string | undefined>;\n    stdout?: { write(line: string): unknown };\n    stderr?: { write(line: string): unknown };\n  };\n}).process"
+    } else {
+        "globalThis.process"
+    };
     let body = format!(
         r#"/**
  * The project's structured logger: one JSON object per line (stdout; stderr for warn and
@@ -391,8 +404,8 @@ fn structured_logger(typescript: bool, esm: bool) -> String {
  * routes console.* calls here; swap in pino or winston when you need more.
  */
 {level_type}const order{record} = {{ trace: 10, debug: 20, info: 30, warn: 40, error: 50 }};
-const env = typeof process !== 'undefined' ? process.env : {{}};
-const threshold = order[String(env.LOG_LEVEL ?? 'info').toLowerCase(){cast}] ?? order.info;
+const proc = {proc};
+const threshold = order[String(proc?.env?.LOG_LEVEL ?? 'info').toLowerCase(){cast}] ?? order.info;
 
 function serialize{value_type} {{
   return value instanceof Error ? {{ name: value.name, message: value.message, stack: value.stack }} : value;
@@ -411,8 +424,8 @@ function write{write_sig} {{
   }} catch {{
     line = JSON.stringify({{ ...entry, args: rest.map(String) }});
   }}
-  if (typeof process !== 'undefined' && process.stdout) {{
-    (order[level] >= order.warn ? process.stderr : process.stdout).write(line + '\n');
+  if (proc?.stdout) {{
+    (order[level] >= order.warn ? (proc.stderr ?? proc.stdout) : proc.stdout).write(line + '\n');
   }} else {{
     globalThis.console.log(line); // in a browser, the console is the only sink
   }}
@@ -425,7 +438,12 @@ function write{write_sig} {{
         .map(|l| format!("  {l}: ({args}) => write('{l}', args),\n"))
         .collect::<String>();
     if esm {
-        format!("{body}export const logger = {{\n{methods}}};\n")
+        let annotation = if typescript {
+            ": Record<Level, (...args: unknown[]) => void>"
+        } else {
+            ""
+        };
+        format!("{body}export const logger{annotation} = {{\n{methods}}};\n")
     } else {
         format!("{body}const logger = {{\n{methods}}};\n\nmodule.exports = {{ logger }};\n")
     }
