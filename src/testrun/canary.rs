@@ -2,7 +2,7 @@
 //! before anything in the project changes.
 //!
 //! A temporary copy of the package's files (everything but `node_modules` and `.git`)
-//! with its `node_modules` linked, rather than a `git worktree add` of HEAD: the copy is
+//! with a `node_modules` whose entries link to the package's, rather than a `git worktree add` of HEAD: the copy is
 //! exactly the working tree that just failed (uncommitted and untracked files included,
 //! with nothing to replay), it works outside git too, and it never adds a worktree or
 //! a branch to the user's repository that a crash could leave behind. The package's own
@@ -32,7 +32,7 @@ impl Canary {
         copy_tree(package, &root)?;
         let own = package.join("node_modules");
         if own.is_dir() {
-            symlink(&own, &root.join("node_modules"))?;
+            link_modules(&own, &root.join("node_modules"))?;
         }
         link_hoisted(package, &base)?;
         Ok(Canary { _dir: dir, root })
@@ -66,7 +66,7 @@ impl Canary {
                 std::fs::create_dir_all(&target)?;
                 let modules = entry.path().join("node_modules");
                 if modules.is_dir() {
-                    symlink(&modules, &target.join("node_modules"))?;
+                    link_modules(&modules, &target.join("node_modules"))?;
                 }
             } else if kind.is_symlink() {
                 symlink(&std::fs::read_link(entry.path())?, &target)?;
@@ -135,9 +135,23 @@ fn link_hoisted(original: &Path, base: &Path) -> std::io::Result<()> {
         .map(|dir| dir.join("node_modules"))
         .find(|dir| dir.is_dir())
     {
-        Some(hoisted) => symlink(&hoisted, &base.join("node_modules")),
+        Some(hoisted) => link_modules(&hoisted, &base.join("node_modules")),
         None => Ok(()),
     }
+}
+
+/// Gives the copy a `node_modules` of its own whose entries link to the project's: a
+/// folder, not a link to the project's folder. A check that reinstalls (pnpm's
+/// `verifyDepsBeforeRun`, a `pretest` install) then replaces the copy's entries, not the
+/// project's. With the whole folder linked, pnpm run in a copy relinked the project's
+/// packages to the copy's temporary path, and every one of them broke when it was removed.
+fn link_modules(original: &Path, copy: &Path) -> std::io::Result<()> {
+    std::fs::create_dir(copy)?;
+    for entry in std::fs::read_dir(original)? {
+        let entry = entry?;
+        symlink(&entry.path(), &copy.join(entry.file_name()))?;
+    }
+    Ok(())
 }
 
 #[cfg(unix)]
@@ -147,12 +161,56 @@ fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
 
 #[cfg(not(unix))]
 fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
-    std::os::windows::fs::symlink_dir(target, link)
+    if target.is_dir() {
+        std::os::windows::fs::symlink_dir(target, link)
+    } else {
+        std::os::windows::fs::symlink_file(target, link)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reinstall_in_the_copy_leaves_the_projects_node_modules_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let package = dir.path().join("app");
+        std::fs::create_dir_all(package.join("node_modules/.pnpm/vitest@4/node_modules/vitest"))
+            .unwrap();
+        std::fs::write(package.join("node_modules/.modules.yaml"), "layout: 5\n").unwrap();
+        symlink(
+            Path::new(".pnpm/vitest@4/node_modules/vitest"),
+            &package.join("node_modules/vitest"),
+        )
+        .unwrap();
+        let canary = Canary::new(&package).unwrap();
+        let copy = canary.root.join("node_modules");
+        assert!(
+            !std::fs::symlink_metadata(&copy)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert!(
+            copy.join("vitest").exists(),
+            "entries resolve through the links"
+        );
+        // What pnpm does when it relinks: replace the entry and rewrite its state file.
+        std::fs::remove_file(copy.join("vitest")).unwrap();
+        symlink(Path::new("/nowhere/vitest"), &copy.join("vitest")).unwrap();
+        std::fs::remove_file(copy.join(".modules.yaml")).unwrap();
+        std::fs::write(copy.join(".modules.yaml"), "layout: 6\n").unwrap();
+        drop(canary);
+        assert_eq!(
+            std::fs::read_link(package.join("node_modules/vitest")).unwrap(),
+            Path::new(".pnpm/vitest@4/node_modules/vitest")
+        );
+        assert_eq!(
+            std::fs::read_to_string(package.join("node_modules/.modules.yaml")).unwrap(),
+            "layout: 5\n"
+        );
+    }
 
     #[test]
     fn copies_the_working_tree_and_links_node_modules() {
@@ -207,7 +265,9 @@ mod tests {
         assert!(!root.join(".git").exists());
         assert!(root.join("node_modules/typescript").is_dir());
         assert!(root.join("packages/app/node_modules/pino").is_dir());
-        assert!(root.join("packages/app/node_modules").is_symlink());
+        // A folder of its own whose entries link to the project's.
+        assert!(!root.join("packages/app/node_modules").is_symlink());
+        assert!(root.join("packages/app/node_modules/pino").is_symlink());
         canary
             .write_bytes(Path::new("packages/app/src/new.js"), b"x")
             .unwrap();
