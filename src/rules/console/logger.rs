@@ -405,7 +405,7 @@ fn structured_logger(typescript: bool, esm: bool) -> String {
  */
 {level_type}const order{record} = {{ trace: 10, debug: 20, info: 30, warn: 40, error: 50 }};
 const proc = {proc};
-const threshold = order[String(proc?.env?.LOG_LEVEL ?? 'info').toLowerCase(){cast}] ?? order.info;
+const threshold = order[String(proc?.env?.['LOG_LEVEL'] ?? 'info').toLowerCase(){cast}] ?? order.info;
 
 function serialize{value_type} {{
   return value instanceof Error ? {{ name: value.name, message: value.message, stack: value.stack }} : value;
@@ -415,9 +415,9 @@ function write{write_sig} {{
   if (order[level] < threshold) return;
   const [first, ...rest] = args;
   const entry{entry_type} = {{ time: new Date().toISOString(), level }};
-  if (typeof first === 'string') entry.msg = first;
+  if (typeof first === 'string') entry['msg'] = first;
   else if (first !== undefined) rest.unshift(first);
-  if (rest.length > 0) entry.args = rest.map(serialize);
+  if (rest.length > 0) entry['args'] = rest.map(serialize);
   let line;
   try {{
     line = JSON.stringify(entry);
