@@ -15,7 +15,10 @@
 //! Which spies count: a spy on method M blocks M in the modules the test imports, and
 //! nothing else. A spy whose method is not a literal (`spyOn(console, level)`) or a
 //! replaced `console` object blocks every method (`*`). Spies in setup files that import
-//! nothing are not connected to any module.
+//! nothing are not connected to any module, but a test that observes a method as a mock
+//! (`expect(console.error).toHaveBeenCalled…`, `console.error.mock.calls`,
+//! `vi.mocked(console.error)`) counts as spying on it wherever it was stubbed: changesets
+//! stubs `console.error` in a setup file and snapshots its calls in the test.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
@@ -65,6 +68,16 @@ static WHOLE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid regex")
 });
 
+/// A console method the test observes as a mock, wherever it was stubbed (a setup file, a
+/// helper): `expect(console.m).toHaveBeenCalled…`, `console.m.mock.calls`,
+/// `(console.m as any).mock`, `vi.mocked(console.m)`, `jest.mocked(console.m)`.
+static OBSERVED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"\bexpect\s*\(\s*\(?\s*console\s*\.\s*([A-Za-z_$][\w$]*)\s*(?:as\s+[^)]*)?\)?\s*\)\s*\.\s*(?:not\s*\.\s*)?to(?:HaveBeen|Be)\w*Called|\bmocked\s*\(\s*console\s*\.\s*([A-Za-z_$][\w$]*)|console\s*\.\s*([A-Za-z_$][\w$]*)\s*(?:as\s+[\w.<>\[\]]+\s*)?\)?\s*\.\s*mock\b"#,
+    )
+    .expect("valid regex")
+});
+
 /// Relative imports: `from './x'`, `import './x'`, `import('./x')`, `require('./x')`,
 /// `jest.requireActual('./x')`, `vi.importActual('./x')`.
 static IMPORT: LazyLock<Regex> = LazyLock::new(|| {
@@ -96,6 +109,14 @@ pub fn spies_in(text: &[u8]) -> Vec<(String, u32)> {
     for caps in ASSIGNMENT.captures_iter(text) {
         // The method's offset: the match itself starts at the byte before `console`.
         if let Some(method) = caps.get(1).or_else(|| caps.get(2)) {
+            found.push((
+                method.start(),
+                String::from_utf8_lossy(method.as_bytes()).into_owned(),
+            ));
+        }
+    }
+    for caps in OBSERVED.captures_iter(text) {
+        if let Some(method) = caps.get(1).or_else(|| caps.get(2)).or_else(|| caps.get(3)) {
             found.push((
                 method.start(),
                 String::from_utf8_lossy(method.as_bytes()).into_owned(),
@@ -280,6 +301,20 @@ mod tests {
             ]
         );
         assert!(spies_in(b"expect(console.log).toBe(x)\nconsole.log('a')\n").is_empty());
+        // Observed as a mock, stubbed elsewhere (a setup file).
+        let observed = b"expect(console.warn).toHaveBeenCalledWith('x')\n\
+            expect((console.error as any).mock.calls).toMatchInlineSnapshot()\n\
+            vi.mocked(console.info).mockClear()\n\
+            expect(console.debug).not.toHaveBeenCalled()\n";
+        assert_eq!(
+            spies_in(observed),
+            [
+                ("warn".to_owned(), 1),
+                ("error".to_owned(), 2),
+                ("info".to_owned(), 3),
+                ("debug".to_owned(), 4)
+            ]
+        );
     }
 
     #[test]
