@@ -13,7 +13,7 @@
 pub mod category;
 pub mod content;
 pub mod git;
-mod package;
+pub(crate) mod package;
 pub mod source;
 mod walk;
 

@@ -184,8 +184,9 @@ fn server_only(relative: &Path) -> bool {
         || name.contains(".server.")
 }
 
-/// `a/./b/../c` → `a/c`; `None` when `..` climbs above the root.
-fn normalize(path: &Path) -> Option<PathBuf> {
+/// `a/./b/../c` → `a/c`; `None` when `..` climbs above the root. Lexical, no file
+/// system look-up (the paths may name files not read yet).
+pub(crate) fn normalize(path: &Path) -> Option<PathBuf> {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {

@@ -21,10 +21,12 @@
 //! stubs `console.error` in a setup file and snapshots its calls in the test.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 use regex::bytes::Regex;
+
+use crate::workspace::package::normalize;
 
 /// A spy of a test on a console method.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,23 +176,6 @@ fn resolve(from: &Path, specifier: &str, known: &HashSet<&Path>) -> Option<PathB
     candidates
         .into_iter()
         .find(|c| known.contains(c.as_path()))
-}
-
-/// `a/./b/../c` → `a/c`.
-fn normalize(path: &Path) -> Option<PathBuf> {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    return None;
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    Some(out)
 }
 
 /// One test file of the run: its path, how it is shown, its text.
