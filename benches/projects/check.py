@@ -269,6 +269,8 @@ def compare(before: dict, after: dict) -> dict:
         if lost or (b["error"] is None and a.get("error")):
             worse.append({"check": f"test {name}", "lost": lost[:50], "lostCount": len(lost), "error": a.get("error")})
     for name, b in before["start"].items():
+        if name not in after["start"]:
+            continue  # dropped from the spec since the baseline was taken
         a = after["start"].get(name)
         if b["ok"] and not (a and a["ok"]):
             worse.append({"check": f"start {name}", "after": {k: a[k] for k in a if k != "output"} if a else None,
@@ -286,12 +288,13 @@ def fmt_tests(r: dict) -> str:
 
 
 def row(spec: dict, commit: str, counts: dict, before: dict, after: dict, cmp: dict) -> str:
-    tc = "; ".join(f"{n} {before['typecheck'][n]['errors']}→{after['typecheck'][n]['errors']}" for n in before["typecheck"]) or "—"
-    ts = "; ".join(f"{n} {fmt_tests(before['test'][n])}→{fmt_tests(after['test'][n])}" for n in before["test"]) or "—"
+    tc = "; ".join(f"{n} {before['typecheck'][n]['errors']}→{after['typecheck'][n]['errors']}" for n in before["typecheck"] if n in after["typecheck"]) or "—"
+    ts = "; ".join(f"{n} {fmt_tests(before['test'][n])}→{fmt_tests(after['test'][n])}" for n in before["test"] if n in after["test"]) or "—"
     st = "; ".join(
         f"{n} {'ok' if before['start'][n]['ok'] else 'FAIL'}→{'ok' if after['start'][n]['ok'] else 'FAIL'}"
         + (" (output changed)" if any(w.get("outputChanged") and w["check"] == f"start {n}" for w in cmp["worse"]) else "")
-        for n in before["start"]) or "—"
+        # A baseline may hold checks the spec no longer has: only those run both times.
+        for n in before["start"] if n in after["start"]) or "—"
     verdict = "same" if not cmp["worse"] else "WORSE: " + ", ".join(w["check"] for w in cmp["worse"])
     return (f"| {spec['name']} | {commit[:10]} | {spec.get('shape', '')} | "
             f"{counts['rewritten']}/{counts['judged']}/{counts['kept']} (removed {counts['removed']}, refused {counts['refused']}) | "
