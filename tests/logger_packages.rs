@@ -324,6 +324,82 @@ fn a_nodenext_typescript_package_gets_js_specifiers_that_tsc_accepts() {
     );
 }
 
+/// The logger dash creates compiles under the strictest options real projects set
+/// (zustand's `isolatedDeclarations`, fastify-monorepo's
+/// `noPropertyAccessFromIndexSignature`, no `@types/node`), and NodeNext that a shared
+/// config sets through `extends` (changesets' `@tsconfig/node22`) gives `.js` specifiers.
+#[test]
+fn the_created_typescript_logger_compiles_under_strict_options_and_extended_nodenext() {
+    let tsc = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/runners/tsc/node_modules");
+    assert!(
+        tsc.join(".bin/tsc").is_file(),
+        "the pinned TypeScript is not installed: run `npm ci --prefix tests/runners/tsc --no-audit --no-fund`"
+    );
+    let (_dir, root) = repo();
+    write(
+        &root.join("package.json"),
+        r#"{ "name": "lib", "type": "module" }"#,
+    );
+    write(
+        &root.join("tsconfig.base.json"),
+        r#"{ "compilerOptions": { "module": "NodeNext" } }"#,
+    );
+    write(
+        &root.join("tsconfig.json"),
+        r#"{
+  // options real projects set
+  "extends": "./tsconfig.base",
+  "compilerOptions": { "strict": true, "isolatedDeclarations": true, "declaration": true,
+    "noPropertyAccessFromIndexSignature": true, "exactOptionalPropertyTypes": true,
+    "noUncheckedIndexedAccess": true, "emitDeclarationOnly": true, "outDir": "out", "types": [] },
+  "include": ["src"]
+}"#,
+    );
+    write(
+        &root.join("src/index.ts"),
+        "import { twice } from './math.js';
+
+export function run(x: number): number {
+  console.log('running', x);
+  return twice(x);
+}
+",
+    );
+    write(
+        &root.join("src/math.ts"),
+        "export function twice(x: number): number {
+  return 2 * x;
+}
+",
+    );
+    write(&root.join(".gitignore"), "node_modules\nout\n");
+    commit(&root);
+    std::os::unix::fs::symlink(&tsc, root.join("node_modules")).unwrap();
+    let typecheck = || {
+        Command::new("node")
+            .args(["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"])
+            .current_dir(&root)
+            .output()
+            .unwrap()
+    };
+    assert!(typecheck().status.success());
+    let out = dash(&root)
+        .args(["fix", "--write", "--rules", "console"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let index = read(&root.join("src/index.ts"));
+    assert!(index.contains("from './utils/logger.js'"), "{index}");
+    assert!(root.join("src/utils/logger.ts").is_file(), "{stdout}");
+    let after = typecheck();
+    assert!(
+        after.status.success(),
+        "{}",
+        String::from_utf8_lossy(&after.stdout)
+    );
+}
+
 #[test]
 fn a_configured_logger_that_does_not_resolve_is_left_for_judgement() {
     let (_dir, root) = repo();
