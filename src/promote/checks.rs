@@ -312,10 +312,17 @@ pub fn plan(
             label: line.clone(),
         });
     } else if package.join("tsconfig.json").is_file() {
-        let tsc = package
-            .ancestors()
-            .map(|dir| dir.join("node_modules/.bin/tsc"))
-            .find(|bin| bin.is_file())
+        // The project's own tsc, else its tsgo (TypeScript's native port, same flags and
+        // output: fastify-monorepo type-checks with it and has no tsc).
+        let (name, tsc) = ["tsc", "tsgo"]
+            .iter()
+            .find_map(|name| {
+                package
+                    .ancestors()
+                    .map(|dir| dir.join("node_modules/.bin").join(name))
+                    .find(|bin| bin.is_file())
+                    .map(|bin| (*name, bin))
+            })
             .ok_or_else(|| VerifyError::NoTypeChecker {
                 package: display.clone(),
             })?;
@@ -330,7 +337,7 @@ pub fn plan(
                     "false".into(),
                 ],
             },
-            label: "tsc --noEmit -p tsconfig.json".into(),
+            label: format!("{name} --noEmit -p tsconfig.json"),
         });
     }
     if let Some(line) = &config.test {
@@ -607,6 +614,39 @@ fn bounded(mut cmd: Command, timeout: Duration, what: &str) -> Result<Ran, Verif
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_type_check_is_the_projects_tsc_else_its_tsgo_else_a_refusal() {
+        let dir = tempfile::tempdir().unwrap();
+        let top = dir.path();
+        let package = top.join("packages/api");
+        std::fs::create_dir_all(&package).unwrap();
+        std::fs::write(package.join("tsconfig.json"), "{}").unwrap();
+        let config = crate::config::VerifyConfig::default();
+        let labels = || -> Result<Vec<String>, String> {
+            plan(top, &package, &[], &config)
+                .map(|checks| {
+                    checks
+                        .iter()
+                        .filter_map(|c| match c {
+                            Check::TypeCheck { label, .. } => Some(label.clone()),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .map_err(|e| e.to_string())
+        };
+        assert!(
+            labels()
+                .unwrap_err()
+                .contains("no node_modules/.bin/tsc or tsgo")
+        );
+        std::fs::create_dir_all(top.join("node_modules/.bin")).unwrap();
+        std::fs::write(top.join("node_modules/.bin/tsgo"), "").unwrap();
+        assert_eq!(labels().unwrap(), ["tsgo --noEmit -p tsconfig.json"]);
+        std::fs::write(top.join("node_modules/.bin/tsc"), "").unwrap();
+        assert_eq!(labels().unwrap(), ["tsc --noEmit -p tsconfig.json"]);
+    }
 
     #[test]
     fn type_errors_are_counted_in_both_formats() {

@@ -36,7 +36,7 @@ pub const DEFAULT_LOAD_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, Error, Diagnostic)]
 pub enum VerifyError {
     #[error(
-        "cannot verify package {package}: it has a tsconfig.json but no TypeScript compiler is installed (no node_modules/.bin/tsc in it or above it)"
+        "cannot verify package {package}: it has a tsconfig.json but no TypeScript compiler is installed (no node_modules/.bin/tsc or tsgo in it or above it)"
     )]
     #[diagnostic(
         code(dash::fix::verify::no_typecheck),
