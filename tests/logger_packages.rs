@@ -267,13 +267,26 @@ fn type_module_javascript_gets_an_esm_logger_imported_with_its_extension() {
     );
 }
 
-#[test]
-fn a_nodenext_typescript_package_gets_js_specifiers_that_tsc_accepts() {
+/// The pinned tsc (tests/runners/tsc) linked into `root` as its node_modules, and a
+/// function that runs it on `root`'s tsconfig.json.
+fn typechecker(root: &Path) -> impl Fn() -> std::process::Output + '_ {
     let tsc = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/runners/tsc/node_modules");
     assert!(
         tsc.join(".bin/tsc").is_file(),
         "the pinned TypeScript is not installed: run `npm ci --prefix tests/runners/tsc --no-audit --no-fund`"
     );
+    std::os::unix::fs::symlink(&tsc, root.join("node_modules")).unwrap();
+    move || {
+        Command::new("node")
+            .args(["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"])
+            .current_dir(root)
+            .output()
+            .unwrap()
+    }
+}
+
+#[test]
+fn a_nodenext_typescript_package_gets_js_specifiers_that_tsc_accepts() {
     let (_dir, root) = repo();
     write(
         &root.join("package.json"),
@@ -297,14 +310,7 @@ fn a_nodenext_typescript_package_gets_js_specifiers_that_tsc_accepts() {
     );
     write(&root.join(".gitignore"), "node_modules\n");
     commit(&root);
-    std::os::unix::fs::symlink(&tsc, root.join("node_modules")).unwrap();
-    let typecheck = || {
-        Command::new("node")
-            .args(["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"])
-            .current_dir(&root)
-            .output()
-            .unwrap()
-    };
+    let typecheck = typechecker(&root);
     assert!(typecheck().status.success());
     let out = dash(&root)
         .args(["fix", "--write", "--rules", "console"])
@@ -330,11 +336,6 @@ fn a_nodenext_typescript_package_gets_js_specifiers_that_tsc_accepts() {
 /// config sets through `extends` (changesets' `@tsconfig/node22`) gives `.js` specifiers.
 #[test]
 fn the_created_typescript_logger_compiles_under_strict_options_and_extended_nodenext() {
-    let tsc = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/runners/tsc/node_modules");
-    assert!(
-        tsc.join(".bin/tsc").is_file(),
-        "the pinned TypeScript is not installed: run `npm ci --prefix tests/runners/tsc --no-audit --no-fund`"
-    );
     let (_dir, root) = repo();
     write(
         &root.join("package.json"),
@@ -374,14 +375,7 @@ export function run(x: number): number {
     );
     write(&root.join(".gitignore"), "node_modules\nout\n");
     commit(&root);
-    std::os::unix::fs::symlink(&tsc, root.join("node_modules")).unwrap();
-    let typecheck = || {
-        Command::new("node")
-            .args(["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"])
-            .current_dir(&root)
-            .output()
-            .unwrap()
-    };
+    let typecheck = typechecker(&root);
     assert!(typecheck().status.success());
     let out = dash(&root)
         .args(["fix", "--write", "--rules", "console"])

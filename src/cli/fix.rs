@@ -736,24 +736,33 @@ fn refuse_dirty(workspace: &Workspace, files: &[(PathBuf, String)]) -> Result<()
                     .is_some_and(|(i, _)| i == index)
             })
             .collect();
-        let paths: Vec<PathBuf> = mine.iter().map(|(p, _)| p.clone()).collect();
         // Without git there is nothing committed to compare with (and nothing to lose
         // that git would keep); in a repository, a check that cannot run refuses.
-        if worktree.kind == crate::workspace::WorktreeKind::Plain || paths.is_empty() {
+        if worktree.kind == crate::workspace::WorktreeKind::Plain || mine.is_empty() {
             continue;
         }
-        let found =
-            git::dirty_files(&worktree.root, &paths).map_err(|reason| FixError::DirtyCheck {
-                worktree: worktree.path.clone(),
-                reason,
-            })?;
-        dirty.extend(
-            mine.iter()
-                .filter(|(p, _)| found.contains(p))
-                .map(|(_, d)| d.clone()),
-        );
+        dirty.extend(dirty_in(&worktree.root, &worktree.path, &mine)?);
     }
     dirty_error(dirty)
+}
+
+/// The displayed names of those of `files` (in the worktree at `root`) that are not as
+/// committed; a git that cannot answer is an error naming the worktree (`shown`).
+fn dirty_in(
+    root: &Path,
+    shown: &str,
+    files: &[&(PathBuf, String)],
+) -> Result<Vec<String>, FixError> {
+    let paths: Vec<PathBuf> = files.iter().map(|(p, _)| p.clone()).collect();
+    let found = git::dirty_files(root, &paths).map_err(|reason| FixError::DirtyCheck {
+        worktree: shown.to_owned(),
+        reason,
+    })?;
+    Ok(files
+        .iter()
+        .filter(|(p, _)| found.contains(p))
+        .map(|(_, d)| d.clone())
+        .collect())
 }
 
 /// Refuses when any of `files` (absolute path, as displayed) has uncommitted changes, for
@@ -771,16 +780,7 @@ pub(crate) fn refuse_dirty_files(files: &[(PathBuf, String)]) -> Result<(), FixE
     }
     let mut dirty = Vec::new();
     for (top, mine) in by_worktree {
-        let paths: Vec<PathBuf> = mine.iter().map(|(p, _)| p.clone()).collect();
-        let found = git::dirty_files(&top, &paths).map_err(|reason| FixError::DirtyCheck {
-            worktree: top.display().to_string(),
-            reason,
-        })?;
-        dirty.extend(
-            mine.iter()
-                .filter(|(p, _)| found.contains(p))
-                .map(|(_, d)| d.clone()),
-        );
+        dirty.extend(dirty_in(&top, &top.display().to_string(), &mine)?);
     }
     dirty_error(dirty)
 }

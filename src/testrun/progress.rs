@@ -80,20 +80,7 @@ fn jest_line(line: &str, tally: &mut Tally, in_summary: &mut bool) {
     }
     // `Tests:       1 failed, 2 skipped, 5 passed, 8 total`: the exact counts, at the end.
     if let Some(counts) = text.strip_prefix("Tests:") {
-        let mut passed = 0;
-        let mut failed = 0;
-        for part in counts.split(',') {
-            let mut words = part.split_whitespace();
-            let (Some(n), Some(what)) = (words.next(), words.next()) else {
-                continue;
-            };
-            let Ok(n) = n.parse::<u64>() else { continue };
-            match what {
-                "passed" => passed = n,
-                "failed" => failed = n,
-                _ => {}
-            }
-        }
+        let (passed, failed) = passed_and_failed(counts.split(','));
         tally.tests_passed = Some(passed);
         tally.tests_failed = failed;
         return;
@@ -203,9 +190,14 @@ fn vitest_line(line: &str, tally: &mut Tally) {
 /// `1 failed | 5 passed | 2 skipped (8)` → (passed, failed).
 fn vitest_counts(text: &str) -> (u64, u64) {
     let text = text.split(" (").next().unwrap_or(text);
+    passed_and_failed(text.split('|'))
+}
+
+/// (passed, failed) from count parts like `5 passed`, `1 failed`, `2 skipped`.
+fn passed_and_failed<'a>(parts: impl Iterator<Item = &'a str>) -> (u64, u64) {
     let mut passed = 0;
     let mut failed = 0;
-    for part in text.split('|') {
+    for part in parts {
         let mut words = part.split_whitespace();
         let (Some(n), Some(what)) = (words.next(), words.next()) else {
             continue;
