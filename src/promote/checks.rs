@@ -122,6 +122,46 @@ impl Status {
 }
 
 impl Measure {
+    /// The test files with a test that passed in `before` and not in `self` (tests are
+    /// `file › describe › title`); none for other checks.
+    pub fn files_that_lost_tests(&self, before: &Measure) -> BTreeSet<String> {
+        match (before, self) {
+            (Measure::Tests { passed: b, .. }, Measure::Tests { passed: a, .. }) => b
+                .difference(a)
+                .filter_map(|test| test.split(" › ").next())
+                .map(str::to_owned)
+                .collect(),
+            _ => BTreeSet::new(),
+        }
+    }
+
+    /// This result as if only the tests of `files` had run: what a run narrowed to those
+    /// files is compared with.
+    pub fn only_files(&self, files: &[String]) -> Measure {
+        match self {
+            Measure::Tests {
+                passed,
+                failed,
+                status,
+                problem,
+            } => Measure::Tests {
+                passed: passed
+                    .iter()
+                    .filter(|t| {
+                        t.split(" › ")
+                            .next()
+                            .is_some_and(|f| files.iter().any(|x| x == f))
+                    })
+                    .cloned()
+                    .collect(),
+                failed: *failed,
+                status: *status,
+                problem: problem.clone(),
+            },
+            other => other.clone(),
+        }
+    }
+
     /// Why this result (after the change) is less green than `before`, if it is.
     pub fn worse_than(&self, before: &Measure) -> Option<String> {
         match (before, self) {
@@ -387,11 +427,15 @@ fn test_script(package: &Path) -> Option<String> {
 
 /// Runs one check in the canary. `tree` is the canary's top; `package` the package's
 /// folder in it.
+///
+/// `files` narrows the test runner to those test files (relative to the package; empty:
+/// the whole suite), as the bisection reruns only the files that lost tests.
 pub fn run(
     check: &Check,
     tree: &Path,
     package: &Path,
     limits: &Limits,
+    files: &[String],
 ) -> Result<Measure, VerifyError> {
     let relative = |text: &str| {
         let root = tree.to_string_lossy();
@@ -455,7 +499,15 @@ pub fn run(
             };
             let root = package.to_string_lossy().into_owned();
             Ok(
-                match testrun::run_with(&runner, false, &Selection::default(), &options) {
+                match testrun::run_with(
+                    &runner,
+                    false,
+                    &Selection {
+                        files: files.to_vec(),
+                        name: None,
+                    },
+                    &options,
+                ) {
                     Ok(outcome) => {
                         let files =
                             testrun::results::parse_files(&outcome.report).unwrap_or_default();
@@ -614,6 +666,51 @@ fn bounded(mut cmd: Command, timeout: Duration, what: &str) -> Result<Ran, Verif
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_narrowed_to_the_files_that_lost_tests_compares_with_their_baseline() {
+        let tests = |passed: &[&str], status: Status| Measure::Tests {
+            passed: passed.iter().map(|t| t.to_string()).collect(),
+            failed: 0,
+            status,
+            problem: None,
+        };
+        let before = tests(
+            &[
+                "a.test.js › adds",
+                "a.test.js › subtracts",
+                "b.test.js › logs",
+                "c.test.js › x",
+            ],
+            Status::Exit(0),
+        );
+        let after = tests(&["a.test.js › adds", "c.test.js › x"], Status::Exit(1));
+        let focus: Vec<String> = after.files_that_lost_tests(&before).into_iter().collect();
+        assert_eq!(focus, ["a.test.js", "b.test.js"]);
+        // A narrowed rerun where both files pass again is as green as their baseline…
+        let narrowed = before.only_files(&focus);
+        let rerun = tests(
+            &[
+                "a.test.js › adds",
+                "a.test.js › subtracts",
+                "b.test.js › logs",
+            ],
+            Status::Exit(0),
+        );
+        assert_eq!(rerun.worse_than(&narrowed), None);
+        // …and one where a test of those files still fails is worse, named.
+        let rerun = tests(&["a.test.js › adds", "b.test.js › logs"], Status::Exit(1));
+        assert!(
+            rerun
+                .worse_than(&narrowed)
+                .is_some_and(|why| why.contains("a.test.js › subtracts"))
+        );
+        assert!(
+            tests(&[], Status::Exit(0))
+                .files_that_lost_tests(&tests(&[], Status::Exit(0)))
+                .is_empty()
+        );
+    }
 
     #[test]
     fn the_type_check_is_the_projects_tsc_else_its_tsgo_else_a_refusal() {

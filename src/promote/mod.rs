@@ -318,7 +318,7 @@ fn verify_tree(
                     measure
                 }
                 None => {
-                    let measure = checks::run(check, &canary.root, &dir, limits)?;
+                    let measure = checks::run(check, &canary.root, &dir, limits, &[])?;
                     report.runs += 1;
                     refuse_unusable(&package.name, check, &measure)?;
                     cache.put(&key, &measure);
@@ -337,20 +337,39 @@ fn verify_tree(
     }
     for package in &packages {
         let dir = in_canary(&package.dir);
-        let mut eval = |subset: &[usize]| -> Result<Evaluation, VerifyError> {
+        let mut eval = |subset: &[usize], focus: Option<&[String]>| {
             for &i in &package.files {
                 apply(&canary, top, &proposals[i], subset.contains(&i))?;
             }
             evaluate(
-                package, subset, proposals, top, &canary, &dir, limits, report,
+                package, subset, proposals, top, &canary, &dir, limits, report, focus,
             )
         };
-        let all = eval(&package.files)?;
+        let all = eval(&package.files, None)?;
         let (after, culprits) = if all.regressions.is_empty() {
             (all.measures, Vec::new())
         } else {
+            // The bisection reruns only the test files that lost tests with everything
+            // applied (a whole suite per step made a 412-test suite take 20 minutes);
+            // the set it keeps is then checked in full, and if that set is worse after
+            // all (files that break other test files only together), the bisection is
+            // done again with every check whole.
+            let focus = focus_of(package, &all.measures);
             let mut search = Bisect::default();
-            search.step(&package.files, all.regressions, &mut eval)?;
+            search.step(&package.files, all.regressions.clone(), &mut |subset| {
+                eval(subset, Some(&focus))
+            })?;
+            if !search.good.is_empty() {
+                let whole = eval(&search.good, None)?;
+                if whole.regressions.is_empty() {
+                    search.last_pass = Some(whole.measures);
+                } else {
+                    search = Bisect::default();
+                    search.step(&package.files, all.regressions, &mut |subset| {
+                        eval(subset, None)
+                    })?;
+                }
+            }
             // Nothing promoted: every check stands as before.
             let after = search.last_pass.unwrap_or_default();
             // The canary holds what is promoted, for the packages checked after this one.
@@ -390,6 +409,25 @@ fn verify_tree(
     }
     report.rolled_back.sort_by(|a, b| a.file.cmp(&b.file));
     Ok(())
+}
+
+/// The test files that lost tests in `measures` (a package's checks with everything
+/// applied) against its baseline.
+fn focus_of(package: &Package, measures: &[(Check, checks::Measure)]) -> Vec<String> {
+    package
+        .checks
+        .iter()
+        .zip(&package.baseline)
+        .filter(|(check, _)| matches!(check, Check::Runner))
+        .flat_map(|(check, before)| {
+            measures
+                .iter()
+                .filter(|(c, _)| c.key() == check.key())
+                .flat_map(|(_, after)| after.files_that_lost_tests(before))
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
 }
 
 /// A baseline that cannot be compared with: the tests wrote no report, a check timed out.
@@ -443,6 +481,7 @@ fn evaluate(
     dir: &Path,
     limits: &Limits,
     report: &mut Report,
+    focus: Option<&[String]>,
 ) -> Result<Evaluation, VerifyError> {
     let applied: Vec<String> = subset
         .iter()
@@ -459,7 +498,14 @@ fn evaluate(
         {
             continue;
         }
-        let after = checks::run(check, &canary.root, dir, limits)?;
+        // Narrowed to the focus files: only those run, compared with their baseline; with
+        // no file to rerun, the runner is left out of this step.
+        let (files, before) = match (check, focus) {
+            (Check::Runner, Some([])) => continue,
+            (Check::Runner, Some(files)) => (files, &before.only_files(files)),
+            _ => (&[][..], before),
+        };
+        let after = checks::run(check, &canary.root, dir, limits, files)?;
         report.runs += 1;
         if let Some(why) = after.worse_than(before) {
             evaluation
