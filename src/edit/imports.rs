@@ -386,6 +386,16 @@ fn merge_esm(statement: Node, source: &[u8], spec: &ImportSpec) -> Option<Edit> 
             .named_children(&mut cursor)
             .filter(|n| n.kind() == "import_specifier")
             .collect();
+        let local = |n: &Node| {
+            let name = n
+                .child_by_field_name("alias")
+                .or(n.child_by_field_name("name"));
+            name.map_or(&b""[..], |name| &source[name.byte_range()])
+        };
+        if let Some(edit) = sorted_insert(&specifiers, local, source, &specifier(spec), &spec.local)
+        {
+            return Some(edit);
+        }
         return Some(match specifiers.last() {
             Some(last) => Edit::insert(last.end_byte(), format!(", {}", specifier(spec)), RULE_ID),
             None => Edit::replace(
@@ -409,8 +419,48 @@ fn merge_esm(statement: Node, source: &[u8], spec: &ImportSpec) -> Option<Edit> 
     }
 }
 
+/// Where a new name goes in a list of names that is kept sorted (ESLint's `sort-imports`
+/// checks the members of an import by their local names, by character code unless told to
+/// ignore case): before the first name that sorts after it, with the list's own separator
+/// (`, ` or `,` and a newline with the indentation). `None` when the list is not sorted
+/// either way, or the name sorts last (it is appended, as in any list).
+fn sorted_insert<'t, 's>(
+    entries: &[Node<'t>],
+    local: impl Fn(&Node<'t>) -> &'s [u8],
+    source: &'s [u8],
+    text: &str,
+    name: &str,
+) -> Option<Edit> {
+    let names: Vec<&[u8]> = entries.iter().map(&local).collect();
+    let lower = |b: &[u8]| b.to_ascii_lowercase();
+    let by_code = names.windows(2).all(|w| w[0] <= w[1]);
+    let ignoring_case = names.windows(2).all(|w| lower(w[0]) <= lower(w[1]));
+    let after = |other: &[u8]| {
+        if by_code {
+            other > name.as_bytes()
+        } else {
+            lower(other) > lower(name.as_bytes())
+        }
+    };
+    if !(by_code || ignoring_case) {
+        return None;
+    }
+    let at = names.iter().position(|other| after(other))?;
+    let separator = match entries {
+        [first, second, ..] => {
+            String::from_utf8_lossy(&source[first.end_byte()..second.start_byte()]).into_owned()
+        }
+        _ => ", ".to_owned(),
+    };
+    Some(Edit::insert(
+        entries[at].start_byte(),
+        format!("{text}{separator}"),
+        RULE_ID,
+    ))
+}
+
 /// Adds the name to `const { a } = require('m')`.
-fn merge_cjs(statement: Node, _source: &[u8], spec: &ImportSpec) -> Option<Edit> {
+fn merge_cjs(statement: Node, source: &[u8], spec: &ImportSpec) -> Option<Edit> {
     let declarator = statement.named_child(0)?;
     let pattern = declarator.child_by_field_name("name")?;
     if pattern.kind() != "object_pattern" {
@@ -426,6 +476,21 @@ fn merge_cjs(statement: Node, _source: &[u8], spec: &ImportSpec) -> Option<Edit>
         .named_children(&mut cursor)
         .filter(|n| n.kind() != "comment")
         .collect();
+    let plain: Vec<Node> = entries
+        .iter()
+        .copied()
+        .take_while(|n| n.kind() != "rest_pattern")
+        .collect();
+    let local = |n: &Node| {
+        let name = match n.kind() {
+            "pair_pattern" => n.child_by_field_name("value"),
+            _ => Some(*n),
+        };
+        name.map_or(&b""[..], |name| &source[name.byte_range()])
+    };
+    if let Some(edit) = sorted_insert(&plain, local, source, &entry, &spec.local) {
+        return Some(edit);
+    }
     Some(match entries.as_slice() {
         // A rest element must stay last: `{ a, ...rest }` → `{ a, logger, ...rest }`.
         [.., rest] if rest.kind() == "rest_pattern" => {
@@ -652,5 +717,64 @@ pub(crate) fn semicolon_style(top: &[Node], source: &[u8]) -> &'static str {
         ""
     } else {
         ";"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::{Lang, parse};
+
+    /// The file after adding `spec` (named import `name` from `m`).
+    fn with_import(source: &str, name: &str, system: ModuleSystem) -> String {
+        let tree = parse(Lang::TypeScript, source.as_bytes()).unwrap();
+        let spec = ImportSpec {
+            source: "m".into(),
+            export: name.into(),
+            local: name.into(),
+        };
+        let edit = ensure(tree.root_node(), source, &spec, system, "\n", None).unwrap();
+        let mut out = source.to_owned();
+        out.replace_range(edit.range.clone(), &edit.replacement);
+        out
+    }
+
+    #[test]
+    fn a_name_joins_a_sorted_list_in_its_place_with_the_lists_separator() {
+        let esm = ModuleSystem::Esm;
+        assert_eq!(
+            with_import("import { describe, it } from 'm';\n", "afterEach", esm),
+            "import { afterEach, describe, it } from 'm';\n"
+        );
+        assert_eq!(
+            with_import("import {\n  describe,\n  it,\n} from 'm';\n", "expect", esm),
+            "import {\n  describe,\n  expect,\n  it,\n} from 'm';\n"
+        );
+        // Sorted ignoring case only: placed ignoring case.
+        assert_eq!(
+            with_import(
+                "import { format, type LogLevel } from 'm';\n",
+                "logger",
+                esm
+            ),
+            "import { format, logger, type LogLevel } from 'm';\n"
+        );
+        // Sorting last, or a list in no order: appended.
+        assert_eq!(
+            with_import("import { a, b } from 'm';\n", "c", esm),
+            "import { a, b, c } from 'm';\n"
+        );
+        assert_eq!(
+            with_import("import { it, describe } from 'm';\n", "afterEach", esm),
+            "import { it, describe, afterEach } from 'm';\n"
+        );
+        assert_eq!(
+            with_import(
+                "const { b, ...rest } = require('m');\n",
+                "a",
+                ModuleSystem::CommonJs
+            ),
+            "const { a, b, ...rest } = require('m');\n"
+        );
     }
 }

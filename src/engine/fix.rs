@@ -682,7 +682,7 @@ mod tests {
         assert_eq!(fix.refused, None);
         assert_eq!(
             fix.new_text,
-            "import { z, a, b } from 'lib';\n\na();\nb();\n"
+            "import { a, b, z } from 'lib';\n\na();\nb();\n"
         );
         assert_eq!(fix.imports_added, 2);
         assert_eq!(fix.fixed.len(), 2);
