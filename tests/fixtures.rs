@@ -208,16 +208,14 @@ fn run(case: &Case, project: &Project, engine: &Engine, text: &str) -> (String, 
         newline: if text.contains("\r\n") { "\r\n" } else { "\n" },
     };
     let rules = engine.fix_candidates(&cx);
-    let declared = dash::edit::style::StyleCache::new().for_file(&path);
-    let fix = dash::edit::style::scoped(declared, || {
-        fix_file(
-            &cx,
-            &rules,
-            &FixOptions {
-                unsafe_fixes: case.unsafe_fixes,
-            },
-        )
-    });
+    let fix = fix_file(
+        &cx,
+        &rules,
+        &FixOptions {
+            unsafe_fixes: case.unsafe_fixes,
+            style: dash::edit::style::StyleCache::new().for_file(&path),
+        },
+    );
     (fix.new_text.clone(), fix)
 }
 

@@ -100,7 +100,10 @@ impl DashRules {
         let fix = fix_file(
             &cx,
             &self.engine.fix_candidates(&cx),
-            &FixOptions { unsafe_fixes: true },
+            &FixOptions {
+                unsafe_fixes: true,
+                ..FixOptions::default()
+            },
         );
         let line = |r: &Record, what: String| {
             format!(

@@ -196,6 +196,7 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
     )?;
     let options = FixOptions {
         unsafe_fixes: args.unsafe_fixes,
+        ..FixOptions::default()
     };
 
     let styles = crate::edit::style::StyleCache::new();
@@ -546,9 +547,11 @@ fn fix_text(
         .map(|p| p.rule.kept(&cx))
         .sum();
     // Code the fix writes follows the project's declared quotes and semicolons.
-    let fix = crate::edit::style::scoped(project.styles.for_file(&file.path), || {
-        engine::fix::fix_file(&cx, &engine.fix_candidates(&cx), options)
-    });
+    let options = FixOptions {
+        style: project.styles.for_file(&file.path),
+        ..*options
+    };
+    let fix = engine::fix::fix_file(&cx, &engine.fix_candidates(&cx), &options);
     if let Some(refusal) = &fix.refused {
         return Outcome::Refused {
             reason: refusal.to_string(),

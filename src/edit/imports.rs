@@ -109,7 +109,8 @@ pub fn same_module(a: &str, b: &str) -> bool {
 /// `first_use` is the offset of the first code that uses the name. An ES import is
 /// hoisted, so it may go anywhere among the imports; a `require` runs where it stands, so
 /// it is placed before the top-level statement holding the first use (`const logger =
-/// require(…)` after a use is a ReferenceError at load time).
+/// require(…)` after a use is a ReferenceError at load time). `declared` is the project's
+/// configured quotes and semicolons, used where the file's own imports show none.
 pub fn ensure(
     root: Node,
     source: &str,
@@ -117,11 +118,11 @@ pub fn ensure(
     system: ModuleSystem,
     newline: &str,
     first_use: Option<usize>,
+    declared: super::style::Declared,
 ) -> Option<Edit> {
     let bytes = source.as_bytes();
     let mut cursor = root.walk();
     let top: Vec<Node> = root.named_children(&mut cursor).collect();
-    let declared = super::style::current();
     let quote = quote_style(root, &top, bytes, declared.quote);
     let semicolon = statement_end(&top, bytes, declared.semicolons);
 
@@ -733,7 +734,16 @@ mod tests {
             export: name.into(),
             local: name.into(),
         };
-        let edit = ensure(tree.root_node(), source, &spec, system, "\n", None).unwrap();
+        let edit = ensure(
+            tree.root_node(),
+            source,
+            &spec,
+            system,
+            "\n",
+            None,
+            Default::default(),
+        )
+        .unwrap();
         let mut out = source.to_owned();
         out.replace_range(edit.range.clone(), &edit.replacement);
         out

@@ -21,10 +21,9 @@
 //! - `.editorconfig`: `quote_type = single|double` in a section for every file or for
 //!   JavaScript/TypeScript files.
 //!
-//! [`scoped`] makes a file's declared style visible to [`super::imports::ensure`] while
-//! that file is fixed (the engine's import placement has no path to look it up with).
+//! The fix driver carries a file's declared style in `engine::fix::FixOptions::style` to
+//! [`super::imports::ensure`].
 
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -46,28 +45,6 @@ impl Declared {
             semicolons: self.semicolons.or(other.semicolons),
         }
     }
-}
-
-thread_local! {
-    static CURRENT: Cell<Declared> = const { Cell::new(Declared { quote: None, semicolons: None }) };
-}
-
-/// Runs `f` with `declared` as the style of the file being fixed on this thread.
-pub fn scoped<R>(declared: Declared, f: impl FnOnce() -> R) -> R {
-    let before = CURRENT.with(|c| c.replace(declared));
-    struct Restore(Declared);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            CURRENT.with(|c| c.set(self.0));
-        }
-    }
-    let _restore = Restore(before);
-    f()
-}
-
-/// The style set by [`scoped`] for the file being fixed on this thread.
-pub(crate) fn current() -> Declared {
-    CURRENT.with(Cell::get)
 }
 
 /// Declared styles by folder, so each folder's configuration files are read once per run
@@ -551,16 +528,5 @@ mod tests {
         let inner = outer.path().join("inner");
         std::fs::create_dir_all(inner.join(".git")).unwrap();
         assert_eq!(cache.for_file(&inner.join("a.ts")), Declared::default());
-    }
-
-    #[test]
-    fn scoped_restores_the_previous_style() {
-        assert_eq!(current(), Declared::default());
-        scoped(SINGLE_NO_SEMI, || {
-            assert_eq!(current(), SINGLE_NO_SEMI);
-            scoped(DOUBLE_SEMI, || assert_eq!(current(), DOUBLE_SEMI));
-            assert_eq!(current(), SINGLE_NO_SEMI);
-        });
-        assert_eq!(current(), Declared::default());
     }
 }

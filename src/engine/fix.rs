@@ -32,6 +32,8 @@ const INCREMENTAL_EDITS: usize = 256;
 pub struct FixOptions {
     /// Apply unsafe fixes too (`--unsafe-fixes`).
     pub unsafe_fixes: bool,
+    /// The quotes and semicolons the project declares, for the imports fixes add.
+    pub style: crate::edit::style::Declared,
 }
 
 /// Why a file that had something to fix was left unchanged.
@@ -276,9 +278,15 @@ pub fn fix_file(file: &FileCx<'_>, candidates: &[&Prepared], options: &FixOption
             }
             let system =
                 imports::module_system(root, text.as_bytes(), extension, request.package_is_module);
-            if let Some(edit) =
-                imports::ensure(root, &text, &request.spec, system, file.newline, first_use)
-            {
+            if let Some(edit) = imports::ensure(
+                root,
+                &text,
+                &request.spec,
+                system,
+                file.newline,
+                first_use,
+                options.style,
+            ) {
                 changeset.push(edit.clone());
                 modules.insert(request.spec.source.clone(), (request, edit));
             }

@@ -244,16 +244,14 @@ fn check_one(
         {
             // The project's declared quotes and semicolons (read per file: the hook fixes
             // the few staged files).
-            let declared = crate::edit::style::StyleCache::new().for_file(&file.path);
-            let result = crate::edit::style::scoped(declared, || {
-                fix_file(
-                    &cx,
-                    &engine.fix_candidates(&cx),
-                    &FixOptions {
-                        unsafe_fixes: false,
-                    },
-                )
-            });
+            let result = fix_file(
+                &cx,
+                &engine.fix_candidates(&cx),
+                &FixOptions {
+                    unsafe_fixes: false,
+                    style: crate::edit::style::StyleCache::new().for_file(&file.path),
+                },
+            );
             if result.refused.is_none() && result.changed(&file_text.text) {
                 checked.uses_new_logger = result
                     .fixed
