@@ -247,6 +247,21 @@ pub struct LoggerConfig {
     /// The named export, or `default`.
     pub export: Option<String>,
     pub style: Option<LoggerStyle>,
+    /// Where each log line says it came from.
+    pub source: LoggerSource,
+}
+
+/// `[logger] source`: whether each file logs through a child logger that names it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoggerSource {
+    /// Calls go to the logger itself.
+    #[default]
+    None,
+    /// Each file that gets the logger's import declares
+    /// `const logger = rootLogger.child({ module: 'routes/orders' })` and calls that, so
+    /// every line carries the module it was written from.
+    Module,
 }
 
 /// `[verify]`: the limits of `dash verify` (and of `dash scan`'s console thresholds).
@@ -341,6 +356,7 @@ struct RawLogger {
     module: Option<Spanned<String>>,
     export: Option<Spanned<String>>,
     style: Option<LoggerStyle>,
+    source: Option<LoggerSource>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -550,6 +566,7 @@ impl Config {
                 module: logger.module.map(Spanned::into_inner),
                 export: logger.export.map(Spanned::into_inner),
                 style: logger.style,
+                source: logger.source.unwrap_or_default(),
             };
         }
         if let Some(verify) = raw.verify {
@@ -817,6 +834,7 @@ methods = { log = "debug", table = "info" }
 module = "src/log.ts"
 export = "log"
 style = "pino"
+source = "module"
 [verify]
 max-console = 10
 max-production = 0
@@ -839,6 +857,7 @@ rules = ["console", "focused-test"]
         assert!(c.console.methods.contains(&("log".into(), "debug".into())));
         assert!(c.console.methods.contains(&("table".into(), "info".into())));
         assert_eq!(c.logger.style, Some(LoggerStyle::Pino));
+        assert_eq!(c.logger.source, LoggerSource::Module);
         assert_eq!(c.verify.max_console, Some(10));
         assert_eq!(c.verify.max_production, Some(0));
         assert_eq!(c.limits.max_file_size, 1024 * 1024);

@@ -416,3 +416,102 @@ fn a_configured_logger_that_does_not_resolve_is_left_for_judgement() {
     assert_eq!(read(&root.join("src/a.js")), "console.log('a');\n");
     assert_eq!(git(&root, &["status", "--porcelain"]), "");
 }
+
+/// `[logger] source = "module"` (defect 23): each file logs through its own child of the
+/// logger, so every line names the module it came from; node runs the result.
+#[test]
+fn each_file_logs_through_a_child_that_names_its_module() {
+    let (_dir, root) = repo();
+    write(&root.join("package.json"), r#"{ "name": "shop" }"#);
+    write(&root.join("dash.toml"), "[logger]\nsource = \"module\"\n");
+    write(
+        &root.join("src/routes/orders.js"),
+        "function show(id) {\n  console.log('order shown', id);\n  return id;\n}\n\nmodule.exports = { show };\n",
+    );
+    write(
+        &root.join("src/index.js"),
+        "const { show } = require('./routes/orders');\n\nconsole.info('starting');\nshow(7);\n",
+    );
+    commit(&root);
+    let (code, before, err) = node(&root, "src/index.js");
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(before, "starting\norder shown 7\n");
+    let out = dash(&root)
+        .args(["fix", "--write", "--rules", "console"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let orders = read(&root.join("src/routes/orders.js"));
+    assert!(
+        orders.contains("const logger = rootLogger.child({ module: 'routes/orders' });"),
+        "{orders}"
+    );
+    let (code, after, err) = node(&root, "src/index.js");
+    assert_eq!(code, Some(0), "{err}");
+    let lines: Vec<serde_json::Value> = after
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?}: {e}")))
+        .collect();
+    assert_eq!(lines.len(), 2, "{after}");
+    assert_eq!(lines[0]["msg"], "starting");
+    assert_eq!(lines[0]["module"], "index");
+    assert_eq!(lines[1]["msg"], "order shown");
+    assert_eq!(lines[1]["module"], "routes/orders");
+    assert_eq!(lines[1]["args"], serde_json::json!([7]));
+    // A second run finds the child and changes nothing.
+    let again = dash(&root)
+        .args(["fix", "--check", "--rules", "console"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+}
+
+/// The created TypeScript logger's `child` keeps it compiling under the strictest options
+/// (`isolatedDeclarations` needs the exported `Logger` type).
+#[test]
+fn child_loggers_compile_under_strict_typescript() {
+    let (_dir, root) = repo();
+    write(
+        &root.join("package.json"),
+        r#"{ "name": "lib", "type": "module" }"#,
+    );
+    write(&root.join("dash.toml"), "[logger]\nsource = \"module\"\n");
+    write(
+        &root.join("tsconfig.json"),
+        r#"{ "compilerOptions": { "module": "NodeNext", "strict": true, "isolatedDeclarations": true,
+    "declaration": true, "noPropertyAccessFromIndexSignature": true, "exactOptionalPropertyTypes": true,
+    "noUncheckedIndexedAccess": true, "emitDeclarationOnly": true, "outDir": "out", "types": [] },
+  "include": ["src"] }"#,
+    );
+    write(
+        &root.join("src/jobs/sync.ts"),
+        "export function sync(count: number): number {\n  console.warn('syncing', count);\n  return count;\n}\n",
+    );
+    write(&root.join(".gitignore"), "node_modules\nout\n");
+    commit(&root);
+    let typecheck = typechecker(&root);
+    assert!(typecheck().status.success());
+    let out = dash(&root)
+        .args(["fix", "--write", "--rules", "console"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let sync = read(&root.join("src/jobs/sync.ts"));
+    assert!(
+        sync.contains("const logger = rootLogger.child({ module: 'jobs/sync' });"),
+        "{sync}"
+    );
+    let after = typecheck();
+    assert!(
+        after.status.success(),
+        "{}",
+        String::from_utf8_lossy(&after.stdout)
+    );
+}

@@ -25,6 +25,38 @@ pub struct ImportSpec {
     pub export: String,
     /// The local name (`logger`).
     pub local: String,
+    /// A child of the imported value that the file declares right after the import and
+    /// calls instead (`[logger] source = "module"`).
+    pub child: Option<ChildLogger>,
+}
+
+/// `const logger = rootLogger.child({ module: 'routes/orders' })`: the file's own child of
+/// the imported logger, so every line it writes names the module it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildLogger {
+    /// The child's name (what the file's calls use).
+    pub name: String,
+    /// The `module` field's value.
+    pub module: String,
+}
+
+impl ChildLogger {
+    /// The declaration, with the file's quotes, after the import of `parent`.
+    fn declaration(&self, parent: &str, quote: char, semicolon: &str) -> String {
+        let mut module = String::with_capacity(self.module.len() + 2);
+        module.push(quote);
+        for c in self.module.chars() {
+            if c == quote || c == '\\' {
+                module.push('\\');
+            }
+            module.push(c);
+        }
+        module.push(quote);
+        format!(
+            "const {} = {parent}.child({{ module: {module} }}){semicolon}",
+            self.name
+        )
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,6 +158,35 @@ pub fn ensure(
     let quote = quote_style(root, &top, bytes, declared.quote);
     let semicolon = statement_end(&top, bytes, declared.semicolons);
 
+    // A child declaration runs where it stands, like a `require`: it goes before the
+    // top-level statement holding the first use. Only the statements that end before that
+    // one may take the import.
+    let limit = first_use
+        .and_then(|at| top.iter().find(|s| s.end_byte() > at))
+        .map_or(usize::MAX, |s| s.start_byte());
+    let child = spec
+        .child
+        .as_ref()
+        .map(|c| c.declaration(&spec.local, quote, semicolon));
+    // After a merge into an existing statement the child's declaration follows that
+    // statement on a line of its own: only when the statement comes before the first use
+    // and nothing else shares its line.
+    let with_child = |statement: Node, edit: Edit| -> Option<Edit> {
+        let Some(child) = &child else {
+            return Some(edit);
+        };
+        let end = statement.end_byte();
+        let rest_of_line = &source[end..line_end(source, end)];
+        if end > limit || !rest_of_line.trim().is_empty() || edit.range.end > end {
+            return None;
+        }
+        let mut replacement = edit.replacement;
+        replacement.push_str(&source[edit.range.end..end]);
+        replacement.push_str(newline);
+        replacement.push_str(child);
+        Some(Edit::replace(edit.range.start..end, replacement, RULE_ID))
+    };
+
     match system {
         ModuleSystem::Esm => {
             for statement in top.iter().filter(|s| s.kind() == "import_statement") {
@@ -137,7 +198,9 @@ pub fn ensure(
                 {
                     continue;
                 }
-                if let Some(edit) = merge_esm(*statement, bytes, spec) {
+                if let Some(edit) =
+                    merge_esm(*statement, bytes, spec).and_then(|e| with_child(*statement, e))
+                {
                     return Some(edit);
                 }
             }
@@ -153,9 +216,19 @@ pub fn ensure(
                     spec.source
                 )
             };
+            let statement = match &child {
+                Some(child) => format!("{statement}{newline}{child}"),
+                None => statement,
+            };
+            // Without a child an import is hoisted: any place among the imports will do.
+            let before_use: Vec<Node> = top
+                .iter()
+                .copied()
+                .filter(|s| child.is_none() || s.start_byte() < limit)
+                .collect();
             let statement_text = statement.clone();
             let mut edit = insert_statement(
-                &top,
+                &before_use,
                 source,
                 statement,
                 |s| s.kind() == "import_statement",
@@ -171,7 +244,8 @@ pub fn ensure(
             {
                 if require_source(*statement, bytes).is_some_and(|m| same_module(&m, &spec.source))
                     && spec.export != "default"
-                    && let Some(edit) = merge_cjs(*statement, bytes, spec)
+                    && let Some(edit) =
+                        merge_cjs(*statement, bytes, spec).and_then(|e| with_child(*statement, e))
                 {
                     return Some(edit);
                 }
@@ -192,11 +266,12 @@ pub fn ensure(
                     spec.source
                 )
             };
+            let statement = match &child {
+                Some(child) => format!("{statement}{newline}{child}"),
+                None => statement,
+            };
             // Only the requires that end before the statement of the first use count: the
             // new one goes after the last of them (or at the top).
-            let limit = first_use
-                .and_then(|at| top.iter().find(|s| s.end_byte() > at))
-                .map_or(usize::MAX, |s| s.start_byte());
             let before_use: Vec<Node> = top
                 .iter()
                 .copied()
@@ -249,6 +324,31 @@ fn specifier(spec: &ImportSpec) -> String {
 fn is_type_only(statement: Node, source: &[u8]) -> bool {
     let code = text(statement, source);
     code.starts_with(b"import type ") || code.starts_with(b"import typeof ")
+}
+
+/// The file's child of the logger it imports as `parent`: the name of a top-level
+/// `const <name> = <parent>.child(…)` (as [`ChildLogger`] declares it) and where that name
+/// is written.
+pub fn child_of(root: Node, source: &[u8], parent: &str) -> Option<(String, usize)> {
+    let callee = format!("{parent}.child");
+    let mut cursor = root.walk();
+    root.named_children(&mut cursor)
+        .filter(|s| s.kind() == "lexical_declaration")
+        .filter_map(|s| s.named_child(0))
+        .find_map(|declarator| {
+            let name = declarator.child_by_field_name("name")?;
+            let value = declarator.child_by_field_name("value")?;
+            let function = value.child_by_field_name("function")?;
+            (name.kind() == "identifier"
+                && value.kind() == "call_expression"
+                && text(function, source) == callee.as_bytes())
+            .then(|| {
+                (
+                    String::from_utf8_lossy(text(name, source)).into_owned(),
+                    name.start_byte(),
+                )
+            })
+        })
 }
 
 /// The local name under which the file already imports `spec.export` from the module
@@ -733,6 +833,7 @@ mod tests {
             source: "m".into(),
             export: name.into(),
             local: name.into(),
+            child: None,
         };
         let edit = ensure(
             tree.root_node(),
@@ -747,6 +848,75 @@ mod tests {
         let mut out = source.to_owned();
         out.replace_range(edit.range.clone(), &edit.replacement);
         out
+    }
+
+    /// The file after adding `logger as rootLogger` from `m` and its child, first used at
+    /// the first `use(` in the text.
+    fn with_child(source: &str, system: ModuleSystem) -> String {
+        let tree = parse(Lang::TypeScript, source.as_bytes()).unwrap();
+        let spec = ImportSpec {
+            source: "m".into(),
+            export: "logger".into(),
+            local: "rootLogger".into(),
+            child: Some(ChildLogger {
+                name: "logger".into(),
+                module: "it's\\here".into(),
+            }),
+        };
+        let edit = ensure(
+            tree.root_node(),
+            source,
+            &spec,
+            system,
+            "\n",
+            source.find("use("),
+            Default::default(),
+        )
+        .unwrap();
+        let mut out = source.to_owned();
+        out.replace_range(edit.range.clone(), &edit.replacement);
+        out
+    }
+
+    #[test]
+    fn a_child_is_declared_after_its_import_and_before_the_first_use() {
+        let esm = ModuleSystem::Esm;
+        let child = "const logger = rootLogger.child({ module: 'it\\'s\\\\here' });";
+        // A new import, placed before the first top-level use even among later imports.
+        assert_eq!(
+            with_child("import a from 'a';\nuse(a);\nimport b from 'b';\n", esm),
+            format!(
+                "import a from 'a';\nimport {{ logger as rootLogger }} from 'm';\n{child}\nuse(a);\nimport b from 'b';\n"
+            )
+        );
+        // Merged into the module's import, the child on the next line.
+        assert_eq!(
+            with_child("import { a } from 'm';\n\nuse(a);\n", esm),
+            format!("import {{ a, logger as rootLogger }} from 'm';\n{child}\n\nuse(a);\n")
+        );
+        // Not merged into an import after the first use, nor one sharing its line.
+        assert_eq!(
+            with_child("use(1);\nimport { a } from 'm';\n", esm),
+            format!(
+                "import {{ logger as rootLogger }} from 'm';\n{child}\n\nuse(1);\nimport {{ a }} from 'm';\n"
+            )
+        );
+        assert_eq!(
+            with_child("import { a } from 'm'; // why\nuse(a);\n", esm),
+            // (a comment sharing the import's line may be a block comment running on: the
+            // new statements go right after the import, as every new import does)
+            format!(
+                "import {{ a }} from 'm';\nimport {{ logger as rootLogger }} from 'm';\n{child} // why\nuse(a);\n"
+            )
+        );
+        // CommonJS: merged into the require, the child after it.
+        assert_eq!(
+            with_child(
+                "const { a } = require('m');\nuse(a);\n",
+                ModuleSystem::CommonJs
+            ),
+            format!("const {{ a, logger: rootLogger }} = require('m');\n{child}\nuse(a);\n")
+        );
     }
 
     #[test]

@@ -654,6 +654,7 @@ mod tests {
                         source: "lib".into(),
                         export: name.clone(),
                         local: name.clone(),
+                        child: None,
                     },
                     package_is_module: true,
                 };

@@ -174,6 +174,7 @@ pub fn import_for(
             source: runner.module().to_owned(),
             export: name.to_owned(),
             local: name.to_owned(),
+            child: None,
         },
         package_is_module,
     })

@@ -22,6 +22,8 @@ pub struct Binding {
     pub imported: Option<String>,
     /// For imports: `import type { … }` or `import { type x }` (no value at run time).
     pub type_only: bool,
+    /// Where the declaring name is written.
+    pub declared_at: usize,
 }
 
 /// Every declaration of `name` in the file (imports, variables, parameters, functions,
@@ -59,6 +61,7 @@ pub fn bindings_of(root: Node<'_>, source: &[u8], name: &str) -> Vec<Binding> {
             import_source,
             imported,
             type_only,
+            declared_at: start,
         });
     }
     found

@@ -366,42 +366,41 @@ fn wrap(esm: bool, import: &str, require: &str, value: &str, annotation: Option<
     }
 }
 
-/// A dependency-free structured logger: JSON lines, levels, `LOG_LEVEL`.
+/// A dependency-free structured logger: JSON lines, levels, `LOG_LEVEL`, and `child(fields)`
+/// for loggers whose every line carries some fields (`[logger] source = "module"`).
 fn structured_logger(typescript: bool, esm: bool) -> String {
-    let (args, level_type, record, write_sig) = if typescript {
-        (
-            "...args: unknown[]",
-            "type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error';\n\n",
-            ": Record<Level, number>",
-            "(level: Level, args: unknown[]): void",
-        )
+    let ts = |typed: &'static str, plain: &'static str| if typescript { typed } else { plain };
+    let level_type = ts(
+        "type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error';\ntype Fields = Record<string, unknown>;\n\n/** What `logger` and each of its children can do. */\nexport interface Logger {\n  trace(...args: unknown[]): void;\n  debug(...args: unknown[]): void;\n  info(...args: unknown[]): void;\n  warn(...args: unknown[]): void;\n  error(...args: unknown[]): void;\n  /** A logger whose every line also carries `fields`. */\n  child(fields: Fields): Logger;\n}\n\n",
+        "",
+    );
+    let level_type = if typescript && !esm {
+        // A CommonJS module has no `export` keyword: the interface stays local.
+        level_type.replace("export interface", "interface")
     } else {
-        ("...args", "", "", "(level, args)")
+        level_type.to_owned()
     };
-    let entry_type = if typescript {
-        ": Record<string, unknown>"
-    } else {
-        ""
-    };
-    let value_type = if typescript {
-        "(value: unknown): unknown"
-    } else {
-        "(value)"
-    };
-    let cast = if typescript { " as Level" } else { "" };
+    let record = ts(": Record<Level, number>", "");
+    let write_sig = ts("(level: Level, fields: Fields, args: unknown[]): void", "(level, fields, args)");
+    let entry_type = ts(": Record<string, unknown>", "");
+    let value_type = ts("(value: unknown): unknown", "(value)");
+    let cast = ts(" as Level", "");
+    let make_sig = ts("(fields: Fields): Logger", "(fields)");
+    let args = ts("...args: unknown[]", "...args");
+    let more = ts("more: Fields", "more");
     // Node's `process` read through globalThis, typed here: the module then compiles
     // without @types/node and runs in a browser too.
-    let proc = if typescript {
-        "(globalThis as unknown as {\n  process?: {\n    env?: Record<string, string | undefined>;\n    stdout?: { write(line: string): unknown };\n    stderr?: { write(line: string): unknown };\n  };\n}).process"
-    } else {
-        "globalThis.process"
-    };
+    let proc = ts(
+        "(globalThis as unknown as {\n  process?: {\n    env?: Record<string, string | undefined>;\n    stdout?: { write(line: string): unknown };\n    stderr?: { write(line: string): unknown };\n  };\n}).process",
+        "globalThis.process",
+    );
     let body = format!(
         r#"/**
  * The project's structured logger: one JSON object per line (stdout; stderr for warn and
  * error), with a timestamp, the level, the message and any further arguments. Set
- * LOG_LEVEL to trace, debug, info (default), warn or error. Created by `dash fix`, which
- * routes console.* calls here; swap in pino or winston when you need more.
+ * LOG_LEVEL to trace, debug, info (default), warn or error. `logger.child({{ module }})`
+ * gives a logger whose lines also carry those fields. Created by `dash fix`, which routes
+ * console.* calls here; swap in pino or winston when you need more.
  */
 {level_type}const order{record} = {{ trace: 10, debug: 20, info: 30, warn: 40, error: 50 }};
 const proc = {proc};
@@ -414,7 +413,7 @@ function serialize{value_type} {{
 function write{write_sig} {{
   if (order[level] < threshold) return;
   const [first, ...rest] = args;
-  const entry{entry_type} = {{ time: new Date().toISOString(), level }};
+  const entry{entry_type} = {{ time: new Date().toISOString(), level, ...fields }};
   if (typeof first === 'string') entry['msg'] = first;
   else if (first !== undefined) rest.unshift(first);
   if (rest.length > 0) entry['args'] = rest.map(serialize);
@@ -431,21 +430,22 @@ function write{write_sig} {{
   }}
 }}
 
+function make{make_sig} {{
+  return {{
 "#
     );
     let methods = ["trace", "debug", "info", "warn", "error"]
         .iter()
-        .map(|l| format!("  {l}: ({args}) => write('{l}', args),\n"))
+        .map(|l| format!("    {l}: ({args}) => write('{l}', fields, args),\n"))
         .collect::<String>();
+    let make = format!(
+        "{body}{methods}    child: ({more}) => make({{ ...fields, ...more }}),\n  }};\n}}\n\n"
+    );
     if esm {
-        let annotation = if typescript {
-            ": Record<Level, (...args: unknown[]) => void>"
-        } else {
-            ""
-        };
-        format!("{body}export const logger{annotation} = {{\n{methods}}};\n")
+        let annotation = ts(": Logger", "");
+        format!("{make}export const logger{annotation} = make({{}});\n")
     } else {
-        format!("{body}const logger = {{\n{methods}}};\n\nmodule.exports = {{ logger }};\n")
+        format!("{make}const logger = make({{}});\n\nmodule.exports = {{ logger }};\n")
     }
 }
 

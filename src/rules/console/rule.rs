@@ -12,8 +12,8 @@ use super::fix::{self as console_fix, Action, FixOptions};
 use super::logger::{self, LoggerModule, LoggerTarget};
 use super::packages::{Package, Packages};
 use super::{ConsoleUse, RULE_ID, Usage, lexical, tree};
-use crate::config::{Config, ConfigError, ConsolePolicy};
-use crate::edit::imports::{self, ImportSpec};
+use crate::config::{Config, ConfigError, ConsolePolicy, LoggerSource, LoggerStyle};
+use crate::edit::imports::{self, ChildLogger, ImportSpec};
 use crate::rules::{
     ALL_LANGS, Emit, FileCx, FileRule, Finding, Fix, FixAvailability, ImportRequest, Mode, Needs,
     Quick, Resolution, Rule, RuleMeta, RunCx, TreeMatches};
@@ -200,6 +200,60 @@ impl ConsoleFixer {
     }
 }
 
+/// What a file's child logger calls its module: the file's path in its package, without
+/// the extension, a leading `src/`, `lib/` or `source/`, or a trailing `/index`
+/// (`src/routes/orders.ts` → `routes/orders`).
+fn module_label(package_root: Option<&Path>, file: &Path) -> String {
+    let relative = package_root
+        .and_then(|root| {
+            file.strip_prefix(root).ok().map(Path::to_path_buf).or_else(|| {
+                let file = crate::rules::console::packages::canonical(file);
+                file.strip_prefix(root).ok().map(Path::to_path_buf)
+            })
+        })
+        .unwrap_or_else(|| PathBuf::from(file.file_name().unwrap_or_default()));
+    let mut parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if let Some(last) = parts.last_mut()
+        && let Some((stem, _)) = last.rsplit_once('.')
+        && !stem.is_empty()
+    {
+        *last = stem.to_owned();
+    }
+    if parts.len() > 1 && matches!(parts[0].as_str(), "src" | "lib" | "source") {
+        parts.remove(0);
+    }
+    if parts.len() > 1 && parts.last().is_some_and(|l| l == "index") {
+        parts.pop();
+    }
+    parts.join("/")
+}
+
+/// Whether the logger has a `child` method: pino's and winston's do, as does the logger
+/// dash creates; a module of the project's own must define one.
+fn supports_child(logger: &LoggerTarget) -> bool {
+    if matches!(logger.style, LoggerStyle::Pino | LoggerStyle::Winston) {
+        return true;
+    }
+    let defines_child = |text: &str| {
+        text.match_indices("child").any(|(at, _)| {
+            let before = text[..at].chars().next_back();
+            let after = text[at + 5..].trim_start().chars().next();
+            !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$')
+                && matches!(after, Some('(' | ':' | '='))
+        })
+    };
+    match (&logger.create, &logger.module) {
+        (Some(text), _) => defines_child(text),
+        (None, LoggerModule::File(path)) => {
+            std::fs::read_to_string(path).is_ok_and(|text| defines_child(&text))
+        }
+        (None, LoggerModule::Specifier(_)) => false,
+    }
+}
+
 fn is_logger_module(logger: &LoggerTarget, path: &Path) -> bool {
     match &logger.module {
         LoggerModule::File(module) => {
@@ -285,17 +339,39 @@ impl FileRule for ConsoleFixer {
                 facts.requires_extension(),
             )),
         };
-        // The logger's name in this file: an existing import of it, or `logger`.
+        // The logger's name in this file: an existing import of it (or the file's child of
+        // that import), or `logger` (under `[logger] source = "module"` the file's own
+        // child of the logger imported as `rootLogger`).
+        let child = (facts.config().logger.source == LoggerSource::Module).then(|| ChildLogger {
+            name: "logger".to_owned(),
+            module: module_label(facts.package.as_ref().map(|p| p.root.as_path()), file.path),
+        });
         let spec = ImportSpec {
             source: resolved.clone().unwrap_or_default(),
             export: facts.logger().export.clone(),
-            local: "logger".to_owned(),
+            local: if child.is_some() { "rootLogger" } else { "logger" }.to_owned(),
+            child,
         };
         let existing = resolved
             .is_ok()
             .then(|| imports::existing_local(root, source, &spec))
             .flatten();
-        let name = existing.clone().unwrap_or_else(|| spec.local.clone());
+        // Where the file's child of the logger is declared, when it has one.
+        let (name, child_at) = match &existing {
+            Some(local) => match spec
+                .child
+                .is_some()
+                .then(|| imports::child_of(root, source, local))
+                .flatten()
+            {
+                Some((child, at)) => (child, Some(at)),
+                None => (local.clone(), None),
+            },
+            None => (
+                spec.child.as_ref().map_or_else(|| spec.local.clone(), |c| c.name.clone()),
+                None,
+            ),
+        };
         let options = FixOptions {
             policy: policy_for(facts.config(), file.category),
             methods: &facts.config().console.methods,
@@ -320,29 +396,56 @@ impl FileRule for ConsoleFixer {
             }
         }
         if result.uses_logger() && resolved.is_ok() {
-            // The name may only be bound by a value import of the logger's own export
-            // (the one this fix adds, on a later pass): a default import of the same
-            // module (`import logger from …` while the export is named), a type-only
-            // import, a namespace or enum or `declare` of that name would all clash.
-            let clash = crate::syntax::scope::bindings_of(root, source, &name).into_iter().find(|b| {
-                let ours = b
-                    .import_source
-                    .as_deref()
-                    .is_some_and(|s| imports::same_module(s, &spec.source))
-                    && b.imported.as_deref() == Some(spec.export.as_str());
-                !ours || b.type_only
-            });
-            if let Some(binding) = clash {
-                out.refuse(if binding.type_only {
-                    format!(
-                        "`{name}` is imported with `import type` here, so it has no value at run time; import it as a value (or set [logger] in dash.toml)"
-                    )
-                } else {
-                    format!(
-                        "`{name}` is already bound to something else in this file; set [logger] in dash.toml or rename it"
-                    )
-                });
+            let declares_child = existing.is_none() && spec.child.is_some();
+            if declares_child && !supports_child(facts.logger()) {
+                out.refuse(format!(
+                    "[logger] source = \"module\" declares a child of the logger per file, and {} has no `child` method; add one, or set source = \"none\"",
+                    match &facts.logger().module {
+                        LoggerModule::File(path) => facts
+                            .package
+                            .as_ref()
+                            .and_then(|p| path.strip_prefix(&p.root).ok())
+                            .unwrap_or(path)
+                            .display()
+                            .to_string(),
+                        LoggerModule::Specifier(specifier) => specifier.clone(),
+                    }
+                ));
                 return;
+            }
+            // The names may only be bound by a value import of the logger's own export
+            // (the one this fix adds, on a later pass) or by the file's child of it: a
+            // default import of the same module (`import logger from …` while the export
+            // is named), a type-only import, a namespace or enum or `declare` of that name
+            // would all clash.
+            let mut names = vec![name.clone()];
+            if declares_child {
+                names.push(spec.local.clone());
+            }
+            for checked in &names {
+                let clash = crate::syntax::scope::bindings_of(root, source, checked)
+                    .into_iter()
+                    .find(|b| {
+                        let ours = b
+                            .import_source
+                            .as_deref()
+                            .is_some_and(|s| imports::same_module(s, &spec.source))
+                            && b.imported.as_deref() == Some(spec.export.as_str());
+                        let our_child = Some(b.declared_at) == child_at;
+                        !(ours || our_child) || b.type_only
+                    });
+                if let Some(binding) = clash {
+                    out.refuse(if binding.type_only {
+                        format!(
+                            "`{checked}` is imported with `import type` here, so it has no value at run time; import it as a value (or set [logger] in dash.toml)"
+                        )
+                    } else {
+                        format!(
+                            "`{checked}` is already bound to something else in this file; set [logger] in dash.toml or rename it"
+                        )
+                    });
+                    return;
+                }
             }
         }
         // Rewritten calls need the logger's import (unless the file has it already).
@@ -414,5 +517,27 @@ impl FileRule for ConsoleFixer {
         }
         out.sort();
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::module_label;
+
+    #[test]
+    fn a_module_is_named_by_its_path_in_the_package() {
+        let root = Path::new("/repo/packages/api");
+        let label = |file: &str| module_label(Some(root), &root.join(file));
+        assert_eq!(label("src/routes/orders.ts"), "routes/orders");
+        assert_eq!(label("src/db/index.js"), "db");
+        assert_eq!(label("lib/server.mjs"), "server");
+        assert_eq!(label("scripts/seed.cjs"), "scripts/seed");
+        assert_eq!(label("index.ts"), "index");
+        assert_eq!(label("src/index.ts"), "index");
+        assert_eq!(label("src/a.b.test.ts"), "a.b.test");
+        // Outside the package (or no package): the file's name.
+        assert_eq!(module_label(None, Path::new("/x/y/z.ts")), "z");
     }
 }
