@@ -74,6 +74,26 @@ pub(crate) enum Kind {
     Isomorphic,
 }
 
+/// Folders that compilers and bundlers write to.
+const BUILD_FOLDERS: &[&str] = &["dist", "build", "out", "lib"];
+/// Module-format subfolders of a build folder (`dist/esm`, `lib/cjs`).
+const FORMAT_FOLDERS: &[&str] = &["esm", "cjs", "es", "mjs", "commonjs", "module"];
+
+/// `src/<rest>` for a file at `<build folder>[/<format>]/<rest>` in the package at `dir`.
+fn source_of_build(dir: &Path, path: &Path) -> Option<PathBuf> {
+    let relative = path.strip_prefix(dir).ok()?;
+    let mut parts = relative.components().map(|c| c.as_os_str().to_str());
+    let first = parts.next()??;
+    if !BUILD_FOLDERS.contains(&first) {
+        return None;
+    }
+    let mut rest: Vec<&str> = parts.collect::<Option<Vec<&str>>>()?;
+    if rest.len() > 1 && FORMAT_FOLDERS.contains(&rest[0]) {
+        rest.remove(0);
+    }
+    (!rest.is_empty()).then(|| dir.join("src").join(rest.join("/")))
+}
+
 #[derive(Debug)]
 pub(crate) struct Package {
     dir: PathBuf,
@@ -97,15 +117,23 @@ impl Package {
             let Some(path) = normalize(&dir.join(target)) else {
                 return;
             };
-            if let Some(stem) = ["js", "mjs", "cjs", "jsx"]
-                .iter()
-                .find_map(|ext| path.to_str()?.strip_suffix(&format!(".{ext}")))
-            {
-                for ext in ["ts", "mts", "cts", "tsx"] {
-                    bins.push(PathBuf::from(format!("{stem}.{ext}")));
+            let mut with_sources = |path: PathBuf| {
+                if let Some(stem) = ["js", "mjs", "cjs", "jsx"]
+                    .iter()
+                    .find_map(|ext| path.to_str()?.strip_suffix(&format!(".{ext}")))
+                {
+                    for ext in ["ts", "mts", "cts", "tsx"] {
+                        bins.push(PathBuf::from(format!("{stem}.{ext}")));
+                    }
                 }
+                bins.push(path);
+            };
+            // A bin in a build folder (`dist/cli.js`, `lib/esm/cli.js`) runs what was
+            // compiled from `src/` (`src/cli.ts`).
+            if let Some(source) = source_of_build(dir, &path) {
+                with_sources(source);
             }
-            bins.push(path);
+            with_sources(path);
         };
         match json.get("bin") {
             Some(serde_json::Value::String(target)) => add_bin(target),
@@ -258,6 +286,21 @@ mod tests {
 
     fn category(json: &str, file: &str) -> Category {
         package(json).categorize(&Path::new("/r/pkg").join(file), Category::Production)
+    }
+
+    #[test]
+    fn bins_in_build_folders_name_their_sources() {
+        for json in [
+            r#"{"bin":"./dist/cli.js","main":"./dist/index.js"}"#,
+            r#"{"bin":{"x":"lib/esm/cli.mjs"},"exports":"./lib/esm/index.mjs"}"#,
+            r#"{"bin":"build/cli.js","main":"build/index.js"}"#,
+        ] {
+            assert_eq!(category(json, "src/cli.ts"), Category::Scripts, "{json}");
+            assert_eq!(category(json, "src/index.ts"), Category::Production, "{json}");
+        }
+        // A bin that is its own source keeps it; `src/` beside it is not the CLI.
+        let plain = r#"{"bin":"./cli.js","main":"index.js"}"#;
+        assert_eq!(category(plain, "src/cli.ts"), Category::Production);
     }
 
     #[test]
