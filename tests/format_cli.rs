@@ -227,3 +227,83 @@ fn a_configured_command_runs_the_project_binary_with_the_path() {
         .success();
     assert!(read(root, "src/clean.ts").starts_with("import {logger} from './utils/logger';\n"));
 }
+
+/// A stand-in prettier 3 (an ES module; its CommonJS entry throws) in `folder`: it logs
+/// each load and exit to `folder/loads.log`, leaves texts without `logger` as they are and
+/// marks the others.
+fn stand_in_prettier(folder: &Path) {
+    write(&folder.join(".prettierrc"), "{}\n");
+    write(
+        &folder.join("node_modules/.bin/prettier"),
+        "#!/bin/sh\nexit 9\n",
+    );
+    write(
+        &folder.join("node_modules/prettier/package.json"),
+        r#"{ "name": "prettier", "version": "3.9.9", "exports": { ".": { "require": "./index.cjs", "default": "./index.mjs" } } }"#,
+    );
+    write(
+        &folder.join("node_modules/prettier/index.cjs"),
+        "throw new Error('prettier 3 is loaded as an ES module');\n",
+    );
+    write(
+        &folder.join("node_modules/prettier/index.mjs"),
+        "import fs from 'node:fs';\n\
+         const log = new URL('../../loads.log', import.meta.url);\n\
+         fs.appendFileSync(log, 'load\\n');\n\
+         process.on('exit', () => fs.appendFileSync(log, 'exit\\n'));\n\
+         export async function getFileInfo() { return { ignored: false, inferredParser: 'typescript' }; }\n\
+         export async function resolveConfig() { return null; }\n\
+         export async function format(text) { return text.includes('logger') ? text + '// formatted\\n' : text; }\n",
+    );
+}
+
+#[test]
+fn prettier_is_loaded_once_per_project_and_stopped_at_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        &root.join("package.json"),
+        "{ \"name\": \"mono\", \"private\": true, \"workspaces\": [\"packages/*\"] }\n",
+    );
+    write(&root.join(".gitignore"), "node_modules\nloads.log\n");
+    for package in ["a", "b"] {
+        let folder = root.join("packages").join(package);
+        write(
+            &folder.join("package.json"),
+            format!("{{ \"name\": \"{package}\", \"type\": \"module\" }}\n"),
+        );
+        stand_in_prettier(&folder);
+        for i in 0..3 {
+            write(
+                &folder.join(format!("src/f{i}.ts")),
+                format!("export function f{i}() {{\n  console.log('{package}{i}');\n}}\n"),
+            );
+        }
+    }
+    git(root, &["init", "-q"]);
+    git(root, &["add", "."]);
+    git(root, &["commit", "-qm", "init"]);
+
+    let out = isolated_dash(root)
+        .args(["fix", "--write"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    assert!(
+        out.contains("6 changed files formatted with prettier"),
+        "{out}"
+    );
+    for package in ["a", "b"] {
+        let folder = root.join("packages").join(package);
+        assert_eq!(read(&folder, "loads.log"), "load\nexit\n", "{package}");
+        for i in 0..3 {
+            assert!(
+                read(&folder, &format!("src/f{i}.ts")).ends_with("}\n// formatted\n"),
+                "{package} {i}"
+            );
+        }
+    }
+}

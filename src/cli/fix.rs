@@ -217,6 +217,8 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
             })
             .collect()
     });
+    // The formatter's servers (one node process per prettier project) end with the fixing.
+    drop(formatter);
 
     let cwd = std::env::current_dir()
         .ok()

@@ -18,6 +18,12 @@
 //! A configured formatter that is missing or fails refuses the file (a check that cannot
 //! run refuses); an auto-detected one that fails on the original text is treated like a
 //! file it does not format cleanly, and one that fails on the new text refuses it.
+//!
+//! How it runs: a detected prettier through a long-lived server per project
+//! (`super::prettier`, one node process that loads prettier once and answers the clean
+//! check and the formatting of a file in one request); a configured command and biome
+//! (native, fast to start) as one process per text, since a stdin filter formats one
+//! text per run.
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -26,6 +32,7 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use super::prettier::PrettierPool;
 use super::style::{Tool, formatter_configured_in};
 
 /// The longest one formatter run may take.
@@ -83,6 +90,8 @@ pub struct Formatter {
     config: FormatConfig,
     enabled: bool,
     found: Mutex<HashMap<PathBuf, Option<Runner>>>,
+    /// The prettier servers of the run, shut down when the formatter is dropped.
+    prettier: PrettierPool,
 }
 
 impl Formatter {
@@ -92,6 +101,7 @@ impl Formatter {
             config: config.clone(),
             enabled,
             found: Mutex::new(HashMap::new()),
+            prettier: PrettierPool::new(RUN_LIMIT),
         }
     }
 
@@ -116,6 +126,9 @@ impl Formatter {
             },
         };
         let name = runner.name();
+        if let Runner::Tool(Tool::Prettier, bin) = &runner {
+            return self.prettier(bin, path, original, new);
+        }
         match run(&runner, path, original) {
             Ok(out) if out == original => {}
             Ok(_) => return Ok((new.to_owned(), Formatting::NotClean(name))),
@@ -129,6 +142,40 @@ impl Formatter {
         let formatted = run(&runner, path, new)
             .map_err(|e| format!("the formatter {name} failed on the changed text: {e}"))?;
         Ok((formatted, Formatting::Formatted(name)))
+    }
+
+    /// A detected prettier (never a configured one: its failures refuse nothing but the
+    /// new text), through the project's server: the clean check and the formatting in
+    /// one request.
+    fn prettier(
+        &self,
+        bin: &Path,
+        path: &Path,
+        original: &str,
+        new: &str,
+    ) -> Result<(String, Formatting), String> {
+        let name = Tool::Prettier.name().to_owned();
+        let folder = path.parent().unwrap_or(Path::new("/"));
+        let top = up_to_top(folder).last().copied().unwrap_or(folder);
+        // `<project>/node_modules/.bin/prettier`: the project folder resolves prettier.
+        let project = bin.ancestors().nth(3).unwrap_or(folder);
+        let mut results = self
+            .prettier
+            .format(project, top, path, &[original, new], true)
+            .into_iter();
+        match results.next() {
+            Some(Ok(out)) if out == original => {}
+            _ => return Ok((new.to_owned(), Formatting::NotClean(name))),
+        }
+        match results.next() {
+            Some(Ok(formatted)) => Ok((formatted, Formatting::Formatted(name))),
+            Some(Err(e)) => Err(format!(
+                "the formatter {name} failed on the changed text: {e}"
+            )),
+            None => Err(format!(
+                "the formatter {name} failed on the changed text: no answer"
+            )),
+        }
     }
 
     fn detect(&self, folder: &Path) -> Option<Runner> {
@@ -369,5 +416,49 @@ mod tests {
         }
         // No configuration above this folder: nothing, though prettier is installed.
         assert!(detect(&root.join("packages")).is_none());
+    }
+
+    #[test]
+    fn detected_prettier_runs_in_its_server_with_todays_outcomes() {
+        let dir = project();
+        let root = dir.path();
+        std::fs::write(root.join(".prettierrc"), "{}").unwrap();
+        std::fs::create_dir_all(root.join("node_modules/.bin")).unwrap();
+        std::fs::write(root.join("node_modules/.bin/prettier"), "").unwrap();
+        std::fs::create_dir_all(root.join("node_modules/prettier")).unwrap();
+        std::fs::write(
+            root.join("node_modules/prettier/package.json"),
+            r#"{ "name": "prettier", "version": "2.8.8", "main": "index.js" }"#,
+        )
+        .unwrap();
+        // Upper-cases; throws on `throw`.
+        std::fs::write(
+            root.join("node_modules/prettier/index.js"),
+            "exports.getFileInfo = async () => ({ ignored: false });\n\
+             exports.resolveConfig = async () => null;\n\
+             exports.format = (t) => { if (t.includes('throw')) throw new SyntaxError('bad'); return t.toUpperCase(); };\n",
+        )
+        .unwrap();
+        let path = root.join("src/a.js");
+        let f = Formatter::new(&FormatConfig::default(), true);
+        let prettier = || "prettier".to_owned();
+        assert_eq!(
+            f.format(&path, "A();\n", "A();\nb();\n").unwrap(),
+            ("A();\nB();\n".to_owned(), Formatting::Formatted(prettier()))
+        );
+        assert_eq!(
+            f.format(&path, "a();\n", "a();\nb();\n").unwrap(),
+            ("a();\nb();\n".to_owned(), Formatting::NotClean(prettier()))
+        );
+        // Failing on the original: not clean; on the new text: refused, with the error.
+        assert_eq!(
+            f.format(&path, "throw;\n", "B;\n").unwrap(),
+            ("B;\n".to_owned(), Formatting::NotClean(prettier()))
+        );
+        let err = f.format(&path, "A;\n", "throw;\n").unwrap_err();
+        assert!(
+            err.contains("failed on the changed text: SyntaxError: bad"),
+            "{err}"
+        );
     }
 }

@@ -16,6 +16,7 @@
 mod changeset;
 pub mod format;
 pub mod imports;
+mod prettier;
 pub mod style;
 mod text;
 mod validate;
