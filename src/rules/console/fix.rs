@@ -144,7 +144,36 @@ pub fn fix(root: Node<'_>, source: &str, uses: &[ConsoleUse], options: &FixOptio
             Err(reason) => judge(&mut out, reason),
         }
     }
+    if options.policy == ConsolePolicy::Remove && !out.fixed.is_empty() {
+        leave_nothing_unused(&mut out, root, source);
+    }
     out
+}
+
+/// Removals that would leave a name declared in the file unused (it is read only by the
+/// output being removed) become judgements: the project's lint or `noUnused*` check would
+/// fail (see `unused`).
+fn leave_nothing_unused(out: &mut ConsoleFix, root: Node, source: &str) {
+    let names = super::unused::NameUses::of(root, source);
+    let removed: Vec<std::ops::Range<usize>> = out
+        .fixed
+        .iter()
+        .flat_map(|f| f.edits.iter().map(|e| e.range.clone()))
+        .collect();
+    let unused = names.left_unused(&removed);
+    if unused.is_empty() {
+        return;
+    }
+    let (kept, judged): (Vec<Fixed>, Vec<Fixed>) = std::mem::take(&mut out.fixed)
+        .into_iter()
+        .partition(|f| !f.edits.iter().any(|e| names.mentions(&e.range, &unused)));
+    out.fixed = kept;
+    out.judgements.extend(judged.into_iter().map(|f| Judgement {
+        offset: f.offset,
+        method: f.method,
+        reason: "removing it would leave a name declared in this file unused (only this output reads it): the project's lint or `noUnused*` type-check would fail",
+    }));
+    out.judgements.sort_by_key(|j| j.offset);
 }
 
 /// The methods of the console of Node and the browsers (WHATWG Console standard, plus

@@ -22,6 +22,7 @@ pub(crate) mod resolve;
 mod rule;
 pub mod spies;
 pub mod tree;
+mod unused;
 
 pub use rule::ConsoleFixer;
 pub use rule::{Console, policy_for};
