@@ -151,6 +151,8 @@ impl Default for PathsConfig {
                 "**/*.e2e.*",
                 "**/*.e2e-spec.*",
                 "**/*.cy.*",
+                "**/smoketests/**",
+                "**/smoke-tests/**",
                 // Type tests (tsd, vitest's typecheck).
                 "**/*.test-d.*",
             ]),

@@ -191,6 +191,8 @@ mod tests {
             "test/app.e2e-spec.ts",
             "src/app.e2e-spec.ts",
             "src/a.test-d.ts",
+            "smoketests/index.js",
+            "packages/cli/smoke-tests/run.ts",
         ] {
             assert_eq!(categorize(path), Category::Tests, "{path}");
         }

@@ -296,7 +296,11 @@ mod tests {
             r#"{"bin":"build/cli.js","main":"build/index.js"}"#,
         ] {
             assert_eq!(category(json, "src/cli.ts"), Category::Scripts, "{json}");
-            assert_eq!(category(json, "src/index.ts"), Category::Production, "{json}");
+            assert_eq!(
+                category(json, "src/index.ts"),
+                Category::Production,
+                "{json}"
+            );
         }
         // A bin that is its own source keeps it; `src/` beside it is not the CLI.
         let plain = r#"{"bin":"./cli.js","main":"index.js"}"#;
