@@ -91,7 +91,7 @@ fn a_big_file_is_fixed_as_the_tree_path_fixes_it() {
     let (tokens_code, tokens) = diff(false);
     let (tree_code, tree) = diff(true);
     assert!(
-        tokens.contains("+  logger.warn("),
+        tokens.contains("+    logger.warn(`no id"),
         "{}",
         &tokens[..tokens.len().min(2000)]
     );
