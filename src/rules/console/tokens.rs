@@ -246,15 +246,11 @@ fn close_of(src: &[u8], tokens: &[Token], open: usize) -> Option<usize> {
             // A template's start (`` `…${ ``) opens; its middle pieces (`}…${`) are
             // neither; its last piece (`` }…` ``) closes.
             Kind::TemplateHead if !after_substitution(t) => expected.push(Kind::Template),
-            Kind::RParen | Kind::RBracket | Kind::RBrace => {
-                if expected.pop() != Some(t.kind) {
-                    return None;
-                }
+            Kind::RParen | Kind::RBracket | Kind::RBrace if expected.pop() != Some(t.kind) => {
+                return None;
             }
-            Kind::Template if after_substitution(t) => {
-                if expected.pop() != Some(Kind::Template) {
-                    return None;
-                }
+            Kind::Template if after_substitution(t) && expected.pop() != Some(Kind::Template) => {
+                return None;
             }
             _ => {}
         }
