@@ -547,3 +547,76 @@ fn kind_code(kind: Kind) -> u64 {
         Kind::Punct(b) => 16 + b as u64,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cut(code: &str) -> Result<&str, Decline> {
+        head_scan(Lang::TypeScript, code.as_bytes()).map(|h| &code[..h.cut])
+    }
+
+    #[test]
+    fn the_head_ends_after_the_imports_and_a_statement_more() {
+        let code = "import { a } from './a';\nconst b = 1;\nimport c from 'c';\nf();\ng();\nh();\ni();\nj();\nk();\nl();\n";
+        // Six statements at least, one after the last import.
+        assert_eq!(cut(code).unwrap(), &code[..code.find("h();").unwrap() + 4]);
+        let code = "a();\nb();\nc();\nd();\ne();\nf();\nconst x = require('x');\ng();\nh();\n";
+        assert_eq!(cut(code).unwrap(), &code[..code.find("g();").unwrap() + 4]);
+    }
+
+    #[test]
+    fn the_head_is_cut_only_where_a_statement_ends() {
+        // Not inside `for (…)`, not before `else` or `while`, not inside braces.
+        let code = "for (let i = 0; i < 1; i++) x();\nif (a) b(); else c();\ndo d(); while (e);\nfunction f() { g(); }\nexport function h() {}\nconst v = 1;\nw();\ny();\nz();\n";
+        let head = cut(code).unwrap();
+        assert!(head.ends_with(';') || head.ends_with('}'), "{head}");
+        let cuts: Vec<usize> = {
+            let mut all = Vec::new();
+            for n in 1..=code.len() {
+                if let Ok(h) = head_scan(Lang::TypeScript, code[..n].as_bytes()) {
+                    all.push(h.cut);
+                }
+            }
+            all
+        };
+        for at in cuts {
+            let before = &code[..at];
+            assert!(
+                !before.ends_with("b();") && !before.ends_with("d();"),
+                "{before}"
+            );
+            assert!(
+                !before.ends_with("i = 0;") && !before.ends_with("g();"),
+                "{before}"
+            );
+        }
+        // `}` then a line break and `export`: a boundary.
+        assert!(cut("function a() {}\nexport function b() {}\nexport function c() {}\nexport function d() {}\nexport function e() {}\nexport function f() {}\nexport function g() {}\nexport const h = 1;\n").is_ok());
+    }
+
+    #[test]
+    fn the_head_declines_what_it_cannot_cut() {
+        // Too few statements, JSX, no statement boundary at all.
+        assert!(cut("import a from 'a';\nb();\n").is_err());
+        assert!(
+            head_scan(
+                Lang::Tsx,
+                b"a();\nb();\nc();\nd();\ne();\nconst x = <div />;\nf();\ng();\n"
+            )
+            .is_err()
+        );
+        assert!(cut("a()\nb()\nc()\nd()\ne()\nf()\ng()\n").is_err());
+    }
+
+    #[test]
+    fn prevailing_quotes_skip_template_substitutions() {
+        let code = "a('x');\nb(\"y\");\nc(`${\"z\"}${\"w\"}`);\nd();\ne();\nf();\ng();\n";
+        assert_eq!(
+            head_scan(Lang::TypeScript, code.as_bytes())
+                .unwrap()
+                .prevailing_quote,
+            None
+        );
+    }
+}
