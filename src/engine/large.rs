@@ -574,7 +574,7 @@ mod tests {
         let cuts: Vec<usize> = {
             let mut all = Vec::new();
             for n in 1..=code.len() {
-                if let Ok(h) = head_scan(Lang::TypeScript, code[..n].as_bytes()) {
+                if let Ok(h) = head_scan(Lang::TypeScript, &code.as_bytes()[..n]) {
                     all.push(h.cut);
                 }
             }
