@@ -152,10 +152,59 @@ pub fn ensure(
     first_use: Option<usize>,
     declared: super::style::Declared,
 ) -> Option<Edit> {
+    ensure_in(
+        root,
+        source,
+        spec,
+        system,
+        newline,
+        first_use,
+        declared,
+        || prevailing_quote(root, source.as_bytes()),
+    )
+}
+
+/// [`ensure`] where `root` is the tree of a head of `source` (a prefix holding every
+/// import and require, see `engine::large`) and the quote most of the whole file's
+/// string literals use was counted from its tokens.
+#[allow(clippy::too_many_arguments)]
+pub fn ensure_with_prevailing(
+    root: Node,
+    source: &str,
+    spec: &ImportSpec,
+    system: ModuleSystem,
+    newline: &str,
+    first_use: Option<usize>,
+    declared: super::style::Declared,
+    prevailing: Option<char>,
+) -> Option<Edit> {
+    ensure_in(
+        root,
+        source,
+        spec,
+        system,
+        newline,
+        first_use,
+        declared,
+        || prevailing,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn ensure_in(
+    root: Node,
+    source: &str,
+    spec: &ImportSpec,
+    system: ModuleSystem,
+    newline: &str,
+    first_use: Option<usize>,
+    declared: super::style::Declared,
+    prevailing: impl FnOnce() -> Option<char>,
+) -> Option<Edit> {
     let bytes = source.as_bytes();
     let mut cursor = root.walk();
     let top: Vec<Node> = root.named_children(&mut cursor).collect();
-    let quote = quote_style(root, &top, bytes, declared.quote);
+    let quote = quote_style(&top, bytes, declared.quote, prevailing);
     let semicolon = statement_end(&top, bytes, declared.semicolons);
 
     // A child declaration runs where it stands, like a `require`: it goes before the
@@ -728,7 +777,12 @@ fn line_end(source: &str, offset: usize) -> usize {
 /// Single or double quotes: as the file's imports already use; in a file without
 /// imports, as the project declares ([`super::style`]); failing that, as most of the
 /// file's own string literals are written; single by default.
-fn quote_style(root: Node, top: &[Node], source: &[u8], declared: Option<char>) -> char {
+fn quote_style(
+    top: &[Node],
+    source: &[u8],
+    declared: Option<char>,
+    prevailing: impl FnOnce() -> Option<char>,
+) -> char {
     let of = |literal: &[u8]| {
         if literal.starts_with(b"\"") {
             '"'
@@ -742,7 +796,7 @@ fn quote_style(root: Node, top: &[Node], source: &[u8], declared: Option<char>) 
         .map(|m| of(text(m, source)))
         .next()
         .or(declared)
-        .or_else(|| prevailing_quote(root, source))
+        .or_else(prevailing)
         .unwrap_or('\'')
 }
 

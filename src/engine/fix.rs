@@ -109,7 +109,7 @@ impl FileFix {
 
 /// A record before it is located: (offset in the original, rule, group, action,
 /// applicability, reason).
-type Pending = (
+pub(super) type Pending = (
     usize,
     &'static str,
     String,
@@ -126,6 +126,13 @@ type Pending = (
 /// one run reaches the fix point a second run would.
 pub fn fix_file(file: &FileCx<'_>, candidates: &[&Prepared], options: &FixOptions) -> FileFix {
     let original = file.text;
+    // A big file is fixed from its tokens when that is certain (see `large`).
+    if original.len() >= super::large::LARGE_FILE
+        && super::large::enabled()
+        && let Some(fix) = super::large::fix(file, candidates, options)
+    {
+        return fix;
+    }
     let has_needle = |p: &Prepared, text: &str| {
         p.meta
             .needles
@@ -414,7 +421,7 @@ pub fn fix_file(file: &FileCx<'_>, candidates: &[&Prepared], options: &FixOption
 
 /// `"<rule> (unsafe)"`, the label of an unsafe fix's edits in previews; one string per
 /// rule for the life of the process.
-fn unsafe_label(rule: &'static str) -> &'static str {
+pub(super) fn unsafe_label(rule: &'static str) -> &'static str {
     static LABELS: std::sync::Mutex<BTreeMap<&'static str, &'static str>> =
         std::sync::Mutex::new(BTreeMap::new());
     let mut labels = LABELS.lock().expect("labels");
@@ -427,7 +434,7 @@ fn unsafe_label(rule: &'static str) -> &'static str {
 /// and one that overlaps an edit already taken waits for the next pass (when the text
 /// has changed under it). Returns the accepted fixes and whether any waits.
 #[allow(clippy::type_complexity)]
-fn accept_whole(
+pub(super) fn accept_whole(
     mut fixes: Vec<(usize, &'static str, String, Fix)>,
 ) -> (Vec<(usize, &'static str, String, Fix)>, bool) {
     fixes.sort_by_key(|(_, _, _, fix)| fix.edits.iter().map(|e| e.range.start).min());
@@ -469,7 +476,7 @@ fn clashes(taken: &BTreeSet<(usize, usize)>, r: &Range<usize>) -> bool {
     false
 }
 
-fn locate(original: &str, mut records: Vec<Pending>) -> Vec<Record> {
+pub(super) fn locate(original: &str, mut records: Vec<Pending>) -> Vec<Record> {
     records.sort_by_key(|r| r.0);
     let mut lines = LineIndex::new(original.as_bytes());
     records

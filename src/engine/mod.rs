@@ -8,6 +8,7 @@
 //! a file matching no needle is never tokenized or parsed.
 
 pub mod fix;
+pub mod large;
 pub mod scan;
 
 use aho_corasick::{AhoCorasick, MatchKind};

@@ -172,6 +172,16 @@ pub struct FileCx<'a> {
     pub newline: &'a str,
 }
 
+/// The head of a file too big to parse whole (`engine::large`): a prefix that ends at a
+/// top-level statement boundary after every import, every export that names a module,
+/// every top-level `require` and at least a few statements, parsed. Every node of it is
+/// the node a parse of the whole file would have, at the same offsets.
+pub struct Head<'a> {
+    pub tree: &'a Tree,
+    /// `text[..len]` is what was parsed.
+    pub len: usize,
+}
+
 /// The answer of a rule's byte-level fast path.
 pub enum Quick {
     /// The findings, decided without a tree (in a fix: only an empty answer is trusted).
@@ -199,6 +209,13 @@ pub trait FileRule: Send + Sync {
     /// Findings, fixes, judgements, imports or a refusal for one parsed file.
     /// `matches` holds the tree's matches of every rule's query (`matches.of(id)`).
     fn check(&self, file: &FileCx<'_>, tree: &Tree, matches: &TreeMatches, out: &mut Emit);
+    /// The token path for big files (`engine::large`): exactly what [`FileRule::check`]
+    /// would emit on the whole file's tree, computed from the file's tokens and the tree
+    /// of its [`Head`]; `None` when the rule cannot be certain of that (the file then
+    /// takes the tree path). By default every file takes the tree path.
+    fn check_tokens(&self, _file: &FileCx<'_>, _head: &Head<'_>) -> Option<Emit> {
+        None
+    }
     /// Files the rule proposes to create for the files whose applied fixes of this rule
     /// need them (console: each package's new logger module): `(absolute path, text)`.
     fn new_files(&self, _users: &[&Path]) -> Vec<(std::path::PathBuf, String)> {

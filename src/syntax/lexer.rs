@@ -67,6 +67,8 @@ pub(crate) struct Lexer<'s> {
     last_paren_was_control: bool,
     /// Where and why tokenizing stopped short, when it did.
     pub(crate) why: Option<(usize, &'static str)>,
+    /// Whether a JSX element was read (its text is one `Value` token).
+    pub(crate) saw_jsx: bool,
 }
 
 impl Lang {
@@ -105,7 +107,44 @@ impl<'s> Lexer<'s> {
             parens: Vec::new(),
             last_paren_was_control: false,
             why: None,
+            saw_jsx: false,
         }
+    }
+
+    /// A lexer that keeps at most about `batch` tokens at a time ([`Lexer::run_batch`]),
+    /// for files too big to hold every token.
+    pub(crate) fn streaming(src: &'s [u8], jsx: bool, batch: usize) -> Self {
+        let mut lexer = Lexer::new(&src[..0], jsx);
+        lexer.src = src;
+        lexer.tokens.reserve(batch);
+        lexer
+    }
+
+    /// Tokenizes until `tokens` holds `limit` tokens or the input ends: `Some(true)` when
+    /// input remains, `Some(false)` at its end, `None` when not certain (see `why`).
+    pub(crate) fn run_batch(&mut self, limit: usize) -> Option<bool> {
+        if self.pos == 0 && self.src.starts_with(b"#!") {
+            self.pos = memchr::memchr(b'\n', self.src).unwrap_or(self.src.len());
+        }
+        while self.tokens.len() < limit {
+            if !self.skip_trivia()? {
+                return Some(false);
+            }
+            self.token()?;
+        }
+        Some(true)
+    }
+
+    /// Drops all but the last `keep` tokens (the lexer itself looks back two).
+    pub(crate) fn drain_front(&mut self, keep: usize) -> usize {
+        let drop = self.tokens.len().saturating_sub(keep.max(2));
+        self.tokens.drain(..drop);
+        drop
+    }
+
+    /// Whether every bracket opened was closed (at the end of input).
+    pub(crate) fn balanced(&self) -> bool {
+        self.braces.is_empty() && self.parens.is_empty()
     }
 
     /// Declines, remembering the first reason.
@@ -243,6 +282,7 @@ impl<'s> Lexer<'s> {
                     .expression_may_start()
                     .or_else(|| self.no("`<` after `}`"))? =>
             {
+                self.saw_jsx = true;
                 self.jsx_element()?;
                 self.push(Kind::Value, start);
             }
@@ -561,4 +601,63 @@ pub(crate) fn tokens(
             .why
             .unwrap_or((lexer.pos, "unterminated literal or comment"))),
     }
+}
+
+/// How a streamed file ended.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StreamEnd {
+    /// A JSX element was read (its text is one opaque token).
+    pub(crate) saw_jsx: bool,
+}
+
+/// Tokens per batch of [`stream`]: a few hundred kilobytes, whatever the file's size.
+const STREAM_BATCH: usize = 1 << 15;
+
+/// Tokenizes all of `source` and calls `visit(tokens, i)` for every token in order,
+/// without holding every token at once: `tokens[i]` is the token visited, and at least
+/// `margin` tokens before and after it are in `tokens` (fewer only at the ends of the
+/// file). Stops at the first decline of the lexer or of `visit`, and declines when a
+/// bracket is left open at the end.
+pub(crate) fn stream(
+    lang: Lang,
+    source: &[u8],
+    margin: usize,
+    mut visit: impl FnMut(&[Token], usize) -> Result<(), (usize, &'static str)>,
+) -> Result<StreamEnd, (usize, &'static str)> {
+    let batch = STREAM_BATCH.max(4 * margin);
+    let mut lexer = Lexer::streaming(source, lang.allows_jsx(), batch + 2 * margin);
+    let mut next = 0;
+    loop {
+        let limit = lexer.tokens.len() + batch;
+        let more = match lexer.run_batch(limit) {
+            Some(more) => more,
+            None => {
+                return Err(lexer
+                    .why
+                    .unwrap_or((lexer.pos, "unterminated literal or comment")));
+            }
+        };
+        let end = if more {
+            lexer.tokens.len().saturating_sub(margin)
+        } else {
+            lexer.tokens.len()
+        };
+        while next < end {
+            visit(&lexer.tokens, next)?;
+            next += 1;
+        }
+        if !more {
+            break;
+        }
+        next -= lexer.drain_front(lexer.tokens.len() - next + margin);
+    }
+    if !lexer.balanced() {
+        return Err((
+            source.len(),
+            "a bracket is left open at the end of the file",
+        ));
+    }
+    Ok(StreamEnd {
+        saw_jsx: lexer.saw_jsx,
+    })
 }

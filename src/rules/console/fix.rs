@@ -8,6 +8,7 @@
 
 use tree_sitter::Node;
 
+use super::tokens::TokenUse;
 use super::{ConsoleUse, RULE_ID, Usage, tree};
 use crate::config::{ConsolePolicy, LoggerStyle};
 use crate::edit::Edit;
@@ -97,18 +98,8 @@ pub fn fix(root: Node<'_>, source: &str, uses: &[ConsoleUse], options: &FixOptio
                 reason,
             })
         };
-        if u.usage == Usage::Reference {
-            judge(
-                &mut out,
-                "console method used as a value (passed, bound or assigned), not called",
-            );
-            continue;
-        }
-        if u.method.as_deref().is_some_and(|m| !STANDARD_METHODS.contains(&m)) {
-            judge(
-                &mut out,
-                "not a method of the standard console (a mock's or a replacement's, like `clearHistory`): removing or rewriting it would change what the code does",
-            );
+        if let Some(reason) = prejudge(u) {
+            judge(&mut out, reason);
             continue;
         }
         let Some(&call) = calls.get(&u.start) else {
@@ -176,6 +167,59 @@ fn leave_nothing_unused(out: &mut ConsoleFix, root: Node, source: &str) {
     out.judgements.sort_by_key(|j| j.offset);
 }
 
+/// Why a use needs judgement whatever its call looks like: a reference, not a call, or a
+/// method the standard console lacks.
+pub(crate) fn prejudge(u: &ConsoleUse) -> Option<&'static str> {
+    if u.usage == Usage::Reference {
+        return Some("console method used as a value (passed, bound or assigned), not called");
+    }
+    if u.method.as_deref().is_some_and(|m| !STANDARD_METHODS.contains(&m)) {
+        return Some(
+            "not a method of the standard console (a mock's or a replacement's, like `clearHistory`): removing or rewriting it would change what the code does",
+        );
+    }
+    None
+}
+
+/// [`fix`] for the token path: the same decisions from each use's token description.
+pub(crate) fn fix_from_tokens(
+    source: &str,
+    uses: Vec<TokenUse>,
+    options: &FixOptions,
+) -> ConsoleFix {
+    let mut out = ConsoleFix::default();
+    for TokenUse { console: u, call } in uses {
+        let u = &u;
+        let method = u.method_name().to_owned();
+        let result = match (prejudge(u), call) {
+            (Some(reason), _) => Err(reason),
+            (None, None) => Err("unusual call shape"),
+            (None, Some(call)) => rewrite_from_tokens(
+                u,
+                &call.args,
+                call.inner,
+                call.comment,
+                source,
+                options,
+            ),
+        };
+        match result {
+            Ok(edits) => out.fixed.push(Fixed {
+                offset: u.start,
+                method,
+                action: Action::Rewrite,
+                edits,
+            }),
+            Err(reason) => out.judgements.push(Judgement {
+                offset: u.start,
+                method,
+                reason,
+            }),
+        }
+    }
+    out
+}
+
 /// The methods of the console of Node and the browsers (WHATWG Console standard, plus
 /// Node's and the browsers' own). A call of any other method is on something that is not
 /// the standard console, whatever it is called.
@@ -189,15 +233,7 @@ const STANDARD_METHODS: &[&str] = &[
 /// `globalThis.console = …`, `window.console = …`): found from the bytes, confirmed by
 /// the tree (not in a string or comment, not `x.console`, not a declaration's `=`).
 fn assigns_console(root: Node, source: &str) -> bool {
-    let bytes = source.as_bytes();
-    let starts: Vec<usize> = memchr::memmem::find_iter(bytes, b"console")
-        .filter(|&at| {
-            let rest = &bytes[at + 7..];
-            let skip = rest.iter().take_while(|b| b.is_ascii_whitespace()).count();
-            let rest = &rest[skip..];
-            rest.first() == Some(&b'=') && !matches!(rest.get(1), Some(b'=' | b'>'))
-        })
-        .collect();
+    let starts = console_assignment_candidates(source);
     if starts.is_empty() {
         return false;
     }
@@ -227,14 +263,83 @@ fn assigns_console(root: Node, source: &str) -> bool {
     })
 }
 
-/// `console.log(…)` → `logger.info(…)`, with the arguments in the logger's order.
-fn rewrite(
-    function: Option<Enclosing>,
-    call: Node,
-    source: &str,
-    u: &ConsoleUse,
-    options: &FixOptions,
-) -> Result<Vec<Edit>, &'static str> {
+/// Every `console` followed by a lone `=` in the bytes (in code, strings or comments
+/// alike): a superset of the assignments [`assigns_console`] confirms with the tree.
+pub(crate) fn console_assignment_candidates(source: &str) -> Vec<usize> {
+    let bytes = source.as_bytes();
+    memchr::memmem::find_iter(bytes, b"console")
+        .filter(|&at| {
+            let rest = &bytes[at + 7..];
+            let skip = rest.iter().take_while(|b| b.is_ascii_whitespace()).count();
+            let rest = &rest[skip..];
+            rest.first() == Some(&b'=') && !matches!(rest.get(1), Some(b'=' | b'>'))
+        })
+        .collect()
+}
+
+/// What the policy needs to know of one argument of a console call, read from its tree
+/// node or, by the token path, from its tokens: the same decisions follow from either.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Arg {
+    pub(crate) kind: ArgKind,
+    /// The argument's text.
+    pub(crate) range: std::ops::Range<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ArgKind {
+    /// A quoted string literal.
+    String,
+    /// A template literal (with or without substitutions), not tagged.
+    Template,
+    /// An object literal.
+    Object,
+    Identifier,
+    /// `a.b`: with the property's range when it is a plain name (not `#private`).
+    Member { property: Option<std::ops::Range<usize>> },
+    /// A call (a tagged template too), with its callee's range.
+    Call { callee: std::ops::Range<usize> },
+    /// `...xs`.
+    Spread,
+    /// Anything else: no decision depends on which.
+    Other,
+}
+
+impl Arg {
+    fn of_node(node: Node) -> Arg {
+        let kind = match node.kind() {
+            "string" => ArgKind::String,
+            "template_string" => ArgKind::Template,
+            "object" => ArgKind::Object,
+            "identifier" => ArgKind::Identifier,
+            "member_expression" => ArgKind::Member {
+                property: node
+                    .child_by_field_name("property")
+                    .filter(|p| p.kind() == "property_identifier")
+                    .map(|p| p.byte_range()),
+            },
+            "call_expression" => match node.child_by_field_name("function") {
+                Some(callee) => ArgKind::Call {
+                    callee: callee.byte_range(),
+                },
+                None => ArgKind::Other,
+            },
+            "spread_element" => ArgKind::Spread,
+            _ => ArgKind::Other,
+        };
+        Arg {
+            kind,
+            range: node.byte_range(),
+        }
+    }
+
+    fn is_message(&self) -> bool {
+        matches!(self.kind, ArgKind::String | ArgKind::Template)
+    }
+}
+
+/// The logger method a console method maps to, or why there is none.
+fn level_of<'o>(u: &ConsoleUse, options: &'o FixOptions) -> Result<&'o str, &'static str> {
     let Some(method) = u.method.as_deref() else {
         return Err("computed console method: which logger level is meant is not certain");
     };
@@ -248,6 +353,47 @@ fn rewrite(
         }
         return Err("no logger equivalent for this console method (see [console] methods)");
     };
+    Ok(level)
+}
+
+/// `console.log(…)` → `logger.info(…)`, with the arguments in the logger's order.
+fn rewrite(
+    function: Option<Enclosing>,
+    call: Node,
+    source: &str,
+    u: &ConsoleUse,
+    options: &FixOptions,
+) -> Result<Vec<Edit>, &'static str> {
+    let level = level_of(u, options)?;
+    let Some(arguments) = call.child_by_field_name("arguments") else {
+        return Err("unusual call shape");
+    };
+    let mut cursor = arguments.walk();
+    let children: Vec<Node> = arguments.named_children(&mut cursor).collect();
+    let args: Vec<Arg> = children
+        .iter()
+        .filter(|n| n.kind() != "comment")
+        .map(|n| Arg::of_node(*n))
+        .collect();
+    let comment = children.iter().any(|n| n.kind() == "comment");
+    let inner = arguments.start_byte() + 1..arguments.end_byte() - 1;
+    rewrite_call(function, u, level, &args, inner, comment, source, options)
+}
+
+/// A call's edits from the description of its arguments: `inner` is the text between its
+/// parentheses, `comment` whether a comment stands among the arguments (a comment inside
+/// one argument's expression stays with it).
+#[allow(clippy::too_many_arguments)]
+fn rewrite_call(
+    function: Option<Enclosing>,
+    u: &ConsoleUse,
+    level: &str,
+    args: &[Arg],
+    inner: std::ops::Range<usize>,
+    comment: bool,
+    source: &str,
+    options: &FixOptions,
+) -> Result<Vec<Edit>, &'static str> {
     // Only the plain callee is replaced: `(console.log)(x)` and `console.log!(x)` keep
     // their wrapping, which stays valid around `logger.info`.
     let callee = Edit::replace(
@@ -255,39 +401,38 @@ fn rewrite(
         format!("{}.{level}", options.logger),
         RULE_ID,
     );
-    let Some(arguments) = call.child_by_field_name("arguments") else {
-        return Err("unusual call shape");
-    };
-    let args: Vec<Node> = {
-        let mut cursor = arguments.walk();
-        arguments
-            .named_children(&mut cursor)
-            .filter(|n| n.kind() != "comment")
-            .collect()
-    };
-    if let Some(reason) = not_a_log_message(function, &args, source) {
+    if let Some(reason) = not_a_log_message(function, args, source) {
         return Err(reason);
     }
     let mut edits = vec![callee];
-    match reorder(&args, source, options.style)? {
+    match reorder(args, source, options.style)? {
         None => {}
         Some(new_args) => {
             // Reordering rewrites the argument list: a comment in it (a `// @ts-ignore`,
             // an explanation) would be lost.
-            let mut cursor = arguments.walk();
-            if arguments
-                .named_children(&mut cursor)
-                .any(|n| n.kind() == "comment")
-            {
+            if comment {
                 return Err(
                     "a comment inside the call would be lost by reordering its arguments for the logger",
                 );
             }
-            let inner = arguments.start_byte() + 1..arguments.end_byte() - 1;
             edits.push(Edit::replace(inner, new_args, RULE_ID));
         }
     }
     Ok(edits)
+}
+
+/// [`rewrite_call`] for the token path, which knows no enclosing function (it declines
+/// files where one could matter).
+pub(crate) fn rewrite_from_tokens(
+    u: &ConsoleUse,
+    args: &[Arg],
+    inner: std::ops::Range<usize>,
+    comment: bool,
+    source: &str,
+    options: &FixOptions,
+) -> Result<Vec<Edit>, &'static str> {
+    let level = level_of(u, options)?;
+    rewrite_call(None, u, level, args, inner, comment, source, options)
 }
 
 /// Why a console call is output rather than a log message, if it is: a printf-style
@@ -298,29 +443,26 @@ fn rewrite(
 /// the program prints, so a person decides.
 fn not_a_log_message(
     function: Option<Enclosing>,
-    args: &[Node],
+    args: &[Arg],
     source: &str,
 ) -> Option<&'static str> {
-    let src = |n: &Node| &source[n.byte_range()];
-    let is_string = |n: &Node| matches!(n.kind(), "string" | "template_string");
+    let src = |a: &Arg| &source[a.range.clone()];
     if let [format, _, ..] = args
-        && is_string(format)
+        && format.is_message()
         && has_format_specifier(src(format))
     {
         return Some(
             "a printf-style format (`%s`, `%d` …): the logger would not substitute its values as console does",
         );
     }
-    if args.iter().any(|a| has_ansi_escape(src(a)) || is_colour_call(*a, source)) {
+    if args.iter().any(|a| has_ansi_escape(src(a)) || is_colour_call(a, source)) {
         return Some(
             "coloured terminal output (ANSI escapes or a colour library): meant for a person at a terminal, not a log line",
         );
     }
     if let [only] = args
-        && only.kind() == "call_expression"
-        && only
-            .child_by_field_name("function")
-            .is_some_and(|f| src(&f) == "JSON.stringify")
+        && let ArgKind::Call { callee } = &only.kind
+        && &source[callee.clone()] == "JSON.stringify"
     {
         return Some(
             "prints a JSON document (output for a program to read), not a log message",
@@ -342,14 +484,14 @@ fn not_a_log_message(
 }
 
 /// Names of functions that are themselves logging implementations.
-const LOG_FUNCTION_NAMES: &[&str] = &[
+pub(crate) const LOG_FUNCTION_NAMES: &[&str] = &[
     "log", "info", "warn", "warning", "error", "debug", "fatal", "verbose", "notice", "print",
     "println",
 ];
 
 /// Whether the call passes on one of `function`'s own parameters (`message`, `...args`,
 /// `` `[info] ${message}` ``): what a logging function does with what it was given.
-fn forwards_a_parameter(function: Node, args: &[Node], source: &str) -> bool {
+fn forwards_a_parameter(function: Node, args: &[Arg], source: &str) -> bool {
     let parameters: Vec<&str> = function
         .child_by_field_name("parameters")
         .map(|list| {
@@ -378,7 +520,7 @@ fn forwards_a_parameter(function: Node, args: &[Node], source: &str) -> bool {
         })
         .unwrap_or_default();
     args.iter().any(|arg| {
-        let code = &source[arg.byte_range()];
+        let code = &source[arg.range.clone()];
         let code = code.strip_prefix("...").unwrap_or(code);
         parameters.iter().any(|p| mentions(code, p))
     })
@@ -420,14 +562,11 @@ fn has_ansi_escape(code: &str) -> bool {
 
 /// A call on a terminal colour library: `chalk.red(…)`, `pc.bold(…)`, `kleur.green(…)`,
 /// `colors.yellow(…)`, `styleText('red', …)`.
-fn is_colour_call(node: Node, source: &str) -> bool {
-    if node.kind() != "call_expression" {
-        return false;
-    }
-    let Some(callee) = node.child_by_field_name("function") else {
+fn is_colour_call(arg: &Arg, source: &str) -> bool {
+    let ArgKind::Call { callee } = &arg.kind else {
         return false;
     };
-    let callee = &source[callee.byte_range()];
+    let callee = &source[callee.clone()];
     if matches!(callee, "styleText" | "util.styleText") {
         return true;
     }
@@ -574,23 +713,18 @@ fn function_name<'s>(function: Node, parent: Option<Node>, source: &'s str) -> O
 /// followed by one value maps with certainty: the value becomes a field named after it
 /// (`err` for errors, as both loggers' serializers expect). Other shapes are certain only
 /// when they already fit; the rest need judgement.
-fn reorder(
-    args: &[Node],
-    source: &str,
-    style: LoggerStyle,
-) -> Result<Option<String>, &'static str> {
+fn reorder(args: &[Arg], source: &str, style: LoggerStyle) -> Result<Option<String>, &'static str> {
     if style == LoggerStyle::Console {
         return Ok(None);
     }
-    if args.iter().any(|a| a.kind() == "spread_element") {
+    if args.iter().any(|a| a.kind == ArgKind::Spread) {
         return Err("spread arguments: how they map to logger fields is not certain");
     }
-    let is_message = |n: &Node| matches!(n.kind(), "string" | "template_string");
-    let src = |n: &Node| &source[n.byte_range()];
+    let src = |a: &Arg| &source[a.range.clone()];
     match args {
         [] | [_] => Ok(None),
-        [message, value] if is_message(message) && !is_message(value) => {
-            let fields = fields_of(*value, source)?;
+        [message, value] if message.is_message() && !value.is_message() => {
+            let fields = fields_of(value, source)?;
             Ok(Some(match style {
                 LoggerStyle::Pino => format!("{fields}, {}", src(message)),
                 LoggerStyle::Winston => format!("{}, {fields}", src(message)),
@@ -599,15 +733,15 @@ fn reorder(
         }
         // Already in the logger's order.
         [value, message]
-            if style == LoggerStyle::Pino && is_message(message) && !is_message(value) =>
+            if style == LoggerStyle::Pino && message.is_message() && !value.is_message() =>
         {
-            if value.kind() == "object" {
+            if value.kind == ArgKind::Object {
                 Ok(None)
             } else {
                 Err("the first argument is not an object of fields")
             }
         }
-        _ if args.iter().all(is_message) => {
+        _ if args.iter().all(Arg::is_message) => {
             Err("several message strings: how to join them is not certain")
         }
         _ => Err("several values: which are fields and which is the message is not certain"),
@@ -616,25 +750,18 @@ fn reorder(
 
 /// A value as logger fields: an object literal as it is, `err` → `{ err }`,
 /// `error` → `{ err: error }`, `user.id` → `{ id: user.id }`.
-fn fields_of(value: Node, source: &str) -> Result<String, &'static str> {
-    let code = &source[value.byte_range()];
-    match value.kind() {
-        "object" => Ok(code.to_owned()),
-        "identifier" => Ok(match code {
+fn fields_of(value: &Arg, source: &str) -> Result<String, &'static str> {
+    let code = &source[value.range.clone()];
+    match &value.kind {
+        ArgKind::Object => Ok(code.to_owned()),
+        ArgKind::Identifier => Ok(match code {
             "err" => "{ err }".to_owned(),
             "e" | "error" | "ex" | "exception" => format!("{{ err: {code} }}"),
             _ => format!("{{ {code} }}"),
         }),
-        "member_expression" => {
-            let property = value
-                .child_by_field_name("property")
-                .ok_or("unusual value")?;
-            if property.kind() != "property_identifier" {
-                return Err("a value without a name to use as its field");
-            }
-            let name = text(property, source.as_bytes());
-            Ok(format!("{{ {}: {code} }}", String::from_utf8_lossy(name)))
-        }
+        ArgKind::Member {
+            property: Some(property),
+        } => Ok(format!("{{ {}: {code} }}", &source[property.clone()])),
         _ => Err("a value without a name to use as its field"),
     }
 }

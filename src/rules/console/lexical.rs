@@ -47,120 +47,147 @@ pub fn decide(lang: Lang, source: &[u8]) -> Result<Vec<ConsoleUse>, (usize, &'st
 
 /// Decides every `console` identifier token, or declines the whole file.
 fn decide_tokens(src: &[u8], tokens: &[Token]) -> Result<Vec<ConsoleUse>, (usize, &'static str)> {
-    let text = |t: &Token| &src[t.start..t.end];
-    let kind_at = |i: usize| tokens.get(i).map(|t| t.kind);
     let mut uses = Vec::new();
     let mut shadowed: Vec<std::ops::Range<usize>> = Vec::new();
-    for (i, token) in tokens.iter().enumerate() {
-        if token.kind != Kind::Ident || text(token) != NEEDLE {
-            continue;
+    for i in 0..tokens.len() {
+        match decide_one(src, tokens, i)? {
+            Decided::NotAUse => {}
+            Decided::Use(u) => uses.push(u),
+            Decided::Shadows(scope) => shadowed.push(scope),
         }
-        // `declare const console: C` describes a value; whether it shadows the global is
-        // the tree's call (in a module it is the same global object at run time).
-        if i >= 2 && text(&tokens[i - 2]) == b"declare" {
-            return Err((token.start, "`declare`d `console`"));
-        }
-        if let Some(scope) = block_binding_scope(src, tokens, i) {
-            shadowed.push(scope);
-            continue;
-        }
-        // `(console).log`, `(console as any).log`, `console!.log`: the tree sees through
-        // parentheses and assertions.
-        match kind_at(i + 1) {
-            Some(Kind::Punct(b'!')) => return Err((token.start, "`console!`")),
-            Some(Kind::Ident) if matches!(text(&tokens[i + 1]), b"as" | b"satisfies") => {
-                return Err((token.start, "`console as …`"));
-            }
-            Some(Kind::RParen) if i > 0 && tokens[i - 1].kind == Kind::LParen => {
-                return Err((token.start, "`(console)`"));
-            }
-            _ => {}
-        }
-        if i > 0 {
-            match tokens[i - 1].kind {
-                // `x.console`, `x?.console`: a property, not the global.
-                Kind::Dot | Kind::QuestionDot => continue,
-                // `new console.Console()`, `@console.x`: not a plain call; let the tree decide.
-                Kind::Punct(b'@') => return Err((token.start, "`@console`")),
-                Kind::Ident if text(&tokens[i - 1]) == b"new" => {
-                    return Err((token.start, "`new console`"));
-                }
-                _ => {}
-            }
-        }
-        let (method, callee_end, after) = match kind_at(i + 1) {
-            Some(Kind::Dot | Kind::QuestionDot) => {
-                let name = tokens
-                    .get(i + 2)
-                    .filter(|t| t.kind == Kind::Ident)
-                    .ok_or((token.start, "`console.` not followed by a name"))?;
-                (
-                    Some(String::from_utf8_lossy(text(name)).into_owned()),
-                    name.end,
-                    i + 3,
-                )
-            }
-            Some(Kind::LBracket) => {
-                let computed = (token.start, "computed `console[…]` key");
-                let key = tokens.get(i + 2).ok_or(computed)?;
-                let close = tokens
-                    .get(i + 3)
-                    .filter(|t| t.kind == Kind::RBracket)
-                    .ok_or(computed)?;
-                let name = match key.kind {
-                    Kind::Str { simple: true } => &src[key.start + 1..key.end - 1],
-                    Kind::Template if !src[key.start..key.end].contains(&b'\\') => {
-                        &src[key.start + 1..key.end - 1]
-                    }
-                    _ => return Err(computed),
-                };
-                (
-                    Some(String::from_utf8_lossy(name).into_owned()),
-                    close.end,
-                    i + 4,
-                )
-            }
-            // `typeof console`, `x = console`: the global as a value, no binding.
-            _ if i > 0 && is_value_context(src, tokens, i) => continue,
-            // `jest.spyOn(console, 'log')`: an argument, no binding.
-            Some(Kind::Punct(b',') | Kind::RParen) if is_call_argument(src, tokens, i) => continue,
-            // A binding, a label, a key, a type: the tree decides.
-            _ => return Err((token.start, "`console` not followed by a member access")),
-        };
-        let usage = match kind_at(after) {
-            Some(Kind::LParen) => Usage::Call,
-            // `f(a, console.log)` or `if (console.time)`: an argument or a condition. A
-            // directly parenthesized `(console.log)(x)` is a call, left to the tree.
-            Some(Kind::RParen) if !directly_parenthesized(src, tokens, i) => Usage::Reference,
-            Some(Kind::QuestionDot) if kind_at(after + 1) == Some(Kind::LParen) => Usage::Call,
-            // An identifier: a new statement after ASI, or `as`/`satisfies`, which make
-            // the member a value even inside parentheses.
-            Some(
-                Kind::Dot
-                | Kind::QuestionDot
-                | Kind::RBrace
-                | Kind::RBracket
-                | Kind::Increment
-                | Kind::Ident,
-            )
-            | None => Usage::Reference,
-            Some(Kind::Punct(
-                b';' | b',' | b'=' | b':' | b'?' | b'|' | b'&' | b'+' | b'-' | b'*' | b'%' | b'^'
-                | b'/' | b'>',
-            )) => Usage::Reference,
-            // `!` (non-null call), `<` (generic call), templates (tagged calls), `)`
-            // (maybe a parenthesized callee): the tree decides.
-            _ => return Err((token.start, "unusual token after `console.<method>`")),
-        };
-        uses.push(ConsoleUse {
-            usage,
-            method,
-            start: token.start,
-            callee_end,
-        });
     }
     uses.retain(|u| !shadowed.iter().any(|scope| scope.contains(&u.start)));
     Ok(uses)
+}
+
+/// What one token is to the console rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Decided {
+    /// Not a `console` identifier, or one that is not a use of the global.
+    NotAUse,
+    Use(ConsoleUse),
+    /// A block-scoped binding named `console`, visible in this byte range.
+    Shadows(std::ops::Range<usize>),
+}
+
+/// Decides token `i`. Looks at most [`ARGUMENT_SCAN`] tokens either side of it, except
+/// for a `const console`/`let console` binding, whose scope it finds by walking to the
+/// enclosing braces.
+pub(crate) fn decide_one(
+    src: &[u8],
+    tokens: &[Token],
+    i: usize,
+) -> Result<Decided, (usize, &'static str)> {
+    let text = |t: &Token| &src[t.start..t.end];
+    let kind_at = |i: usize| tokens.get(i).map(|t| t.kind);
+    let token = &tokens[i];
+    if token.kind != Kind::Ident || text(token) != NEEDLE {
+        return Ok(Decided::NotAUse);
+    }
+    // `declare const console: C` describes a value; whether it shadows the global is
+    // the tree's call (in a module it is the same global object at run time).
+    if i >= 2 && text(&tokens[i - 2]) == b"declare" {
+        return Err((token.start, "`declare`d `console`"));
+    }
+    if let Some(scope) = block_binding_scope(src, tokens, i) {
+        return Ok(Decided::Shadows(scope));
+    }
+    // `(console).log`, `(console as any).log`, `console!.log`: the tree sees through
+    // parentheses and assertions.
+    match kind_at(i + 1) {
+        Some(Kind::Punct(b'!')) => return Err((token.start, "`console!`")),
+        Some(Kind::Ident) if matches!(text(&tokens[i + 1]), b"as" | b"satisfies") => {
+            return Err((token.start, "`console as …`"));
+        }
+        Some(Kind::RParen) if i > 0 && tokens[i - 1].kind == Kind::LParen => {
+            return Err((token.start, "`(console)`"));
+        }
+        _ => {}
+    }
+    if i > 0 {
+        match tokens[i - 1].kind {
+            // `x.console`, `x?.console`: a property, not the global.
+            Kind::Dot | Kind::QuestionDot => return Ok(Decided::NotAUse),
+            // `new console.Console()`, `@console.x`: not a plain call; let the tree decide.
+            Kind::Punct(b'@') => return Err((token.start, "`@console`")),
+            Kind::Ident if text(&tokens[i - 1]) == b"new" => {
+                return Err((token.start, "`new console`"));
+            }
+            _ => {}
+        }
+    }
+    let (method, callee_end, after) = match kind_at(i + 1) {
+        Some(Kind::Dot | Kind::QuestionDot) => {
+            let name = tokens
+                .get(i + 2)
+                .filter(|t| t.kind == Kind::Ident)
+                .ok_or((token.start, "`console.` not followed by a name"))?;
+            (
+                Some(String::from_utf8_lossy(text(name)).into_owned()),
+                name.end,
+                i + 3,
+            )
+        }
+        Some(Kind::LBracket) => {
+            let computed = (token.start, "computed `console[…]` key");
+            let key = tokens.get(i + 2).ok_or(computed)?;
+            let close = tokens
+                .get(i + 3)
+                .filter(|t| t.kind == Kind::RBracket)
+                .ok_or(computed)?;
+            let name = match key.kind {
+                Kind::Str { simple: true } => &src[key.start + 1..key.end - 1],
+                Kind::Template if !src[key.start..key.end].contains(&b'\\') => {
+                    &src[key.start + 1..key.end - 1]
+                }
+                _ => return Err(computed),
+            };
+            (
+                Some(String::from_utf8_lossy(name).into_owned()),
+                close.end,
+                i + 4,
+            )
+        }
+        // `typeof console`, `x = console`: the global as a value, no binding.
+        _ if i > 0 && is_value_context(src, tokens, i) => return Ok(Decided::NotAUse),
+        // `jest.spyOn(console, 'log')`: an argument, no binding.
+        Some(Kind::Punct(b',') | Kind::RParen) if is_call_argument(src, tokens, i) => {
+            return Ok(Decided::NotAUse);
+        }
+        // A binding, a label, a key, a type: the tree decides.
+        _ => return Err((token.start, "`console` not followed by a member access")),
+    };
+    let usage = match kind_at(after) {
+        Some(Kind::LParen) => Usage::Call,
+        // `f(a, console.log)` or `if (console.time)`: an argument or a condition. A
+        // directly parenthesized `(console.log)(x)` is a call, left to the tree.
+        Some(Kind::RParen) if !directly_parenthesized(src, tokens, i) => Usage::Reference,
+        Some(Kind::QuestionDot) if kind_at(after + 1) == Some(Kind::LParen) => Usage::Call,
+        // An identifier: a new statement after ASI, or `as`/`satisfies`, which make
+        // the member a value even inside parentheses.
+        Some(
+            Kind::Dot
+            | Kind::QuestionDot
+            | Kind::RBrace
+            | Kind::RBracket
+            | Kind::Increment
+            | Kind::Ident,
+        )
+        | None => Usage::Reference,
+        Some(Kind::Punct(
+            b';' | b',' | b'=' | b':' | b'?' | b'|' | b'&' | b'+' | b'-' | b'*' | b'%' | b'^'
+            | b'/' | b'>',
+        )) => Usage::Reference,
+        // `!` (non-null call), `<` (generic call), templates (tagged calls), `)`
+        // (maybe a parenthesized callee): the tree decides.
+        _ => return Err((token.start, "unusual token after `console.<method>`")),
+    };
+    Ok(Decided::Use(ConsoleUse {
+        usage,
+        method,
+        start: token.start,
+        callee_end,
+    }))
 }
 
 /// `const console = …` / `let console: T = …`: a block-scoped binding, visible from the
@@ -269,7 +296,7 @@ const NOT_A_CALLEE: &[&[u8]] = &[
 
 /// How far the argument check looks for the enclosing parentheses, in tokens: enough for
 /// real argument lists, and it keeps the check linear.
-const ARGUMENT_SCAN: usize = 256;
+pub(crate) const ARGUMENT_SCAN: usize = 256;
 
 /// Whether `console` at `i` is one argument of a call such as `spyOn(console, 'log')`:
 /// the enclosing `(` follows a callee (a name that is not a declaring keyword, `)` or

@@ -21,6 +21,7 @@ pub(crate) mod packages;
 pub(crate) mod resolve;
 mod rule;
 pub mod spies;
+pub(crate) mod tokens;
 pub mod tree;
 mod unused;
 

@@ -11,12 +11,12 @@ use tree_sitter::Tree;
 use super::fix::{self as console_fix, Action, FixOptions};
 use super::logger::{self, LoggerModule, LoggerTarget};
 use super::packages::{Package, Packages};
-use super::{ConsoleUse, RULE_ID, Usage, lexical, tree};
+use super::{ConsoleUse, RULE_ID, Usage, lexical, tokens, tree};
 use crate::config::{Config, ConfigError, ConsolePolicy, LoggerSource, LoggerStyle};
 use crate::edit::imports::{self, ChildLogger, ImportSpec};
 use crate::rules::{
     ALL_LANGS, Emit, FileCx, FileRule, Finding, Fix, FixAvailability, ImportRequest, Mode, Needs,
-    Quick, Resolution, Rule, RuleMeta, RunCx, TreeMatches};
+    Head, Quick, Resolution, Rule, RuleMeta, RunCx, TreeMatches};
 use crate::workspace::Category;
 
 pub struct Console;
@@ -313,10 +313,86 @@ impl FileRule for ConsoleFixer {
             return;
         }
         let root = tree.root_node();
+        let _complete = self.emit_fix(
+            file,
+            root,
+            |options| console_fix::fix(root, file.text, &scan.uses, options),
+            |name| Some(crate::syntax::scope::bindings_of(root, source, name)),
+            out,
+        );
+    }
+
+    /// The logger modules to create: those of the packages whose files' applied fixes
+    /// call them.
+    fn new_files(&self, users: &[&Path]) -> Vec<(PathBuf, String)> {
+        let mut out: Vec<(PathBuf, String)> = Vec::new();
+        let mut wanted = |logger: &LoggerTarget| {
+            if let (Some(text), LoggerModule::File(path)) = (&logger.create, &logger.module)
+                && !out.iter().any(|(p, _)| p == path)
+            {
+                out.push((path.clone(), text.clone()));
+            }
+        };
+        match &self.loggers {
+            Loggers::Fixed { logger, .. } if !users.is_empty() => wanted(logger),
+            Loggers::Fixed { .. } => {}
+            Loggers::PerPackage(packages) => {
+                for user in users {
+                    wanted(&packages.of(user).logger);
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Only the `logger` policy is answered from tokens (`remove` needs the statement
+    /// around each call); see [`tokens`] for what declines a file.
+    fn check_tokens(&self, file: &FileCx<'_>, head: &Head<'_>) -> Option<Emit> {
+        if self.policy(file) != ConsolePolicy::Logger {
+            return None;
+        }
+        let uses = tokens::scan(file.lang, file.text).ok()?;
+        if uses.is_empty() {
+            // Nothing to fix: the tree path's own fast path (`quick`) answers that.
+            return None;
+        }
+        let mut out = Emit::new();
+        let root = head.tree.root_node();
+        let (head_text, tail) = file.text.as_bytes().split_at(head.len);
+        self.emit_fix(
+            file,
+            root,
+            move |options| console_fix::fix_from_tokens(file.text, uses, options),
+            |name| {
+                tokens::only_members_of(tail, name)
+                    .then(|| crate::syntax::scope::bindings_of(root, head_text, name))
+            },
+            &mut out,
+        )?;
+        Some(out)
+    }
+}
+
+impl ConsoleFixer {
+    /// The fix of one file's console uses, the same for the tree and the token path:
+    /// `root` is the file's tree or its head's (every import, export with a module and
+    /// top-level require is in it), `fix` the calls' edits and judgements under the
+    /// options, `bindings` every declaration of a name in the file (`None`: not certain,
+    /// which declines). Returns `None` only when declined.
+    fn emit_fix(
+        &self,
+        file: &FileCx<'_>,
+        root: tree_sitter::Node<'_>,
+        fix: impl FnOnce(&FixOptions) -> console_fix::ConsoleFix,
+        bindings: impl Fn(&str) -> Option<Vec<crate::syntax::scope::Binding>>,
+        out: &mut Emit,
+    ) -> Option<()> {
+        let source = file.text.as_bytes();
         let facts = self.for_file(file.path);
         if let Some(Err(reason)) = facts.package.as_ref().map(|p| &p.config) {
             out.refuse(format!("the package's dash.toml cannot be used: {reason}"));
-            return;
+            return Some(());
         }
         let relative = imports::relative_specifiers(root, source);
         // The specifier this file imports the logger with, resolved as its runtime will;
@@ -378,7 +454,7 @@ impl FileRule for ConsoleFixer {
             style: facts.logger().style,
             logger: &name,
         };
-        let mut result = console_fix::fix(root, file.text, &scan.uses, &options);
+        let mut result = fix(&options);
         if let Err(reason) = &resolved {
             // Nothing that needs the logger is written; removals need no import.
             let (rewrites, removals) = std::mem::take(&mut result.fixed)
@@ -411,7 +487,7 @@ impl FileRule for ConsoleFixer {
                         LoggerModule::Specifier(specifier) => specifier.clone(),
                     }
                 ));
-                return;
+                return Some(());
             }
             // The names may only be bound by a value import of the logger's own export
             // (the one this fix adds, on a later pass) or by the file's child of it: a
@@ -423,7 +499,7 @@ impl FileRule for ConsoleFixer {
                 names.push(spec.local.clone());
             }
             for checked in &names {
-                let clash = crate::syntax::scope::bindings_of(root, source, checked)
+                let clash = bindings(checked)?
                     .into_iter()
                     .find(|b| {
                         let ours = b
@@ -444,7 +520,7 @@ impl FileRule for ConsoleFixer {
                             "`{checked}` is already bound to something else in this file; set [logger] in dash.toml or rename it"
                         )
                     });
-                    return;
+                    return Some(());
                 }
             }
         }
@@ -493,31 +569,9 @@ impl FileRule for ConsoleFixer {
                 resolution: Resolution::Judgement(Cow::Borrowed(judgement.reason)),
             });
         }
+        Some(())
     }
 
-    /// The logger modules to create: those of the packages whose files' applied fixes
-    /// call them.
-    fn new_files(&self, users: &[&Path]) -> Vec<(PathBuf, String)> {
-        let mut out: Vec<(PathBuf, String)> = Vec::new();
-        let mut wanted = |logger: &LoggerTarget| {
-            if let (Some(text), LoggerModule::File(path)) = (&logger.create, &logger.module)
-                && !out.iter().any(|(p, _)| p == path)
-            {
-                out.push((path.clone(), text.clone()));
-            }
-        };
-        match &self.loggers {
-            Loggers::Fixed { logger, .. } if !users.is_empty() => wanted(logger),
-            Loggers::Fixed { .. } => {}
-            Loggers::PerPackage(packages) => {
-                for user in users {
-                    wanted(&packages.of(user).logger);
-                }
-            }
-        }
-        out.sort();
-        out
-    }
 }
 
 #[cfg(test)]
