@@ -633,7 +633,8 @@ fn bounded(mut cmd: Command, timeout: Duration, what: &str) -> Result<Ran, Verif
         .stderr(err.try_clone().map_err(|e| start_error(e.to_string()))?);
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let mut child = cmd.spawn().map_err(|e| start_error(e.to_string()))?;
+    let (mut child, _group) =
+        crate::interrupt::spawn(&mut cmd).map_err(|e| start_error(e.to_string()))?;
     let started = Instant::now();
     let mut poll = Duration::from_millis(10);
     let status = loop {
