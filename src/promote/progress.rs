@@ -41,14 +41,18 @@ pub struct Status {
 /// Told each step of the run (a check starting); the driver never waits on it.
 pub type Watch<'a> = &'a dyn Fn(&Status);
 
-/// The line (no newline): `verify packages/api (1/3) · checks of the change · tests
-/// (`npm test`, exit status) · 1m 05s of 30m`. The drawer cuts it to the terminal's width.
+/// The line (no newline): `verify packages/api (1/3) · 1m 05s of 30m · checks of the
+/// change · tests (`npm test`, exit status)`. The drawer cuts it to the terminal's width,
+/// so the time comes before the check's name (a shell line can be long).
 pub fn line(status: &Status, elapsed: Duration, limit: Duration) -> String {
-    let package = if status.of > 1 {
-        format!("verify {} ({}/{})", status.package, status.n, status.of)
-    } else {
-        format!("verify {}", status.package)
-    };
+    let mut package = "verify".to_owned();
+    if status.package != "." {
+        package.push(' ');
+        package.push_str(&status.package);
+    }
+    if status.of > 1 {
+        package.push_str(&format!(" ({}/{})", status.n, status.of));
+    }
     let stage = match &status.stage {
         Stage::Baseline => "baseline checks (untouched copy)".to_owned(),
         Stage::Change => "checks of the change".to_owned(),
@@ -62,10 +66,10 @@ pub fn line(status: &Status, elapsed: Duration, limit: Duration) -> String {
         ),
     };
     format!(
-        "{package} · {stage} · {} · {} of {}",
-        status.check,
+        "{package} · {} of {} · {stage} · {}",
         clock(elapsed),
-        clock(limit)
+        clock(limit),
+        status.check,
     )
 }
 
@@ -99,12 +103,17 @@ mod tests {
         let limit = Duration::from_secs(1800);
         assert_eq!(
             line(&status(Stage::Baseline, 3), Duration::from_secs(65), limit),
-            "verify packages/api (2/3) · baseline checks (untouched copy) · type-check (`tsc --noEmit -p tsconfig.json`) · 1m 05s of 30m"
+            "verify packages/api (2/3) · 1m 05s of 30m · baseline checks (untouched copy) · type-check (`tsc --noEmit -p tsconfig.json`)"
         );
         assert_eq!(
             line(&status(Stage::Change, 1), Duration::from_secs(7), limit),
-            "verify packages/api · checks of the change · type-check (`tsc --noEmit -p tsconfig.json`) · 7s of 30m"
+            "verify packages/api · 7s of 30m · checks of the change · type-check (`tsc --noEmit -p tsconfig.json`)"
         );
+        let top = Status {
+            package: ".".into(),
+            ..status(Stage::Change, 1)
+        };
+        assert!(line(&top, Duration::ZERO, limit).starts_with("verify · 0s of 30m · "));
         let bisect = Stage::Bisect {
             trying: 3,
             of: 7,
