@@ -588,3 +588,69 @@ fn a_run_out_of_time_ends_the_check_and_writes_nothing_unproven() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn git_ignored_build_outputs_are_built_in_the_canary_and_the_projects_are_untouched() {
+    // The tests load the package through its `main`, a git-ignored `dist` that the canary
+    // lacks: the build runs there first, on the untouched copy and with each change.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        &root.join("package.json"),
+        "{ \"name\": \"lib\", \"version\": \"1.0.0\", \"main\": \"dist/index.js\", \"scripts\": { \"build\": \"node build.js\", \"test\": \"node test/check.js\" } }\n",
+    );
+    write(&root.join(".gitignore"), "dist/\n");
+    write(
+        &root.join("build.js"),
+        "const fs = require('fs');\nfs.mkdirSync('dist', { recursive: true });\nfor (const f of ['index.js', 'log.js']) fs.copyFileSync('src/' + f, 'dist/' + f);\n",
+    );
+    write(
+        &root.join("src/log.js"),
+        "exports.logger = { warn: () => {}, info: () => {} };\n",
+    );
+    // Logs while loading: with a logger export that does not exist, it throws.
+    write(
+        &root.join("src/index.js"),
+        "console.warn('loading');\nexports.answer = 42;\n",
+    );
+    write(
+        &root.join("src/other.js"),
+        "exports.other = function () {\n  console.info('other');\n};\n",
+    );
+    write(
+        &root.join("test/check.js"),
+        "if (require('..').answer !== 42) process.exit(1);\n",
+    );
+    write(
+        &root.join("dash.toml"),
+        "[logger]\nmodule = \"src/log.js\"\nexport = \"missing\"\n",
+    );
+    commit(root);
+    // The project's own build, as a user has it.
+    let built = std::process::Command::new("node")
+        .arg("build.js")
+        .current_dir(root)
+        .status()
+        .unwrap();
+    assert!(built.success());
+    let dist = read(&root.join("dist/index.js"));
+    let out = cargo_bin_cmd!("dash")
+        .current_dir(root)
+        .args(["fix", "--write", "--verify"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("build (`npm run build`): before exit status 0; after exit status 0"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("rolled back src/index.js:"), "{stderr}");
+    assert!(
+        stderr.contains("tests (`npm test`, exit status): the tests passed before and now end with exit status 1"),
+        "{stderr}"
+    );
+    assert_eq!(git(root, &["status", "--porcelain"]), " M src/other.js\n");
+    // The canary's builds never reached the project's outputs.
+    assert_eq!(read(&root.join("dist/index.js")), dist);
+}

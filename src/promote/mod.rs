@@ -12,6 +12,7 @@
 //! tree the user has (uncommitted work included), it works outside git, and a crash
 //! leaves no worktree or branch behind in the user's repository.
 
+pub mod build;
 pub mod cache;
 pub mod checks;
 pub mod progress;
@@ -446,6 +447,12 @@ fn verify_tree(
         source,
     })?;
     let cache = Cache::of_worktree(top);
+    // Build outputs a package.json names that the canary lacks (git ignores them): the
+    // build runs first in every package checked (src/promote/build.rs).
+    let builds = build::checks(&canary.root);
+    for package in packages.iter_mut().filter(|p| !p.checks.is_empty()) {
+        package.checks.splice(0..0, builds.iter().cloned());
+    }
 
     // The baseline: every check on the untouched copy (or from the cache). Nothing is
     // proven without it.
@@ -524,6 +531,16 @@ fn baseline(
     let count = packages.len();
     for (n, package) in packages.iter_mut().enumerate() {
         let dir = in_canary(canary, top, &package.dir);
+        let absent = |check: &Check| matches!(check, Check::Load { module } if !canary.root.join(module).exists());
+        // The build comes from the cache only when every other check does: one that runs
+        // needs the build made in this canary.
+        let all_cached = package.checks.iter().all(|check| {
+            matches!(check, Check::Build { .. })
+                || absent(check)
+                || cache
+                    .get(&Cache::key(tree, &package.name, &check.key()))
+                    .is_some()
+        });
         let mut measures = Vec::new();
         for check in &package.checks {
             // A module the change creates has no baseline: it only has to load.
@@ -534,7 +551,11 @@ fn baseline(
                 continue;
             }
             let key = Cache::key(tree, &package.name, &check.key());
-            let measure = match cache.get(&key) {
+            let cached = match check {
+                Check::Build { .. } if !all_cached => None,
+                _ => cache.get(&key),
+            };
+            let measure = match cached {
                 Some(measure) => {
                     report.cached += 1;
                     measure
@@ -666,6 +687,19 @@ fn refuse_unusable(package: &str, check: &Check, measure: &Measure) -> Result<()
             failed,
             ..
         } if passed.is_empty() && *failed == 0 => Some(problem.clone()),
+        Measure::Build { status, tail } if !status.ok() => Some(format!(
+            "it ends with {}{}",
+            match status {
+                checks::Status::Exit(n) => format!("exit status {n}"),
+                checks::Status::Signal => "a signal".into(),
+                checks::Status::TimedOut => {
+                    "a timeout (raise `timeout` under [verify] in dash.toml)".into()
+                }
+            },
+            tail.iter()
+                .map(|l| format!("\n    {l}"))
+                .collect::<String>()
+        )),
         Measure::TypeCheck {
             status: checks::Status::TimedOut,
             ..
