@@ -435,7 +435,7 @@ pub fn plan(
 }
 
 /// The package's `test` script, unless it is npm's placeholder that always fails.
-fn test_script(package: &Path) -> Option<String> {
+pub(crate) fn test_script(package: &Path) -> Option<String> {
     let text = std::fs::read_to_string(package.join("package.json")).ok()?;
     let manifest: serde_json::Value = serde_json::from_str(&text).ok()?;
     let script = manifest.get("scripts")?.get("test")?.as_str()?.trim();

@@ -403,7 +403,7 @@ fn verify_tree(
     let mut grouped: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
     for &i in files {
         grouped
-            .entry(package_of(top, &proposals[i].path))
+            .entry(package_of(top, &proposals[i].path, config))
             .or_default()
             .push(i);
     }
@@ -861,12 +861,30 @@ fn apply(canary: &Canary, top: &Path, proposal: &Proposal, on: bool) -> Result<(
     })
 }
 
-/// The folder of the nearest package.json above `path` inside `top` (else `top`).
-fn package_of(top: &Path, path: &Path) -> PathBuf {
-    path.ancestors()
+/// The package whose checks prove a change of `path`: the nearest package.json above it
+/// inside `top` that has checks of its own (a tsconfig.json, a test script, or the
+/// `[verify]` commands), else the nearest package.json, else `top`. A workspace whose
+/// type-check and tests are the root's (changesets: a root tsconfig.json and vitest run
+/// over every package, none in `packages/*`) is checked there: with the nearest
+/// package.json alone, a change in a package got no check at all and was promoted.
+fn package_of(top: &Path, path: &Path, config: &VerifyConfig) -> PathBuf {
+    let manifests: Vec<&Path> = path
+        .ancestors()
         .skip(1)
         .take_while(|dir| dir.starts_with(top))
-        .find(|dir| dir.join("package.json").is_file())
+        .filter(|dir| dir.join("package.json").is_file())
+        .collect();
+    let own_checks = |dir: &Path| {
+        config.typecheck.is_some()
+            || config.test.is_some()
+            || dir.join("tsconfig.json").is_file()
+            || checks::test_script(dir).is_some()
+    };
+    manifests
+        .iter()
+        .find(|dir| own_checks(dir))
+        .or(manifests.first())
+        .copied()
         .unwrap_or(top)
         .to_path_buf()
 }
@@ -971,11 +989,20 @@ mod tests {
         std::fs::create_dir_all(top.join("packages/app/src/deep")).unwrap();
         std::fs::write(top.join("package.json"), "{}").unwrap();
         std::fs::write(top.join("packages/app/package.json"), "{}").unwrap();
-        assert_eq!(
-            package_of(top, &top.join("packages/app/src/deep/a.js")),
-            top.join("packages/app")
-        );
-        assert_eq!(package_of(top, &top.join("tools/b.js")), top.to_path_buf());
+        let config = VerifyConfig::default();
+        let of = |path: &str| package_of(top, &top.join(path), &config);
+        assert_eq!(of("packages/app/src/deep/a.js"), top.join("packages/app"));
+        assert_eq!(of("tools/b.js"), top.to_path_buf());
+        // The checks are the root's: a change in the package is checked there.
+        std::fs::write(top.join("tsconfig.json"), "{}").unwrap();
+        assert_eq!(of("packages/app/src/deep/a.js"), top.to_path_buf());
+        // Unless the package has its own.
+        std::fs::write(
+            top.join("packages/app/package.json"),
+            r#"{ "scripts": { "test": "vitest" } }"#,
+        )
+        .unwrap();
+        assert_eq!(of("packages/app/src/deep/a.js"), top.join("packages/app"));
         assert_eq!(package_name(top, top), ".");
         assert_eq!(package_name(top, &top.join("packages/app")), "packages/app");
         assert!(is_javascript(Path::new("a.mjs")));
