@@ -67,13 +67,23 @@ pub fn line(status: &Status, elapsed: Duration, limit: Duration) -> String {
     };
     format!(
         "{package} · {} of {} · {stage} · {}",
-        clock(elapsed),
+        running(elapsed),
         clock(limit),
         status.check,
     )
 }
 
-/// A duration as the line shows it: `45s`, `1m 05s`, `30m`, `1h 02m`.
+/// The time spent, steady in width as it runs: `45s`, `1m 00s`, `1m 05s`, `1h 02m`.
+fn running(d: Duration) -> String {
+    let s = d.as_secs();
+    match (s / 3600, (s / 60) % 60, s % 60) {
+        (0, 0, s) => format!("{s}s"),
+        (0, m, s) => format!("{m}m {s:02}s"),
+        (h, m, _) => format!("{h}h {m:02}m"),
+    }
+}
+
+/// A limit as the line and the report show it: `45s`, `1m 05s`, `30m`, `1h 02m`.
 pub fn clock(d: Duration) -> String {
     let s = d.as_secs();
     match (s / 3600, (s / 60) % 60, s % 60) {
@@ -141,5 +151,8 @@ mod tests {
         assert_eq!(clock(Duration::from_secs(61)), "1m 01s");
         assert_eq!(clock(Duration::from_secs(3600)), "1h 00m");
         assert_eq!(clock(Duration::from_secs(3725)), "1h 02m");
+        assert_eq!(running(Duration::from_secs(60)), "1m 00s");
+        assert_eq!(running(Duration::from_secs(125)), "2m 05s");
+        assert_eq!(running(Duration::from_secs(7)), "7s");
     }
 }
