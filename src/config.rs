@@ -289,6 +289,9 @@ pub struct VerifyConfig {
     pub timeout: Option<u64>,
     /// `dash fix --verify`: the most seconds loading one changed module with node may take.
     pub load_timeout: Option<u64>,
+    /// `dash fix --verify`: the most seconds the whole verification may take (what is not
+    /// proven by then is left out); `--verify-timeout` overrides it.
+    pub run_timeout: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -374,6 +377,7 @@ struct RawVerify {
     test: Option<Spanned<String>>,
     timeout: Option<Spanned<i64>>,
     load_timeout: Option<Spanned<i64>>,
+    run_timeout: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -612,6 +616,7 @@ impl Config {
                 test: command("test", verify.test)?,
                 timeout: seconds("timeout", verify.timeout)?,
                 load_timeout: seconds("load-timeout", verify.load_timeout)?,
+                run_timeout: seconds("run-timeout", verify.run_timeout)?,
             };
         }
         let ids = |table: &str, list: Vec<Spanned<String>>| -> Result<Vec<String>, ConfigError> {
@@ -934,6 +939,9 @@ rules = ["console", "focused-test"]
             "timeout = 0",
             "load-timeout = -5",
             "timeout = \"10s\"",
+            "run-timeout = 0",
+            "run-timeout = 86401",
+            "run-timeout = \"30m\"",
         ] {
             let text = format!("[verify]\n{bad}\n");
             match parse(&text) {
@@ -946,13 +954,14 @@ rules = ["console", "focused-test"]
     #[test]
     fn verify_commands() {
         let c = parse(
-            "[verify]\ntypecheck = \"npx vue-tsc --noEmit\"\ntest = \"npm run test:unit\"\ntimeout = 120\nload-timeout = 5\n",
+            "[verify]\ntypecheck = \"npx vue-tsc --noEmit\"\ntest = \"npm run test:unit\"\ntimeout = 120\nload-timeout = 5\nrun-timeout = 900\n",
         )
         .unwrap();
         assert_eq!(c.verify.typecheck.as_deref(), Some("npx vue-tsc --noEmit"));
         assert_eq!(c.verify.test.as_deref(), Some("npm run test:unit"));
         assert_eq!(c.verify.timeout, Some(120));
         assert_eq!(c.verify.load_timeout, Some(5));
+        assert_eq!(c.verify.run_timeout, Some(900));
         let c = parse("[verify]\nmax-console = 1\n").unwrap();
         assert_eq!(c.verify.typecheck, None);
         assert_eq!(c.verify.timeout, None);

@@ -13,6 +13,7 @@ pub mod edit;
 pub mod engine;
 pub mod exit;
 pub mod hook;
+pub(crate) mod interrupt;
 pub mod journal;
 pub mod llm;
 pub mod promote;

@@ -414,3 +414,243 @@ fn a_created_logger_module_must_load_and_is_promoted_with_its_importers() {
     assert!(node.status.success());
     assert!(String::from_utf8_lossy(&node.stdout).contains("\"msg\":\"starting\""));
 }
+
+/// A project whose one change (util.js) is checked by `test`, run as the [verify] test
+/// command.
+fn project_checked_by(test: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    write(
+        &root.join("package.json"),
+        "{ \"name\": \"lib\", \"version\": \"1.0.0\" }\n",
+    );
+    write(
+        &root.join("src/log.js"),
+        "exports.logger = { error: () => {}, info: () => {} };\n",
+    );
+    write(
+        &root.join("src/util.js"),
+        "exports.report = function (x) {\n  console.error('failed', x);\n};\n",
+    );
+    write(
+        &root.join("dash.toml"),
+        format!(
+            "[logger]\nmodule = \"src/log.js\"\nexport = \"logger\"\n\n[verify]\ntest = {}\n",
+            toml_string(test)
+        ),
+    );
+    commit(&root);
+    std::fs::create_dir_all(dir.path().join("tmp")).unwrap();
+    dir
+}
+
+fn toml_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// The scratch folders dash made under `tmp`.
+fn scratch_left(tmp: &Path) -> Vec<String> {
+    std::fs::read_dir(tmp)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("dash-"))
+        .collect()
+}
+
+/// Whether process `pid` is gone (or a zombie waiting to be reaped by init).
+#[cfg(target_os = "linux")]
+fn gone(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with(['Z', 'X'])),
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_sigterm_ends_the_running_check_removes_the_canary_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = dir.path().join("started");
+    // The check says its pid once running (the shell execs sleep: same pid), then hangs.
+    let project = project_checked_by(&format!(
+        "echo $$ > {0}.tmp && mv {0}.tmp {0} && exec sleep 300",
+        started.display()
+    ));
+    let root = project.path().join("repo");
+    let tmp = project.path().join("tmp");
+    let before = read(&root.join("src/util.js"));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dash"))
+        .current_dir(&root)
+        .args(["fix", "--write", "--verify"])
+        .env("TMPDIR", &tmp)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Until the check runs (the baseline, in the canary); a dash that ends first fails.
+    while !started.exists() {
+        if let Some(status) = child.try_wait().unwrap() {
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "dash ended ({status}) before the check started: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let check = read(&started).trim().to_owned();
+    assert!(!scratch_left(&tmp).is_empty(), "the canary is there");
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(143), "{stderr}");
+    assert!(stderr.contains("stopped by SIGTERM"), "{stderr}");
+    assert!(gone(&check), "the check's process {check} was ended");
+    assert_eq!(
+        scratch_left(&tmp),
+        Vec::<String>::new(),
+        "no scratch folder left"
+    );
+    let worktrees = git(&root, &["worktree", "list", "--porcelain"]);
+    assert_eq!(
+        worktrees
+            .lines()
+            .filter(|l| l.starts_with("worktree "))
+            .count(),
+        1,
+        "{worktrees}"
+    );
+    // Nothing promoted, nothing journaled.
+    assert_eq!(read(&root.join("src/util.js")), before);
+    assert_eq!(git(&root, &["status", "--porcelain"]), "");
+}
+
+#[test]
+fn a_run_out_of_time_ends_the_check_and_writes_nothing_unproven() {
+    // The check passes at once on the untouched tree and hangs once the change is in: the
+    // run timeout ends it, and the change, never proven, is left out and named.
+    let project = project_checked_by(
+        "if grep -q console.error src/util.js; then exit 0; else exec sleep 300; fi",
+    );
+    let root = project.path().join("repo");
+    let tmp = project.path().join("tmp");
+    let before = read(&root.join("src/util.js"));
+    let out = cargo_bin_cmd!("dash")
+        .current_dir(&root)
+        .args(["fix", "--write", "--verify", "--verify-timeout", "3"])
+        .env("TMPDIR", &tmp)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Some files were not processed: exit 3, never a silent pass.
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("verify: stopped: the run timeout (3s; --verify-timeout, `run-timeout` under [verify]) ran out"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("not verified, left out (1):\n  src/util.js\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("0 of 1 changed file kept every check as green as before"),
+        "{stderr}"
+    );
+    assert_eq!(read(&root.join("src/util.js")), before);
+    assert_eq!(git(&root, &["status", "--porcelain"]), "");
+    assert_eq!(scratch_left(&tmp), Vec::<String>::new());
+    // The same limit from dash.toml; a bad value is a configuration error.
+    let toml = read(&root.join("dash.toml"));
+    std::fs::write(root.join("dash.toml"), format!("{toml}run-timeout = 2\n")).unwrap();
+    let out = cargo_bin_cmd!("dash")
+        .current_dir(&root)
+        .args(["fix", "--diff", "--verify"])
+        .env("TMPDIR", &tmp)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("the run timeout (2s;"), "{stderr}");
+    assert!(out.stdout.is_empty(), "nothing unproven in the patch");
+    std::fs::write(root.join("dash.toml"), format!("{toml}run-timeout = 0\n")).unwrap();
+    let out = cargo_bin_cmd!("dash")
+        .current_dir(&root)
+        .args(["fix", "--diff", "--verify"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn git_ignored_build_outputs_are_built_in_the_canary_and_the_projects_are_untouched() {
+    // The tests load the package through its `main`, a git-ignored `dist` that the canary
+    // lacks: the build runs there first, on the untouched copy and with each change.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        &root.join("package.json"),
+        "{ \"name\": \"lib\", \"version\": \"1.0.0\", \"main\": \"dist/index.js\", \"scripts\": { \"build\": \"node build.js\", \"test\": \"node test/check.js\" } }\n",
+    );
+    write(&root.join(".gitignore"), "dist/\n");
+    write(
+        &root.join("build.js"),
+        "const fs = require('fs');\nfs.mkdirSync('dist', { recursive: true });\nfor (const f of ['index.js', 'log.js']) fs.copyFileSync('src/' + f, 'dist/' + f);\n",
+    );
+    write(
+        &root.join("src/log.js"),
+        "exports.logger = { warn: () => {}, info: () => {} };\n",
+    );
+    // Logs while loading: with a logger export that does not exist, it throws.
+    write(
+        &root.join("src/index.js"),
+        "console.warn('loading');\nexports.answer = 42;\n",
+    );
+    write(
+        &root.join("src/other.js"),
+        "exports.other = function () {\n  console.info('other');\n};\n",
+    );
+    write(
+        &root.join("test/check.js"),
+        "if (require('..').answer !== 42) process.exit(1);\n",
+    );
+    write(
+        &root.join("dash.toml"),
+        "[logger]\nmodule = \"src/log.js\"\nexport = \"missing\"\n",
+    );
+    commit(root);
+    // The project's own build, as a user has it.
+    let built = std::process::Command::new("node")
+        .arg("build.js")
+        .current_dir(root)
+        .status()
+        .unwrap();
+    assert!(built.success());
+    let dist = read(&root.join("dist/index.js"));
+    let out = cargo_bin_cmd!("dash")
+        .current_dir(root)
+        .args(["fix", "--write", "--verify"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("build (`npm run build`): before exit status 0; after exit status 0"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("rolled back src/index.js:"), "{stderr}");
+    assert!(
+        stderr.contains("tests (`npm test`, exit status): the tests passed before and now end with exit status 1"),
+        "{stderr}"
+    );
+    assert_eq!(git(root, &["status", "--porcelain"]), " M src/other.js\n");
+    // The canary's builds never reached the project's outputs.
+    assert_eq!(read(&root.join("dist/index.js")), dist);
+}

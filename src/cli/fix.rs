@@ -82,6 +82,11 @@ pub struct FixArgs {
     /// others are rolled back and named. With --diff or the preview: check only.
     #[arg(long, conflicts_with_all = ["check", "interactive"])]
     pub verify: bool,
+    /// The most seconds the whole --verify run may take (default: `run-timeout` under
+    /// [verify], else 1800). When it runs out, the running check is ended and the files not
+    /// proven by then are left out and named (exit 3).
+    #[arg(long, value_name = "SECONDS", requires = "verify", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub verify_timeout: Option<u64>,
     /// Do not run the project's formatter on the changed files (`[format]`; by default
     /// prettier or biome, when the project configures and installs one, formats each changed
     /// file that it already left unchanged before the fix).
@@ -277,10 +282,35 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
             .map(|r| r.file.path.as_path())
             .collect();
         let tops: Vec<PathBuf> = workspace.worktrees.iter().map(|w| w.root.clone()).collect();
-        let verified = crate::promote::verify(&session, &config.verify, &tops, &|p: &Path| {
-            !not_runtime.contains(p)
-        })?;
-        rolled_back = !verified.report.rolled_back.is_empty();
+        // A Ctrl-C or a CI job's SIGTERM ends the running check and removes the canary.
+        crate::interrupt::install();
+        let run_timeout = args.verify_timeout.or(config.verify.run_timeout).map_or(
+            crate::promote::DEFAULT_RUN_TIMEOUT,
+            std::time::Duration::from_secs,
+        );
+        let progress = super::verify_progress::VerifyProgress::new(
+            super::progress_line::wanted(
+                std::io::stderr().is_terminal(),
+                args.format == Format::Json,
+                global.quiet,
+                super::progress_line::in_ci(std::env::var("CI").ok().as_deref()),
+            ),
+            run_timeout,
+        );
+        let verified = crate::promote::verify(
+            &session,
+            &config.verify,
+            &tops,
+            &|p: &Path| !not_runtime.contains(p),
+            &crate::promote::Options {
+                run_timeout,
+                watch: &|status| progress.step(status),
+            },
+        )?;
+        progress.clear();
+        // Files rolled back, or not proven before the run's time ran out, are left out.
+        rolled_back =
+            !verified.report.rolled_back.is_empty() || !verified.report.unverified.is_empty();
         if !global.quiet || rolled_back {
             eprint!("{}", verified.report.render());
         }
@@ -329,7 +359,8 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
     } else {
         Exit::Clean
     };
-    // Files rolled back by --verify were not written (the rest were): exit 3.
+    // Files rolled back or left unverified by --verify were not written (the rest were):
+    // exit 3.
     if rolled_back && exit == Exit::Clean {
         exit = Exit::Partial;
     }

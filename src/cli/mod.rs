@@ -206,11 +206,13 @@ pub enum Command {
 
 mod fix;
 mod fix_agent;
+mod progress_line;
 mod scan;
 mod test;
 mod test_agent;
 mod test_progress;
 mod verify;
+mod verify_progress;
 
 /// Parses the process arguments, runs the command and maps the outcome to an exit code.
 pub fn main() -> ExitCode {

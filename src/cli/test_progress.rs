@@ -1,10 +1,10 @@
-//! Draws `dash test`'s progress line (`testrun::progress`) on standard error: one line,
-//! rewritten in place (`\r` and a cleared line, cut to the terminal's width), cleared at
-//! the end. Only on a terminal, and not for `--format json`, `-q` or CI (`CI` set): a log
-//! or a pipe gets nothing of it.
+//! Draws `dash test`'s progress line (`testrun::progress`) on standard error, through the
+//! shared [`Line`](super::progress_line::Line) (a terminal only, never in JSON, `-q` or CI).
 
 use std::sync::{Arc, Mutex};
 
+use super::progress_line::Line;
+pub(crate) use super::progress_line::{in_ci, wanted};
 use crate::testrun::progress::{Phase, Scanner, Status, Tally, line};
 use crate::testrun::{Kind, Watch};
 
@@ -17,37 +17,14 @@ struct State {
 }
 
 pub(crate) struct Progress {
-    bar: Option<indicatif::ProgressBar>,
+    line: Line,
     state: Arc<Mutex<State>>,
-}
-
-/// Whether the progress line is drawn: standard error is a terminal, the output is not
-/// JSON, not `-q`, and not in CI.
-pub(crate) fn wanted(stderr_is_terminal: bool, json: bool, quiet: bool, ci: bool) -> bool {
-    stderr_is_terminal && !json && !quiet && !ci
-}
-
-/// Whether this is a CI job: `CI` set to anything but empty, `false` or `0` (GitHub
-/// Actions, GitLab, CircleCI and most others set `CI=true`; their logs are not terminals
-/// either, but some allocate one).
-pub(crate) fn in_ci(value: Option<&str>) -> bool {
-    value.is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
 impl Progress {
     pub(crate) fn new(enabled: bool) -> Progress {
-        let bar = enabled.then(|| {
-            let bar = indicatif::ProgressBar::with_draw_target(
-                None,
-                indicatif::ProgressDrawTarget::stderr_with_hz(10),
-            );
-            if let Ok(style) = indicatif::ProgressStyle::with_template("{wide_msg}") {
-                bar.set_style(style);
-            }
-            bar
-        });
         Progress {
-            bar,
+            line: Line::new(enabled),
             state: Arc::new(Mutex::new(State {
                 status: Status {
                     package: None,
@@ -76,9 +53,11 @@ impl Progress {
 
     /// What a run is told of its output: `None` when nothing is drawn.
     pub(crate) fn watch(&self) -> Option<Watch> {
-        self.bar.as_ref()?;
+        if !self.line.drawn() {
+            return None;
+        }
         let state = Arc::clone(&self.state);
-        let bar = self.bar.clone();
+        let drawn = self.line.clone();
         Some(Watch(Arc::new(move |stream: usize, text: &str| {
             let Ok(mut s) = state.lock() else { return };
             if s.stopped {
@@ -91,9 +70,7 @@ impl Progress {
             let tally = scanner.tally;
             if tally != s.status.tally {
                 s.status.tally = tally;
-                if let Some(bar) = &bar {
-                    bar.set_message(line(&s.status));
-                }
+                drawn.set(line(&s.status));
             }
         })))
     }
@@ -104,19 +81,19 @@ impl Progress {
         if let Ok(mut s) = self.state.lock() {
             s.stopped = true;
         }
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
+        self.line.clear();
     }
 
     fn update(&self, change: impl FnOnce(&mut State)) {
-        let Some(bar) = &self.bar else { return };
+        if !self.line.drawn() {
+            return;
+        }
         if let Ok(mut s) = self.state.lock() {
             if s.stopped {
                 return;
             }
             change(&mut s);
-            bar.set_message(line(&s.status));
+            self.line.set(line(&s.status));
         }
     }
 }
@@ -131,17 +108,6 @@ impl Drop for Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn drawn_only_on_a_terminal_outside_json_quiet_and_ci() {
-        assert!(wanted(true, false, false, false));
-        assert!(!wanted(false, false, false, false));
-        assert!(!wanted(true, true, false, false));
-        assert!(!wanted(true, false, true, false));
-        assert!(!wanted(true, false, false, true));
-        assert!(in_ci(Some("true")) && in_ci(Some("1")));
-        assert!(!in_ci(None) && !in_ci(Some("")) && !in_ci(Some("false")) && !in_ci(Some("0")));
-    }
 
     #[test]
     fn a_hidden_line_watches_nothing() {

@@ -24,6 +24,10 @@ const KEEP_ERRORS: usize = 200;
 /// What one check runs, decided once per package before anything runs.
 #[derive(Debug, Clone)]
 pub enum Check {
+    /// The project's build (`line` run in `dir`, relative to the tree's top; empty: the
+    /// top), first among a package's checks when the canary lacks build outputs that a
+    /// package.json names ([`super::build`]).
+    Build { dir: String, line: String },
     /// `tsc --noEmit -p <project>` with the project's own tsc, or `[verify] typecheck`.
     TypeCheck { command: Tool, label: String },
     /// jest or vitest, run by dash with its JSON reporter: each test compared.
@@ -45,6 +49,8 @@ impl Check {
     /// What the report calls it.
     pub fn name(&self) -> String {
         match self {
+            Check::Build { dir, line } if dir.is_empty() => format!("build (`{line}`)"),
+            Check::Build { dir, line } => format!("build (`{line}` in {dir})"),
             Check::TypeCheck { label, .. } => format!("type-check (`{label}`)"),
             Check::Runner => "tests (jest/vitest, each test)".into(),
             Check::Script { line } => format!("tests (`{line}`, exit status)"),
@@ -55,6 +61,7 @@ impl Check {
     /// What identifies the check's result for the baseline cache (with the tree's hash).
     pub fn key(&self) -> String {
         match self {
+            Check::Build { dir, line } => format!("build {dir} {line}"),
             Check::TypeCheck { command, .. } => format!("typecheck {command:?}"),
             Check::Runner => "runner".into(),
             Check::Script { line } => format!("script {line}"),
@@ -87,6 +94,10 @@ pub enum Measure {
         status: Status,
         tail: Vec<String>,
     },
+    Build {
+        status: Status,
+        tail: Vec<String>,
+    },
     Load {
         status: Status,
         /// The error's first line, when it did not load.
@@ -108,7 +119,7 @@ pub enum Status {
 }
 
 impl Status {
-    fn ok(self) -> bool {
+    pub(crate) fn ok(self) -> bool {
         self == Status::Exit(0)
     }
 
@@ -253,6 +264,15 @@ impl Measure {
                     )
                 })
             }
+            (Measure::Build { status: bs, .. }, Measure::Build { status: as_, tail }) => {
+                (bs.ok() && !as_.ok()).then(|| {
+                    format!(
+                        "the build passed before and now ends with {}{}",
+                        as_.describe(),
+                        lines(tail)
+                    )
+                })
+            }
             (
                 Measure::Load {
                     status: bs,
@@ -308,7 +328,7 @@ impl Measure {
                 }
                 s
             }
-            Measure::Script { status, .. } => status.describe(),
+            Measure::Script { status, .. } | Measure::Build { status, .. } => status.describe(),
             Measure::Absent => "not there yet".into(),
             Measure::Load { status, error } => match (status, error) {
                 (Status::Exit(0), _) => "loads".into(),
@@ -415,7 +435,7 @@ pub fn plan(
 }
 
 /// The package's `test` script, unless it is npm's placeholder that always fails.
-fn test_script(package: &Path) -> Option<String> {
+pub(crate) fn test_script(package: &Path) -> Option<String> {
     let text = std::fs::read_to_string(package.join("package.json")).ok()?;
     let manifest: serde_json::Value = serde_json::from_str(&text).ok()?;
     let script = manifest.get("scripts")?.get("test")?.as_str()?.trim();
@@ -443,6 +463,20 @@ pub fn run(
             .replace(root.as_ref(), "<tree>")
     };
     match check {
+        Check::Build { dir, line } => {
+            let mut cmd = shell(line);
+            cmd.current_dir(tree.join(dir));
+            let ran = bounded(cmd, limits.timeout, line)?;
+            let text = relative(&format!("{}\n{}", ran.stdout, ran.stderr));
+            Ok(Measure::Build {
+                status: ran.status,
+                tail: if ran.status.ok() {
+                    Vec::new()
+                } else {
+                    tail(&text, 5)
+                },
+            })
+        }
         Check::TypeCheck { command, label } => {
             let mut cmd = match command {
                 Tool::Program { program, args } => {
@@ -633,7 +667,8 @@ fn bounded(mut cmd: Command, timeout: Duration, what: &str) -> Result<Ran, Verif
         .stderr(err.try_clone().map_err(|e| start_error(e.to_string()))?);
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let mut child = cmd.spawn().map_err(|e| start_error(e.to_string()))?;
+    let (mut child, _group) =
+        crate::interrupt::spawn(&mut cmd).map_err(|e| start_error(e.to_string()))?;
     let started = Instant::now();
     let mut poll = Duration::from_millis(10);
     let status = loop {

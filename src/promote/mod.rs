@@ -12,12 +12,15 @@
 //! tree the user has (uncommitted work included), it works outside git, and a crash
 //! leaves no worktree or branch behind in the user's repository.
 
+pub mod build;
 pub mod cache;
 pub mod checks;
+pub mod progress;
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use miette::Diagnostic;
 use serde::Serialize;
@@ -32,6 +35,9 @@ use checks::{Check, Limits, Measure};
 /// Defaults when `[verify]` does not set them.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 pub const DEFAULT_LOAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// The whole run's limit when neither `--verify-timeout` nor `[verify] run-timeout` sets
+/// one: generous (zustand's run took 3 to 10 minutes), yet a CI job is not held for hours.
+pub const DEFAULT_RUN_TIMEOUT: Duration = Duration::from_secs(1800);
 
 #[derive(Debug, Error, Diagnostic)]
 pub enum VerifyError {
@@ -110,6 +116,10 @@ pub struct Report {
     /// Check runs made in the canary, and baseline results read from the cache.
     pub runs: u32,
     pub cached: u32,
+    /// Changed files left out because the run's time ran out before they were proven.
+    pub unverified: Vec<String>,
+    /// Why the run stopped early (the run timeout, where it was), when it did.
+    pub stopped: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -158,6 +168,18 @@ impl Report {
                 out.push_str(&format!("  {reason}\n"));
             }
         }
+        if let Some(stopped) = &self.stopped {
+            out.push_str(&format!("verify: stopped: {stopped}\n"));
+        }
+        if !self.unverified.is_empty() {
+            out.push_str(&format!(
+                "not verified, left out ({}):\n",
+                self.unverified.len()
+            ));
+            for file in &self.unverified {
+                out.push_str(&format!("  {file}\n"));
+            }
+        }
         out.push_str(&format!(
             "verify: {} of {} changed file{} kept every check as green as before; {} check run{} in the canary, {} baseline result{} from the cache\n",
             self.promoted,
@@ -178,6 +200,15 @@ pub struct Verified {
     pub report: Report,
 }
 
+/// How one verify run is bounded and watched.
+pub struct Options<'a> {
+    /// The whole run's limit: past it, the running check is stopped and what was not
+    /// proven yet is left out ([`Report::unverified`]).
+    pub run_timeout: Duration,
+    /// Told each check as it starts (the progress line).
+    pub watch: progress::Watch<'a>,
+}
+
 /// Verifies every proposal of `session` in a canary of its worktree (`tops`: the
 /// worktrees' tops). `runtime` tells which changed files are runtime code (production),
 /// whose JavaScript modules are loaded with node.
@@ -186,12 +217,19 @@ pub fn verify(
     config: &VerifyConfig,
     tops: &[PathBuf],
     runtime: &dyn Fn(&Path) -> bool,
+    options: &Options,
 ) -> Result<Verified, VerifyError> {
-    let limits = Limits {
-        timeout: config.timeout.map_or(DEFAULT_TIMEOUT, Duration::from_secs),
-        load_timeout: config
-            .load_timeout
-            .map_or(DEFAULT_LOAD_TIMEOUT, Duration::from_secs),
+    let run = Run {
+        limits: Limits {
+            timeout: config.timeout.map_or(DEFAULT_TIMEOUT, Duration::from_secs),
+            load_timeout: config
+                .load_timeout
+                .map_or(DEFAULT_LOAD_TIMEOUT, Duration::from_secs),
+        },
+        deadline: Instant::now() + options.run_timeout,
+        run_timeout: options.run_timeout,
+        watch: options.watch,
+        last: RefCell::new(None),
     };
     let proposals = session.proposals();
     let mut keep = vec![true; proposals.len()];
@@ -216,12 +254,13 @@ pub fn verify(
             &files,
             proposals,
             config,
-            &limits,
+            &run,
             runtime,
             &mut keep,
             &mut report,
         )?;
     }
+    report.unverified.sort();
     let mut verified = session.empty_like();
     for (proposal, keep) in proposals.iter().zip(&keep) {
         if *keep {
@@ -244,13 +283,119 @@ struct Package {
     baseline: Vec<Measure>,
 }
 
+/// The run's limits and watcher, shared by every tree and package.
+struct Run<'a> {
+    limits: Limits,
+    /// When the whole run's time is up.
+    deadline: Instant,
+    run_timeout: Duration,
+    watch: progress::Watch<'a>,
+    /// The last step told, to say where the run stopped.
+    last: RefCell<Option<progress::Status>>,
+}
+
+/// Why a step did not finish: an error (the whole run is refused), or the run's time ran
+/// out (what was not proven yet is left out; what was, stands).
+enum Stop {
+    Failed(VerifyError),
+    OutOfTime,
+}
+
+impl From<VerifyError> for Stop {
+    fn from(err: VerifyError) -> Stop {
+        Stop::Failed(err)
+    }
+}
+
+impl Run<'_> {
+    fn expired(&self) -> bool {
+        Instant::now() >= self.deadline
+    }
+
+    /// Tells the watcher that `check` starts in package `n` of `of`.
+    fn tell(&self, package: &Package, n: usize, of: usize, stage: progress::Stage, check: &Check) {
+        let status = progress::Status {
+            package: package.name.clone(),
+            n: n + 1,
+            of,
+            stage,
+            check: check.name(),
+        };
+        (self.watch)(&status);
+        *self.last.borrow_mut() = Some(status);
+    }
+
+    /// Runs one check, bounded by its own timeout and by what is left of the run's. A
+    /// result that came after the deadline is not used: the check may have been cut short.
+    fn run(
+        &self,
+        check: &Check,
+        tree: &Path,
+        dir: &Path,
+        files: &[String],
+    ) -> Result<Measure, Stop> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(Stop::OutOfTime);
+        }
+        let limits = Limits {
+            timeout: self.limits.timeout.min(left),
+            load_timeout: self.limits.load_timeout.min(left),
+        };
+        let measure = checks::run(check, tree, dir, &limits, files)?;
+        if self.expired() {
+            return Err(Stop::OutOfTime);
+        }
+        Ok(measure)
+    }
+
+    /// Where the run stopped, for the report.
+    fn stopped(&self) -> String {
+        let limit = progress::clock(self.run_timeout);
+        match &*self.last.borrow() {
+            Some(status) => format!(
+                "the run timeout ({limit}; --verify-timeout, `run-timeout` under [verify]) ran out in package {} while running {} ({}); that check was ended",
+                status.package,
+                status.check,
+                match &status.stage {
+                    progress::Stage::Baseline => "baseline".to_owned(),
+                    progress::Stage::Change => "the change".to_owned(),
+                    progress::Stage::Bisect { .. } => "bisecting".to_owned(),
+                    progress::Stage::Confirm { .. } =>
+                        "rechecking what the bisection kept".to_owned(),
+                }
+            ),
+            None => format!(
+                "the run timeout ({limit}; --verify-timeout, `run-timeout` under [verify]) ran out before the checks"
+            ),
+        }
+    }
+
+    /// The run's time ran out: `files` were not proven and are left out.
+    fn out_of_time(
+        &self,
+        files: impl IntoIterator<Item = usize>,
+        proposals: &[Proposal],
+        keep: &mut [bool],
+        report: &mut Report,
+    ) {
+        for i in files {
+            keep[i] = false;
+            report.unverified.push(proposals[i].display.clone());
+        }
+        if report.stopped.is_none() {
+            report.stopped = Some(self.stopped());
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn verify_tree(
     top: &Path,
     files: &[usize],
     proposals: &[Proposal],
     config: &VerifyConfig,
-    limits: &Limits,
+    run: &Run,
     runtime: &dyn Fn(&Path) -> bool,
     keep: &mut [bool],
     report: &mut Report,
@@ -258,7 +403,7 @@ fn verify_tree(
     let mut grouped: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
     for &i in files {
         grouped
-            .entry(package_of(top, &proposals[i].path))
+            .entry(package_of(top, &proposals[i].path, config))
             .or_default()
             .push(i);
     }
@@ -289,6 +434,10 @@ fn verify_tree(
             }));
         return Ok(());
     }
+    if run.expired() {
+        run.out_of_time(files.iter().copied(), proposals, keep, report);
+        return Ok(());
+    }
     let canary = Canary::of_tree(top).map_err(|source| VerifyError::Canary {
         top: top.to_path_buf(),
         source,
@@ -298,35 +447,22 @@ fn verify_tree(
         source,
     })?;
     let cache = Cache::of_worktree(top);
-    let in_canary = |dir: &Path| canary.root.join(dir.strip_prefix(top).unwrap_or(dir));
+    // Build outputs a package.json names that the canary lacks (git ignores them): the
+    // build runs first in every package checked (src/promote/build.rs).
+    let builds = build::checks(&canary.root);
+    for package in packages.iter_mut().filter(|p| !p.checks.is_empty()) {
+        package.checks.splice(0..0, builds.iter().cloned());
+    }
 
-    // The baseline: every check on the untouched copy (or from the cache).
-    for package in &mut packages {
-        let dir = in_canary(&package.dir);
-        for check in &package.checks {
-            // A module the change creates has no baseline: it only has to load.
-            if let Check::Load { module } = check
-                && !canary.root.join(module).exists()
-            {
-                package.baseline.push(Measure::Absent);
-                continue;
-            }
-            let key = Cache::key(&tree, &package.name, &check.key());
-            let measure = match cache.get(&key) {
-                Some(measure) => {
-                    report.cached += 1;
-                    measure
-                }
-                None => {
-                    let measure = checks::run(check, &canary.root, &dir, limits, &[])?;
-                    report.runs += 1;
-                    refuse_unusable(&package.name, check, &measure)?;
-                    cache.put(&key, &measure);
-                    measure
-                }
-            };
-            package.baseline.push(measure);
+    // The baseline: every check on the untouched copy (or from the cache). Nothing is
+    // proven without it.
+    match baseline(&mut packages, top, &canary, &tree, &cache, run, report) {
+        Ok(()) => {}
+        Err(Stop::OutOfTime) => {
+            run.out_of_time(files.iter().copied(), proposals, keep, report);
+            return Ok(());
         }
+        Err(Stop::Failed(err)) => return Err(err),
     }
 
     // Everything applied, then each package checked; a package that got worse is bisected.
@@ -335,49 +471,20 @@ fn verify_tree(
             apply(&canary, top, &proposals[i], true)?;
         }
     }
-    for package in &packages {
-        let dir = in_canary(&package.dir);
-        let mut eval = |subset: &[usize], focus: Option<&[String]>| {
-            for &i in &package.files {
-                apply(&canary, top, &proposals[i], subset.contains(&i))?;
-            }
-            evaluate(
-                package, subset, proposals, top, &canary, &dir, limits, report, focus,
-            )
-        };
-        let all = eval(&package.files, None)?;
-        let (after, culprits) = if all.regressions.is_empty() {
-            (all.measures, Vec::new())
-        } else {
-            // The bisection reruns only the test files that lost tests with everything
-            // applied (a whole suite per step made a 412-test suite take 20 minutes);
-            // the set it keeps is then checked in full, and if that set is worse after
-            // all (files that break other test files only together), the bisection is
-            // done again with every check whole.
-            let focus = focus_of(package, &all.measures);
-            let mut search = Bisect::default();
-            search.step(&package.files, all.regressions.clone(), &mut |subset| {
-                eval(subset, Some(&focus))
-            })?;
-            if !search.good.is_empty() {
-                let whole = eval(&search.good, None)?;
-                if whole.regressions.is_empty() {
-                    search.last_pass = Some(whole.measures);
-                } else {
-                    search = Bisect::default();
-                    search.step(&package.files, all.regressions, &mut |subset| {
-                        eval(subset, None)
-                    })?;
+    let count = packages.len();
+    for (n, package) in packages.iter().enumerate() {
+        let (after, culprits) =
+            match check_package(package, n, count, proposals, top, &canary, run, report) {
+                Ok(found) => found,
+                Err(Stop::OutOfTime) => {
+                    // This package and the ones after it were not proven; the ones before
+                    // stand as checked.
+                    let left = packages[n..].iter().flat_map(|p| p.files.iter().copied());
+                    run.out_of_time(left, proposals, keep, report);
+                    break;
                 }
-            }
-            // Nothing promoted: every check stands as before.
-            let after = search.last_pass.unwrap_or_default();
-            // The canary holds what is promoted, for the packages checked after this one.
-            for &i in &package.files {
-                apply(&canary, top, &proposals[i], search.good.contains(&i))?;
-            }
-            (after, search.culprits)
-        };
+                Err(Stop::Failed(err)) => return Err(err),
+            };
         for (i, reasons) in culprits {
             keep[i] = false;
             report.rolled_back.push(RolledBack {
@@ -411,6 +518,147 @@ fn verify_tree(
     Ok(())
 }
 
+/// Every package's checks on the untouched canary, or from the cache.
+fn baseline(
+    packages: &mut [Package],
+    top: &Path,
+    canary: &Canary,
+    tree: &str,
+    cache: &Cache,
+    run: &Run,
+    report: &mut Report,
+) -> Result<(), Stop> {
+    let count = packages.len();
+    for (n, package) in packages.iter_mut().enumerate() {
+        let dir = in_canary(canary, top, &package.dir);
+        let absent = |check: &Check| matches!(check, Check::Load { module } if !canary.root.join(module).exists());
+        // The build comes from the cache only when every other check does: one that runs
+        // needs the build made in this canary.
+        let all_cached = package.checks.iter().all(|check| {
+            matches!(check, Check::Build { .. })
+                || absent(check)
+                || cache
+                    .get(&Cache::key(tree, &package.name, &check.key()))
+                    .is_some()
+        });
+        let mut measures = Vec::new();
+        for check in &package.checks {
+            // A module the change creates has no baseline: it only has to load.
+            if let Check::Load { module } = check
+                && !canary.root.join(module).exists()
+            {
+                measures.push(Measure::Absent);
+                continue;
+            }
+            let key = Cache::key(tree, &package.name, &check.key());
+            let cached = match check {
+                Check::Build { .. } if !all_cached => None,
+                _ => cache.get(&key),
+            };
+            let measure = match cached {
+                Some(measure) => {
+                    report.cached += 1;
+                    measure
+                }
+                None => {
+                    run.tell(package, n, count, progress::Stage::Baseline, check);
+                    let measure = run.run(check, &canary.root, &dir, &[])?;
+                    report.runs += 1;
+                    refuse_unusable(&package.name, check, &measure)?;
+                    cache.put(&key, &measure);
+                    measure
+                }
+            };
+            measures.push(measure);
+        }
+        package.baseline = measures;
+    }
+    Ok(())
+}
+
+/// The package's folder in the canary.
+fn in_canary(canary: &Canary, top: &Path, dir: &Path) -> PathBuf {
+    canary.root.join(dir.strip_prefix(top).unwrap_or(dir))
+}
+
+/// What each check of a checked package showed with what is promoted, and the culprits
+/// rolled back with their reasons.
+type Checked = (Vec<(Check, Measure)>, Vec<(usize, Vec<String>)>);
+
+/// The checks of one package with all its changes, and the bisection when one got worse.
+#[allow(clippy::too_many_arguments)]
+fn check_package(
+    package: &Package,
+    n: usize,
+    count: usize,
+    proposals: &[Proposal],
+    top: &Path,
+    canary: &Canary,
+    run: &Run,
+    report: &mut Report,
+) -> Result<Checked, Stop> {
+    let dir = in_canary(canary, top, &package.dir);
+    let of = package.files.len();
+    let mut eval = |subset: &[usize], stage: progress::Stage, focus: Option<&[String]>| {
+        for &i in &package.files {
+            apply(canary, top, &proposals[i], subset.contains(&i))?;
+        }
+        let step = Step {
+            package,
+            n,
+            count,
+            stage,
+        };
+        evaluate(
+            &step, subset, proposals, top, canary, &dir, run, report, focus,
+        )
+    };
+    let all = eval(&package.files, progress::Stage::Change, None)?;
+    if all.regressions.is_empty() {
+        return Ok((all.measures, Vec::new()));
+    }
+    // The bisection reruns only the test files that lost tests with everything applied
+    // (a whole suite per step made a 412-test suite take 20 minutes); the set it keeps is
+    // then checked in full, and if that set is worse after all (files that break other
+    // test files only together), the bisection is done again with every check whole.
+    let focus = focus_of(package, &all.measures);
+    let bisecting = |subset: &[usize], round| progress::Stage::Bisect {
+        trying: subset.len(),
+        of,
+        round,
+    };
+    let mut search = Bisect::default();
+    search.step(
+        &package.files,
+        all.regressions.clone(),
+        &mut |subset, round| eval(subset, bisecting(subset, round), Some(&focus)),
+    )?;
+    if !search.good.is_empty() {
+        let whole = eval(
+            &search.good,
+            progress::Stage::Confirm {
+                files: search.good.len(),
+            },
+            None,
+        )?;
+        if whole.regressions.is_empty() {
+            search.last_pass = Some(whole.measures);
+        } else {
+            search = Bisect::default();
+            search.step(&package.files, all.regressions, &mut |subset, round| {
+                eval(subset, bisecting(subset, round), None)
+            })?;
+        }
+    }
+    // Nothing promoted: every check stands as before.
+    let after = search.last_pass.unwrap_or_default();
+    // The canary holds what is promoted, for the packages checked after this one.
+    for &i in &package.files {
+        apply(canary, top, &proposals[i], search.good.contains(&i))?;
+    }
+    Ok((after, search.culprits))
+}
+
 /// The test files that lost tests in `measures` (a package's checks with everything
 /// applied) against its baseline.
 fn focus_of(package: &Package, measures: &[(Check, checks::Measure)]) -> Vec<String> {
@@ -439,6 +687,19 @@ fn refuse_unusable(package: &str, check: &Check, measure: &Measure) -> Result<()
             failed,
             ..
         } if passed.is_empty() && *failed == 0 => Some(problem.clone()),
+        Measure::Build { status, tail } if !status.ok() => Some(format!(
+            "it ends with {}{}",
+            match status {
+                checks::Status::Exit(n) => format!("exit status {n}"),
+                checks::Status::Signal => "a signal".into(),
+                checks::Status::TimedOut => {
+                    "a timeout (raise `timeout` under [verify] in dash.toml)".into()
+                }
+            },
+            tail.iter()
+                .map(|l| format!("\n    {l}"))
+                .collect::<String>()
+        )),
         Measure::TypeCheck {
             status: checks::Status::TimedOut,
             ..
@@ -471,18 +732,27 @@ struct Evaluation {
     regressions: Vec<String>,
 }
 
+/// Where an evaluation stands, for the progress line.
+struct Step<'a> {
+    package: &'a Package,
+    n: usize,
+    count: usize,
+    stage: progress::Stage,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn evaluate(
-    package: &Package,
+    step: &Step,
     subset: &[usize],
     proposals: &[Proposal],
     top: &Path,
     canary: &Canary,
     dir: &Path,
-    limits: &Limits,
+    run: &Run,
     report: &mut Report,
     focus: Option<&[String]>,
-) -> Result<Evaluation, VerifyError> {
+) -> Result<Evaluation, Stop> {
+    let package = step.package;
     let applied: Vec<String> = subset
         .iter()
         .filter_map(|&i| relative(top, &proposals[i].path))
@@ -505,7 +775,8 @@ fn evaluate(
             (Check::Runner, Some(files)) => (files, &before.only_files(files)),
             _ => (&[][..], before),
         };
-        let after = checks::run(check, &canary.root, dir, limits, files)?;
+        run.tell(package, step.n, step.count, step.stage.clone(), check);
+        let after = run.run(check, &canary.root, dir, files)?;
         report.runs += 1;
         if let Some(why) = after.worse_than(before) {
             evaluation
@@ -527,14 +798,27 @@ struct Bisect {
     last_pass: Option<Vec<(Check, Measure)>>,
 }
 
+/// Checks one trial set at a depth of the bisection (1: halves of the whole set).
+type Trial<'a, E> = dyn FnMut(&[usize], u32) -> Result<Evaluation, E> + 'a;
+
 impl Bisect {
     /// `set` fails on top of `good` with `regressions`.
-    fn step(
+    fn step<E>(
         &mut self,
         set: &[usize],
         regressions: Vec<String>,
-        eval: &mut dyn FnMut(&[usize]) -> Result<Evaluation, VerifyError>,
-    ) -> Result<(), VerifyError> {
+        eval: &mut Trial<'_, E>,
+    ) -> Result<(), E> {
+        self.step_at(set, regressions, 1, eval)
+    }
+
+    fn step_at<E>(
+        &mut self,
+        set: &[usize],
+        regressions: Vec<String>,
+        round: u32,
+        eval: &mut Trial<'_, E>,
+    ) -> Result<(), E> {
         if set.len() == 1 {
             self.culprits.push((set[0], regressions));
             return Ok(());
@@ -543,12 +827,12 @@ impl Bisect {
         for half in [a, b] {
             let mut trial = self.good.clone();
             trial.extend_from_slice(half);
-            let evaluation = eval(&trial)?;
+            let evaluation = eval(&trial, round)?;
             if evaluation.regressions.is_empty() {
                 self.good = trial;
                 self.last_pass = Some(evaluation.measures);
             } else {
-                self.step(half, evaluation.regressions, eval)?;
+                self.step_at(half, evaluation.regressions, round + 1, eval)?;
             }
         }
         Ok(())
@@ -577,12 +861,30 @@ fn apply(canary: &Canary, top: &Path, proposal: &Proposal, on: bool) -> Result<(
     })
 }
 
-/// The folder of the nearest package.json above `path` inside `top` (else `top`).
-fn package_of(top: &Path, path: &Path) -> PathBuf {
-    path.ancestors()
+/// The package whose checks prove a change of `path`: the nearest package.json above it
+/// inside `top` that has checks of its own (a tsconfig.json, a test script, or the
+/// `[verify]` commands), else the nearest package.json, else `top`. A workspace whose
+/// type-check and tests are the root's (changesets: a root tsconfig.json and vitest run
+/// over every package, none in `packages/*`) is checked there: with the nearest
+/// package.json alone, a change in a package got no check at all and was promoted.
+fn package_of(top: &Path, path: &Path, config: &VerifyConfig) -> PathBuf {
+    let manifests: Vec<&Path> = path
+        .ancestors()
         .skip(1)
         .take_while(|dir| dir.starts_with(top))
-        .find(|dir| dir.join("package.json").is_file())
+        .filter(|dir| dir.join("package.json").is_file())
+        .collect();
+    let own_checks = |dir: &Path| {
+        config.typecheck.is_some()
+            || config.test.is_some()
+            || dir.join("tsconfig.json").is_file()
+            || checks::test_script(dir).is_some()
+    };
+    manifests
+        .iter()
+        .find(|dir| own_checks(dir))
+        .or(manifests.first())
+        .copied()
         .unwrap_or(top)
         .to_path_buf()
 }
@@ -632,7 +934,17 @@ mod tests {
             let mut search = Bisect::default();
             let mut eval = eval_with(bad);
             let first = eval(&files).unwrap().regressions;
-            search.step(&files, first, &mut eval).unwrap();
+            let mut rounds = Vec::new();
+            search
+                .step(&files, first, &mut |set, round| {
+                    rounds.push(round);
+                    eval(set)
+                })
+                .unwrap();
+            // Halves of the whole set first, then deeper as a failing half is split.
+            assert_eq!(rounds[0], 1);
+            assert!(rounds.contains(&2), "{rounds:?}");
+            assert!(rounds.iter().all(|r| (1..=4).contains(r)), "{rounds:?}");
             let mut culprits: Vec<usize> = search.culprits.iter().map(|c| c.0).collect();
             culprits.sort();
             assert_eq!(culprits, bad);
@@ -649,7 +961,7 @@ mod tests {
     #[test]
     fn files_that_break_only_together_lose_one_of_them() {
         // 2 and 5 each pass alone and fail together: one is kept, the other rolled back.
-        let mut eval = |set: &[usize]| -> Result<Evaluation, VerifyError> {
+        let eval = |set: &[usize]| -> Result<Evaluation, VerifyError> {
             let both = set.contains(&2) && set.contains(&5);
             Ok(Evaluation {
                 measures: Vec::new(),
@@ -663,7 +975,7 @@ mod tests {
         let files: Vec<usize> = (0..8).collect();
         let mut search = Bisect::default();
         search
-            .step(&files, vec!["together".into()], &mut eval)
+            .step(&files, vec!["together".into()], &mut |set, _| eval(set))
             .unwrap();
         assert_eq!(search.culprits.len(), 1);
         assert_eq!(search.good.len(), 7);
@@ -677,11 +989,20 @@ mod tests {
         std::fs::create_dir_all(top.join("packages/app/src/deep")).unwrap();
         std::fs::write(top.join("package.json"), "{}").unwrap();
         std::fs::write(top.join("packages/app/package.json"), "{}").unwrap();
-        assert_eq!(
-            package_of(top, &top.join("packages/app/src/deep/a.js")),
-            top.join("packages/app")
-        );
-        assert_eq!(package_of(top, &top.join("tools/b.js")), top.to_path_buf());
+        let config = VerifyConfig::default();
+        let of = |path: &str| package_of(top, &top.join(path), &config);
+        assert_eq!(of("packages/app/src/deep/a.js"), top.join("packages/app"));
+        assert_eq!(of("tools/b.js"), top.to_path_buf());
+        // The checks are the root's: a change in the package is checked there.
+        std::fs::write(top.join("tsconfig.json"), "{}").unwrap();
+        assert_eq!(of("packages/app/src/deep/a.js"), top.to_path_buf());
+        // Unless the package has its own.
+        std::fs::write(
+            top.join("packages/app/package.json"),
+            r#"{ "scripts": { "test": "vitest" } }"#,
+        )
+        .unwrap();
+        assert_eq!(of("packages/app/src/deep/a.js"), top.join("packages/app"));
         assert_eq!(package_name(top, top), ".");
         assert_eq!(package_name(top, &top.join("packages/app")), "packages/app");
         assert!(is_javascript(Path::new("a.mjs")));

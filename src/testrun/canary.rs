@@ -19,6 +19,8 @@ use std::path::{Path, PathBuf};
 /// A copy of a package in a temporary folder, removed when dropped.
 pub struct Canary {
     _dir: tempfile::TempDir,
+    /// Removed by the interrupt handler if a signal ends dash first.
+    _on_interrupt: crate::interrupt::Scratch,
     /// The copy's root (where the runner runs).
     pub root: PathBuf,
 }
@@ -26,6 +28,7 @@ pub struct Canary {
 impl Canary {
     pub fn new(package: &Path) -> std::io::Result<Canary> {
         let dir = tempfile::Builder::new().prefix("dash-canary-").tempdir()?;
+        let on_interrupt = crate::interrupt::scratch(dir.path());
         let base = std::fs::canonicalize(dir.path())?;
         let name = package.file_name().unwrap_or_else(|| "package".as_ref());
         let root = base.join(name);
@@ -35,7 +38,11 @@ impl Canary {
             link_modules(&own, &root.join("node_modules"))?;
         }
         link_hoisted(package, &base)?;
-        Ok(Canary { _dir: dir, root })
+        Ok(Canary {
+            _dir: dir,
+            _on_interrupt: on_interrupt,
+            root,
+        })
     }
 
     /// A copy of the working tree at `top`: every file and folder that git would not
@@ -43,6 +50,7 @@ impl Canary {
     /// and every `node_modules` folder linked in place instead of copied.
     pub fn of_tree(top: &Path) -> std::io::Result<Canary> {
         let dir = tempfile::Builder::new().prefix("dash-canary-").tempdir()?;
+        let on_interrupt = crate::interrupt::scratch(dir.path());
         let base = std::fs::canonicalize(dir.path())?;
         let name = top.file_name().unwrap_or_else(|| "tree".as_ref());
         let root = base.join(name);
@@ -75,7 +83,11 @@ impl Canary {
             }
         }
         link_hoisted(top, &base)?;
-        Ok(Canary { _dir: dir, root })
+        Ok(Canary {
+            _dir: dir,
+            _on_interrupt: on_interrupt,
+            root,
+        })
     }
 
     /// Replaces a file of the copy (`rel` is relative to the package).

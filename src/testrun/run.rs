@@ -155,6 +155,7 @@ pub fn run_with(
         .prefix("dash-testrun-")
         .tempdir()
         .map_err(TestRunError::Scratch)?;
+    let _removed_on_interrupt = crate::interrupt::scratch(scratch.path());
     let report = scratch.path().join("results.json");
     let coverage_dir = scratch.path().join("coverage");
     let mut args = arguments(
@@ -206,10 +207,11 @@ pub fn run_with(
     // Its own process group, so that a hung runner is ended with its workers.
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let child = cmd.spawn().map_err(|err| TestRunError::CannotStart {
-        command: command.clone(),
-        reason: err.to_string(),
-    })?;
+    let (child, _group) =
+        crate::interrupt::spawn(&mut cmd).map_err(|err| TestRunError::CannotStart {
+            command: command.clone(),
+            reason: err.to_string(),
+        })?;
     let (status, ended) = wait_bounded(child, &report, scratch.path(), options).map_err(|err| {
         TestRunError::CannotStart {
             command: command.clone(),
