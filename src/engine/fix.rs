@@ -262,14 +262,14 @@ pub fn fix_file(file: &FileCx<'_>, candidates: &[&Prepared], options: &FixOption
         for (_, _, _, fix) in &accepted {
             let at = fix.edits.iter().map(|e| e.range.start).min();
             for request in &fix.imports {
-                match requests.iter_mut().find(|(r, _)| r == request) {
+                match requests.iter_mut().find(|(r, _)| r == &**request) {
                     Some((_, first)) => {
                         *first = match (*first, at) {
                             (Some(a), Some(b)) => Some(a.min(b)),
                             (a, b) => a.or(b),
                         }
                     }
-                    None => requests.push((request.clone(), at)),
+                    None => requests.push((ImportRequest::clone(request), at)),
                 }
             }
         }
@@ -672,7 +672,7 @@ mod tests {
                     message: Cow::Borrowed(""),
                     resolution: Resolution::Fix(
                         Fix::safe("x", vec![Edit::replace(at..at + 6, name.as_str(), "t")])
-                            .with_import(Some(request)),
+                            .with_import(Some(std::sync::Arc::new(request))),
                     ),
                 });
             }

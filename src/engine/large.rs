@@ -101,7 +101,7 @@ pub(crate) fn decide(
         });
     }
 
-    let mut fixes = Vec::new();
+    let mut fixes = Vec::with_capacity(emit.findings.len());
     let mut judgements: Vec<Pending> = Vec::new();
     let mut unfixed: Vec<Pending> = Vec::new();
     let mut rules_fixing = std::collections::BTreeSet::new();
@@ -159,14 +159,14 @@ pub(crate) fn decide(
     for (start, rule, group, fix) in accepted {
         let at = fix.edits.iter().map(|e| e.range.start).min();
         for request in &fix.imports {
-            match requests.iter_mut().find(|(r, _)| r == request) {
+            match requests.iter_mut().find(|(r, _)| r == &**request) {
                 Some((_, first)) => {
                     *first = match (*first, at) {
                         (Some(a), Some(b)) => Some(a.min(b)),
                         (a, b) => a.or(b),
                     }
                 }
-                None => requests.push((request.clone(), at)),
+                None => requests.push((ImportRequest::clone(request), at)),
             }
         }
         changeset.extend(fix.edits);

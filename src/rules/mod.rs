@@ -240,7 +240,9 @@ pub struct Fix {
     pub applicability: Applicability,
     /// What the fix does, as reports name it ("rewrite", "remove", "await", …).
     pub action: &'static str,
-    pub imports: Vec<ImportRequest>,
+    /// Shared: a rule gives every fix of a file the same request (a big file has hundreds
+    /// of thousands of fixes).
+    pub imports: Vec<std::sync::Arc<ImportRequest>>,
 }
 
 impl Fix {
@@ -263,7 +265,7 @@ impl Fix {
     }
 
     /// The fix also needs `request` (when given) in the file.
-    pub fn with_import(mut self, request: Option<ImportRequest>) -> Fix {
+    pub fn with_import(mut self, request: Option<std::sync::Arc<ImportRequest>>) -> Fix {
         self.imports.extend(request);
         self
     }

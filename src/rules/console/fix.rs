@@ -181,43 +181,35 @@ pub(crate) fn prejudge(u: &ConsoleUse) -> Option<&'static str> {
     None
 }
 
-/// [`fix`] for the token path: the same decisions from each use's token description.
+/// [`fix`] for the token path: the same decision for one use from its token description,
+/// added to `out`.
 pub(crate) fn fix_from_tokens(
     source: &str,
-    uses: Vec<TokenUse>,
+    TokenUse { console: u, call }: TokenUse,
     options: &FixOptions,
-) -> ConsoleFix {
-    let mut out = ConsoleFix::default();
-    for TokenUse { console: u, call } in uses {
-        let u = &u;
-        let method = u.method_name().to_owned();
-        let result = match (prejudge(u), call) {
-            (Some(reason), _) => Err(reason),
-            (None, None) => Err("unusual call shape"),
-            (None, Some(call)) => rewrite_from_tokens(
-                u,
-                &call.args,
-                call.inner,
-                call.comment,
-                source,
-                options,
-            ),
-        };
-        match result {
-            Ok(edits) => out.fixed.push(Fixed {
-                offset: u.start,
-                method,
-                action: Action::Rewrite,
-                edits,
-            }),
-            Err(reason) => out.judgements.push(Judgement {
-                offset: u.start,
-                method,
-                reason,
-            }),
+    out: &mut ConsoleFix,
+) {
+    let method = u.method_name().to_owned();
+    let result = match (prejudge(&u), call) {
+        (Some(reason), _) => Err(reason),
+        (None, None) => Err("unusual call shape"),
+        (None, Some(call)) => {
+            rewrite_from_tokens(&u, &call.args, call.inner, call.comment, source, options)
         }
+    };
+    match result {
+        Ok(edits) => out.fixed.push(Fixed {
+            offset: u.start,
+            method,
+            action: Action::Rewrite,
+            edits,
+        }),
+        Err(reason) => out.judgements.push(Judgement {
+            offset: u.start,
+            method,
+            reason,
+        }),
     }
-    out
 }
 
 /// The methods of the console of Node and the browsers (WHATWG Console standard, plus

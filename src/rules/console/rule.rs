@@ -316,7 +316,7 @@ impl FileRule for ConsoleFixer {
         let _complete = self.emit_fix(
             file,
             root,
-            |options| console_fix::fix(root, file.text, &scan.uses, options),
+            |options| Some(console_fix::fix(root, file.text, &scan.uses, options)),
             |name| Some(crate::syntax::scope::bindings_of(root, source, name)),
             out,
         );
@@ -352,18 +352,23 @@ impl FileRule for ConsoleFixer {
         if self.policy(file) != ConsolePolicy::Logger {
             return None;
         }
-        let uses = tokens::scan(file.lang, file.text).ok()?;
-        if uses.is_empty() {
-            // Nothing to fix: the tree path's own fast path (`quick`) answers that.
-            return None;
-        }
         let mut out = Emit::new();
         let root = head.tree.root_node();
         let (head_text, tail) = file.text.as_bytes().split_at(head.len);
         self.emit_fix(
             file,
             root,
-            move |options| console_fix::fix_from_tokens(file.text, uses, options),
+            |options| {
+                // Each use is decided as it is read: a big file's uses and their
+                // arguments are never all held at once.
+                let mut fixes = console_fix::ConsoleFix::default();
+                tokens::scan_each(file.lang, file.text, |u| {
+                    console_fix::fix_from_tokens(file.text, u, options, &mut fixes)
+                })
+                .ok()?;
+                // Nothing to fix: the tree path's own fast path (`quick`) answers that.
+                (!fixes.fixed.is_empty() || !fixes.judgements.is_empty()).then_some(fixes)
+            },
             |name| {
                 tokens::only_members_of(tail, name)
                     .then(|| crate::syntax::scope::bindings_of(root, head_text, name))
@@ -384,7 +389,7 @@ impl ConsoleFixer {
         &self,
         file: &FileCx<'_>,
         root: tree_sitter::Node<'_>,
-        fix: impl FnOnce(&FixOptions) -> console_fix::ConsoleFix,
+        fix: impl FnOnce(&FixOptions) -> Option<console_fix::ConsoleFix>,
         bindings: impl Fn(&str) -> Option<Vec<crate::syntax::scope::Binding>>,
         out: &mut Emit,
     ) -> Option<()> {
@@ -454,7 +459,9 @@ impl ConsoleFixer {
             style: facts.logger().style,
             logger: &name,
         };
-        let mut result = fix(&options);
+        let mut result = fix(&options)?;
+        out.findings
+            .reserve(result.fixed.len() + result.judgements.len());
         if let Err(reason) = &resolved {
             // Nothing that needs the logger is written; removals need no import.
             let (rewrites, removals) = std::mem::take(&mut result.fixed)
@@ -525,9 +532,11 @@ impl ConsoleFixer {
             }
         }
         // Rewritten calls need the logger's import (unless the file has it already).
-        let import = existing.is_none().then_some(ImportRequest {
-            spec,
-            package_is_module: facts.package_is_module(),
+        let import = existing.is_none().then(|| {
+            Arc::new(ImportRequest {
+                spec,
+                package_is_module: facts.package_is_module(),
+            })
         });
         for fixed in result.fixed {
             // A test spies on this call's method and imports this module: it would fail.

@@ -43,7 +43,21 @@ pub(crate) struct TokenCall {
 const MARGIN: usize = 8 * ARGUMENT_SCAN;
 
 /// Every console use of `source` with its call's arguments, or why not certain.
+#[cfg(test)]
 pub(crate) fn scan(lang: Lang, source: &str) -> Result<Vec<TokenUse>, Decline> {
+    let mut uses = Vec::new();
+    scan_each(lang, source, |u| uses.push(u))?;
+    Ok(uses)
+}
+
+/// Calls `each` with every console use of `source` and its call's arguments, in order,
+/// as it is read (a big file's uses are never all held at once), or says why it is not
+/// certain (after which the uses already given must be discarded).
+pub(crate) fn scan_each(
+    lang: Lang,
+    source: &str,
+    mut each: impl FnMut(TokenUse),
+) -> Result<(), Decline> {
     let src = source.as_bytes();
     if let Some(at) = memchr::memmem::find(src, suppress::MARKER) {
         return Err((at, "suppression comment"));
@@ -52,7 +66,6 @@ pub(crate) fn scan(lang: Lang, source: &str) -> Result<Vec<TokenUse>, Decline> {
         return Err((at, "`console =` somewhere in the file"));
     }
     let typescript = matches!(lang, Lang::TypeScript | Lang::Tsx);
-    let mut uses: Vec<TokenUse> = Vec::new();
     // The end of the last call's argument list: a use before it is nested.
     let mut open_until = 0;
     lexer::stream(lang, src, MARGIN, |tokens, i| {
@@ -81,10 +94,10 @@ pub(crate) fn scan(lang: Lang, source: &str) -> Result<Vec<TokenUse>, Decline> {
                 Some(call)
             }
         };
-        uses.push(TokenUse { console, call });
+        each(TokenUse { console, call });
         Ok(())
     })?;
-    Ok(uses)
+    Ok(())
 }
 
 /// Whether every occurrence of `name` in `tail` (the text after a file's head) is a

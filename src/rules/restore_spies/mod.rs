@@ -184,7 +184,8 @@ impl FileRule for Prepared {
                     runner,
                     "afterEach",
                     self.package_is_module,
-                )),
+                )
+                .map(std::sync::Arc::new)),
             ),
         };
         let callee = first.child_by_field_name("function").unwrap_or(first);
