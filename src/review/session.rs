@@ -4,6 +4,7 @@
 //! [`crate::edit`] (atomically, and never over a file that changed since it was read),
 //! recording each write in the [`crate::journal`] first so `dash undo` can restore it.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use super::FileChange;
@@ -37,8 +38,10 @@ pub enum Kind {
 
 impl Proposal {
     /// The change as a preview and a patch show it: the bytes as they will be written
-    /// (BOM and CRLF kept), edits shifted past a BOM.
-    pub fn file_change(&self) -> FileChange {
+    /// (BOM and CRLF kept), edits shifted past a BOM. Borrowed from the proposal where
+    /// the bytes are the proposal's own (the original always; the new text unless a BOM
+    /// or a CRLF line break has to be restored), so showing a change copies no text.
+    pub fn file_change(&self) -> FileChange<'_> {
         match &self.change {
             Kind::Modify {
                 original,
@@ -49,15 +52,24 @@ impl Proposal {
                 let bom = if file_text.bom { 3 } else { 0 };
                 FileChange {
                     path: self.display.clone(),
-                    old: Some(String::from_utf8_lossy(original).into_owned()),
-                    new: String::from_utf8_lossy(&file_text.to_bytes(new_text)).into_owned(),
-                    edits: edits
-                        .iter()
-                        .map(|(range, rule)| (range.start + bom..range.end + bom, *rule))
-                        .collect(),
+                    old: Some(String::from_utf8_lossy(original)),
+                    new: file_text.render_cow(new_text),
+                    edits: if bom == 0 {
+                        Cow::Borrowed(edits)
+                    } else {
+                        edits
+                            .iter()
+                            .map(|(range, rule)| (range.start + bom..range.end + bom, *rule))
+                            .collect()
+                    },
                 }
             }
-            Kind::Create { text } => FileChange::created(self.display.clone(), text.clone()),
+            Kind::Create { text } => FileChange {
+                path: self.display.clone(),
+                old: None,
+                new: Cow::Borrowed(text),
+                edits: Cow::Borrowed(&[]),
+            },
         }
     }
 }
@@ -130,7 +142,7 @@ impl Session {
     }
 
     /// Every proposal as a reviewable change, in display order.
-    pub fn changes(&self) -> Vec<FileChange> {
+    pub fn changes(&self) -> Vec<FileChange<'_>> {
         self.proposals.iter().map(Proposal::file_change).collect()
     }
 
