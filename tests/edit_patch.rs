@@ -43,7 +43,7 @@ fn originals() -> Vec<(&'static str, Vec<u8>)> {
 }
 
 /// What a codemod pass would produce for each file, built with the real pipeline.
-fn changes(repo: &Path) -> Vec<FileChange> {
+fn changes(repo: &Path) -> Vec<FileChange<'static>> {
     let mut changes = Vec::new();
     for (path, _) in originals() {
         let bytes = fs::read(repo.join(path)).unwrap();
@@ -184,4 +184,73 @@ fn preview_snapshot() {
     let changes = changes(dir.path());
     let app = changes.iter().find(|c| c.path == "src/app.ts").unwrap();
     insta::assert_snapshot!(review::diff::render(app, false));
+}
+
+/// Whole lines removed where their neighbours are the same text (the shape of a test
+/// file whose console calls are all removed), in every line-ending shape: the patch,
+/// built from the edits, applies with git and gives the bytes dash writes.
+#[test]
+fn removed_lines_next_to_equal_ones_apply_with_git() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    git(repo, &["init", "-q"]);
+    let shapes: [(&str, &[u8]); 4] = [
+        (
+            "lf.ts",
+            b"a();\nconsole.log(1);\nconsole.log(1);\nb();\nconsole.log(1);\n",
+        ),
+        (
+            "crlf.ts",
+            b"a();\r\nconsole.log(1);\r\nconsole.log(1);\r\nb();\r\nconsole.log(1);\r\n",
+        ),
+        (
+            "bom.ts",
+            b"\xEF\xBB\xBFconsole.log(1);\nconsole.log(1);\nx();\nconsole.log(1);",
+        ),
+        ("tail.ts", b"x();\nconsole.log(1);\nconsole.log(1);"),
+    ];
+    for (path, bytes) in shapes {
+        fs::write(repo.join(path), bytes).unwrap();
+    }
+    git(repo, &["add", "-A"]);
+    git(repo, &["commit", "-q", "-m", "originals"]);
+    let mut changes = Vec::new();
+    for (path, bytes) in shapes {
+        let file = FileText::from_bytes(bytes).unwrap();
+        let mut set = Changeset::new();
+        // Every other console line, from its start through its line break (or the end).
+        let mut at = 0;
+        let mut index = 0;
+        while let Some(found) = file.text[at..].find("console.log(1);") {
+            let start = at + found;
+            let end = file.text[start..]
+                .find('\n')
+                .map_or(file.text.len(), |n| start + n + 1);
+            if index % 2 == 0 {
+                set.push(Edit::delete(start..end, "console"));
+            }
+            index += 1;
+            at = end;
+        }
+        let applied = set.apply(&file.text);
+        changes.push(FileChange::modified(
+            path,
+            &file,
+            &applied.text,
+            &applied.applied,
+        ));
+    }
+    let patch_path = dir.path().join("dash.patch");
+    fs::write(&patch_path, review::patch::render(&changes)).unwrap();
+    let patch_arg = patch_path.to_str().unwrap();
+    git(repo, &["apply", "--check", patch_arg]);
+    git(repo, &["apply", patch_arg]);
+    for change in &changes {
+        assert_eq!(
+            fs::read(repo.join(&change.path)).unwrap(),
+            change.new.as_bytes(),
+            "{}",
+            change.path
+        );
+    }
 }

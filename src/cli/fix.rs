@@ -151,8 +151,10 @@ enum Outcome {
         unfixed: Vec<Record>,
     },
     Changed {
-        original: Vec<u8>,
-        file_text: FileText,
+        /// The text as read (it is the bytes read, BOM aside: see `FileText::from_vec`);
+        /// None once [`session`] has moved it, with `fix.new_text` and `fix.edits`, into
+        /// the file's proposal (the results are not asked for them after that).
+        file_text: Option<FileText>,
         fix: FileFix,
         /// What the project's formatter did with the new text.
         formatting: crate::edit::format::Formatting,
@@ -206,7 +208,7 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
 
     let styles = crate::edit::style::StyleCache::new();
     let formatter = crate::edit::format::Formatter::new(&config.format, !args.no_format);
-    let results: Vec<FileResult> = super::with_threads(global.threads, || {
+    let mut results: Vec<FileResult> = super::with_threads(global.threads, || {
         workspace
             .files
             .par_iter()
@@ -228,7 +230,7 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
     let cwd = std::env::current_dir()
         .ok()
         .and_then(|d| std::fs::canonicalize(d).ok());
-    let mut session = session(&results, &engine, cwd.as_deref());
+    let mut session = session(&mut results, &engine, cwd.as_deref());
     // Nothing is ever written outside the worktrees of the run (a symbolic link
     // followed out with -L, a logger module configured as `../x`).
     session.confine(workspace.worktrees.iter().map(|w| w.root.clone()));
@@ -428,7 +430,10 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
                 }
             }
         }
-        let _ = stdout.write_all(review::patch::render(&changes).as_bytes());
+        // Written as it is produced: a huge change is never one string in memory.
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut stdout);
+        let _ = review::patch::write(&mut out, &changes).and_then(|()| out.flush());
+        drop(out);
         print_summary(
             &mut std::io::stderr().lock(),
             &summary,
@@ -449,16 +454,17 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
                 .iter()
                 .map(|r| (r.file.display.as_str(), r.category.name()))
                 .collect();
+            // Written a hunk at a time as it is produced: a huge change is never one
+            // string in memory.
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut stdout);
             for change in &changes {
-                let rendered = review::diff::render(change, color);
-                if let Some(category) = categories.get(change.path.as_str())
-                    && !rendered.is_empty()
-                {
-                    let _ =
-                        stdout.write_all(review::diff::category_line(category, color).as_bytes());
+                let category = categories.get(change.path.as_str()).copied();
+                if review::diff::write(&mut out, change, color, category).is_err() {
+                    break;
                 }
-                let _ = stdout.write_all(rendered.as_bytes());
             }
+            let _ = out.flush();
+            drop(out);
             let agent_label = agent.as_ref().map(|a| a.label);
             if !quiet && let Some(legend) = legend(&changes, &results, agent_label) {
                 let _ = writeln!(stdout, "{legend}\n");
@@ -563,7 +569,8 @@ fn fix_text(
     options: &FixOptions,
     project: ProjectStyle<'_>,
 ) -> Outcome {
-    let Some(file_text) = FileText::from_bytes(&original) else {
+    // The bytes become the text: a big file is not held twice while it is fixed.
+    let Ok(file_text) = FileText::from_vec(original) else {
         return Outcome::Skipped(Skip::NotUtf8 { offset: 0 });
     };
     let hits = hits & engine.wanted(category, file.lang);
@@ -588,7 +595,7 @@ fn fix_text(
     if let Some(refusal) = &fix.refused {
         return Outcome::Refused {
             reason: refusal.to_string(),
-            fix,
+            fix: without_text(fix),
         };
     }
     if fix.changed(&file_text.text) {
@@ -606,18 +613,22 @@ fn fix_text(
                     {
                         return Outcome::Refused {
                             reason: format!("the formatted text does not parse: {regression}"),
-                            fix,
+                            fix: without_text(fix),
                         };
                     }
                     fix.new_text = text;
                 }
                 formatting
             }
-            Err(reason) => return Outcome::Refused { reason, fix },
+            Err(reason) => {
+                return Outcome::Refused {
+                    reason,
+                    fix: without_text(fix),
+                };
+            }
         };
         Outcome::Changed {
-            original,
-            file_text,
+            file_text: Some(file_text),
             fix,
             formatting,
         }
@@ -627,6 +638,16 @@ fn fix_text(
             judgements: fix.judgements,
             unfixed: fix.unfixed,
         }
+    }
+}
+
+/// A refused fix as the results keep it: its records, not its text (nothing of it is
+/// written or shown).
+fn without_text(fix: FileFix) -> FileFix {
+    FileFix {
+        new_text: String::new(),
+        edits: Vec::new(),
+        ..fix
     }
 }
 
@@ -700,24 +721,23 @@ fn read_tests(
 
 /// Every change as a proposal: the changed files, and the files rules propose to create
 /// when some applied fix needs them (console: the logger module).
-fn session(results: &[FileResult], engine: &Engine, cwd: Option<&Path>) -> Session {
+///
+/// Each changed file's texts and edits are moved out of its result, not copied: a big
+/// file's text then exists as the original and the new text, not once more per copy.
+fn session(results: &mut [FileResult], engine: &Engine, cwd: Option<&Path>) -> Session {
     let mut session = Session::new();
-    for r in results {
-        if let Outcome::Changed {
-            original,
-            file_text,
-            fix,
-            ..
-        } = &r.outcome
+    for r in results.iter_mut() {
+        if let Outcome::Changed { file_text, fix, .. } = &mut r.outcome
+            && let Some(file_text) = file_text.take()
         {
             session.propose(Proposal {
                 path: r.file.path.clone(),
                 display: r.file.display.clone(),
                 change: Kind::Modify {
-                    original: original.clone(),
-                    file_text: file_text.clone(),
-                    new_text: fix.new_text.clone(),
-                    edits: fix.edits.clone(),
+                    original: file_text.original_bytes(),
+                    file_text,
+                    new_text: std::mem::take(&mut fix.new_text),
+                    edits: std::mem::take(&mut fix.edits),
                 },
             });
         }
@@ -1072,14 +1092,14 @@ fn label(c: &Located) -> String {
 /// any was unsafe: `rules: console (console → logger), focused-test (unfocus, unsafe),
 /// import (imports the fixes need)`. `None` when no hunk names anything.
 fn legend(
-    changes: &[review::FileChange],
+    changes: &[review::FileChange<'_>],
     results: &[FileResult],
     agent: Option<&'static str>,
 ) -> Option<String> {
     // An unsafe fix's edits are labelled `<rule> (unsafe)` on the headers.
     let mut shown: Vec<&str> = Vec::new();
     for change in changes {
-        for (_, origin) in &change.edits {
+        for (_, origin) in change.edits.iter() {
             let id = origin.strip_suffix(" (unsafe)").unwrap_or(origin);
             if !shown.contains(&id) {
                 shown.push(id);

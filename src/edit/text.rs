@@ -45,11 +45,17 @@ impl FileText {
     /// From the exact bytes on disk (UTF-8 required; returns None otherwise). The line
     /// ending is the one the file mostly uses (CRLF if most `\n` are preceded by `\r`).
     pub fn from_bytes(bytes: &[u8]) -> Option<FileText> {
-        let (bom, body) = match bytes.strip_prefix(BOM.as_bytes()) {
-            Some(body) => (true, body),
-            None => (false, bytes),
-        };
-        let text = std::str::from_utf8(body).ok()?.to_owned();
+        FileText::from_vec(bytes.to_vec()).ok()
+    }
+
+    /// [`FileText::from_bytes`] taking the bytes, whose buffer becomes the text (a big
+    /// file is not held twice); the bytes come back when they are not UTF-8.
+    pub fn from_vec(mut bytes: Vec<u8>) -> Result<FileText, Vec<u8>> {
+        let bom = bytes.starts_with(BOM.as_bytes());
+        let body = if bom { &bytes[BOM.len()..] } else { &bytes[..] };
+        if std::str::from_utf8(body).is_err() {
+            return Err(bytes);
+        }
         let newlines = memchr::memchr_iter(b'\n', body).count();
         let crlf = memchr::memmem::find_iter(body, b"\r\n").count();
         let ending = if crlf * 2 > newlines {
@@ -57,13 +63,26 @@ impl FileText {
         } else {
             LineEnding::Lf
         };
+        if bom {
+            bytes.drain(..BOM.len());
+        }
+        let text = String::from_utf8(bytes).expect("checked above");
         let trailing_newline = text.ends_with('\n');
-        Some(FileText {
+        Ok(FileText {
             text,
             bom,
             ending,
             trailing_newline,
         })
+    }
+
+    /// The bytes this text was read from (BOM restored): what the file held.
+    pub fn original_bytes(&self) -> Vec<u8> {
+        let bom: &[u8] = if self.bom { BOM.as_bytes() } else { b"" };
+        let mut bytes = Vec::with_capacity(bom.len() + self.text.len());
+        bytes.extend_from_slice(bom);
+        bytes.extend_from_slice(self.text.as_bytes());
+        bytes
     }
 
     /// The bytes to write for `new_text`: BOM restored, and any lone `\n` that the edits
@@ -77,6 +96,18 @@ impl FileText {
     /// newline here would override a rule (or a user) that changed it on purpose.
     pub fn to_bytes(&self, new_text: &str) -> Vec<u8> {
         self.render(new_text).into_bytes()
+    }
+
+    /// [`FileText::render`], borrowing `new_text` when it is already the bytes to write
+    /// (no BOM to restore, no line break to adapt): a preview of a big file then copies
+    /// nothing.
+    pub(crate) fn render_cow<'t>(&self, new_text: &'t str) -> std::borrow::Cow<'t, str> {
+        if !self.bom
+            && (self.ending == LineEnding::Lf || self.introduced_lone_newlines(new_text).is_empty())
+        {
+            return std::borrow::Cow::Borrowed(new_text);
+        }
+        std::borrow::Cow::Owned(self.render(new_text))
     }
 
     /// [`FileText::to_bytes`] as a string (the result is UTF-8 by construction).
@@ -208,6 +239,24 @@ fn slices<'t>(text: &'t str, starts: &[usize]) -> Vec<&'t str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn from_vec_is_from_bytes_and_gives_the_bytes_back() {
+        for bytes in [
+            &b"\xEF\xBB\xBFa;\r\nb;\r\n"[..],
+            b"a;\nb",
+            b"",
+            b"\xEF\xBB\xBF",
+            b"a\r\nb\nc\r\n",
+        ] {
+            let taken = FileText::from_vec(bytes.to_vec()).unwrap();
+            assert_eq!(Some(&taken), FileText::from_bytes(bytes).as_ref());
+            assert_eq!(taken.original_bytes(), bytes);
+            assert_eq!(taken.to_bytes(&taken.text), bytes);
+        }
+        assert_eq!(FileText::from_vec(b"\xff".to_vec()), Err(b"\xff".to_vec()));
+        assert_eq!(FileText::from_bytes(b"\xEF\xBB\xBF\xff"), None);
+    }
     use crate::edit::{Changeset, Edit};
 
     fn edited(file: &FileText, edits: Vec<Edit>) -> String {

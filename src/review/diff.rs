@@ -8,11 +8,12 @@
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
+use std::io;
 
 use owo_colors::{OwoColorize, Style};
 use similar::{Algorithm, ChangeTag, DiffOp, capture_diff_slices};
 
-use super::{FileChange, Hunks, NO_NEWLINE, hunk_header, hunk_rules};
+use super::{FileChange, Hunks, NO_NEWLINE, hunk_header};
 
 /// A human preview: `--- a/path` / `+++ b/path` headers, unified hunks with 3 lines of
 /// context, each hunk header followed by the rules whose edits fall in it
@@ -24,15 +25,29 @@ use super::{FileChange, Hunks, NO_NEWLINE, hunk_header, hunk_rules};
 /// whitespace or at every character, both poor for source code.
 ///
 /// A new file's old side is `/dev/null`. An unchanged file renders as nothing.
-pub fn render(change: &FileChange, color: bool) -> String {
+pub fn render(change: &FileChange<'_>, color: bool) -> String {
+    let mut out = Vec::new();
+    write(&mut out, change, color, None).expect("writing to memory");
+    String::from_utf8(out).expect("the preview is UTF-8")
+}
+
+/// [`render`] written to `out` a hunk at a time (a huge change is never held as one
+/// string), after `category`'s line ([`category_line`]) when given. An unchanged file
+/// writes nothing, not even its category.
+pub fn write(
+    out: &mut dyn io::Write,
+    change: &FileChange<'_>,
+    color: bool,
+    category: Option<&str>,
+) -> io::Result<()> {
     if change.is_unchanged() {
-        return String::new();
+        return Ok(());
     }
-    let mut out = file_header(change, color);
-    for hunk in render_hunks(change, color) {
-        out.push_str(&hunk);
+    if let Some(category) = category {
+        out.write_all(category_line(category, color).as_bytes())?;
     }
-    out
+    out.write_all(file_header(change, color).as_bytes())?;
+    each_hunk(change, color, &mut |hunk| out.write_all(hunk.as_bytes()))
 }
 
 /// The line above a changed file's header that names its category (its policy decided
@@ -46,7 +61,7 @@ pub fn category_line(category: &str, color: bool) -> String {
 }
 
 /// The `--- a/path` / `+++ b/path` lines that open a file's preview.
-pub fn file_header(change: &FileChange, color: bool) -> String {
+pub fn file_header(change: &FileChange<'_>, color: bool) -> String {
     let styles = Styles::new(color);
     let mut out = String::new();
     let old_name = match change.old {
@@ -61,17 +76,31 @@ pub fn file_header(change: &FileChange, color: bool) -> String {
 /// Each hunk of the preview on its own (its `@@` line with the rules, then its lines),
 /// in order: what [`render`] prints after the file header, and what `dash fix -i` asks
 /// about one at a time. An unchanged file has none.
-pub fn render_hunks(change: &FileChange, color: bool) -> Vec<String> {
+pub fn render_hunks(change: &FileChange<'_>, color: bool) -> Vec<String> {
+    let mut rendered = Vec::new();
+    each_hunk(change, color, &mut |hunk| {
+        rendered.push(hunk.to_owned());
+        Ok(())
+    })
+    .expect("collecting in memory");
+    rendered
+}
+
+/// Renders each hunk of the preview in turn and hands it to `sink`.
+fn each_hunk(
+    change: &FileChange<'_>,
+    color: bool,
+    sink: &mut dyn FnMut(&str) -> io::Result<()>,
+) -> io::Result<()> {
     if change.is_unchanged() {
-        return Vec::new();
+        return Ok(());
     }
     let styles = Styles::new(color);
     let hunks = Hunks::new(change);
-    let mut rendered = Vec::with_capacity(hunks.groups.len());
-    for group in &hunks.groups {
-        let mut out = String::new();
+    let mut out = String::new();
+    for (group, rules) in hunks.groups.iter().zip(&hunks.rules) {
+        out.clear();
         let mut header = hunk_header(group);
-        let rules = hunk_rules(change, &hunks, group);
         if !rules.is_empty() {
             header.push(' ');
             header.push_str(&rules.join(", "));
@@ -80,16 +109,15 @@ pub fn render_hunks(change: &FileChange, color: bool) -> Vec<String> {
         for op in group {
             render_op(&mut out, &styles, &hunks, op);
         }
-        rendered.push(out);
+        sink(&out)?;
     }
-    rendered
+    Ok(())
 }
 
 fn render_op(out: &mut String, styles: &Styles, hunks: &Hunks<'_>, op: &DiffOp) {
     if !styles.color {
-        for change in hunks.diff.iter_changes(op) {
-            let value = change.value();
-            out.push(marker(change.tag()));
+        for (tag, value) in hunks.changes(op) {
+            out.push(marker(tag));
             out.push_str(&visible(without_line_break(value)));
             out.push('\n');
             no_newline_note(out, styles, value);
@@ -104,10 +132,10 @@ fn render_op(out: &mut String, styles: &Styles, hunks: &Hunks<'_>, op: &DiffOp) 
     } = *op
     {
         let old: Vec<&str> = (old_index..old_index + old_len)
-            .filter_map(|i| hunks.diff.old_slice(i))
+            .map(|i| hunks.old.line(i))
             .collect();
         let new: Vec<&str> = (new_index..new_index + new_len)
-            .filter_map(|i| hunks.diff.new_slice(i))
+            .map(|i| hunks.new.line(i))
             .collect();
         let (old_marks, new_marks) = emphasis(&old, &new);
         for (line, segments) in old.iter().zip(old_marks) {
@@ -118,10 +146,9 @@ fn render_op(out: &mut String, styles: &Styles, hunks: &Hunks<'_>, op: &DiffOp) 
         }
         return;
     }
-    for change in hunks.diff.iter_changes(op) {
-        let value = change.value();
+    for (tag, value) in hunks.changes(op) {
         let segments = [(false, value)];
-        emphasised_line(out, styles, change.tag(), value, &segments);
+        emphasised_line(out, styles, tag, value, &segments);
     }
 }
 
@@ -341,16 +368,16 @@ impl Styles {
 mod tests {
     use super::*;
 
-    fn change(
-        old: &str,
-        new: &str,
+    fn change<'a>(
+        old: &'a str,
+        new: &'a str,
         edits: Vec<(std::ops::Range<usize>, &'static str)>,
-    ) -> FileChange {
+    ) -> FileChange<'a> {
         FileChange {
             path: "src/app.ts".into(),
             old: Some(old.into()),
             new: new.into(),
-            edits,
+            edits: edits.into(),
         }
     }
 

@@ -29,7 +29,7 @@ pub struct Hunk {
 
 /// The hunks of a change, in the order the preview prints them. A created file is one
 /// hunk; an unchanged file has none.
-pub fn hunks(change: &FileChange) -> Vec<Hunk> {
+pub fn hunks(change: &FileChange<'_>) -> Vec<Hunk> {
     if change.is_unchanged() {
         return Vec::new();
     }
@@ -195,7 +195,7 @@ pub fn walk(
         session: session.empty_like(),
         ..Walked::default()
     };
-    let files: Vec<(&Proposal, FileChange, Vec<Hunk>)> = session
+    let files: Vec<(&Proposal, FileChange<'_>, Vec<Hunk>)> = session
         .proposals()
         .iter()
         .map(|p| {
@@ -282,12 +282,12 @@ mod tests {
         (old, new)
     }
 
-    fn change(old: &str, new: &str) -> FileChange {
+    fn change<'a>(old: &'a str, new: &'a str) -> FileChange<'a> {
         FileChange {
             path: "a.ts".into(),
             old: Some(old.into()),
             new: new.into(),
-            edits: Vec::new(),
+            edits: Vec::new().into(),
         }
     }
 
@@ -485,7 +485,7 @@ mod tests {
         session
             .changes()
             .into_iter()
-            .map(|c| (c.path, c.new))
+            .map(|c| (c.path, c.new.into_owned()))
             .collect()
     }
 

@@ -6,6 +6,7 @@
 //! would make hunks that git cannot match against the file.
 
 pub mod diff;
+mod hunks;
 pub mod interactive;
 pub mod merge;
 pub mod patch;
@@ -13,28 +14,33 @@ mod session;
 
 pub use session::{Kind, Proposal, Session, Written};
 
+use std::borrow::Cow;
 use std::ops::Range;
 
-use similar::{DiffOp, TextDiff};
+use similar::DiffOp;
 
 use crate::edit::{Edit, FileText};
+use hunks::Hunks;
 
 /// A change to one file, as reviewed and printed.
 ///
 /// `old` and `new` are the whole file content as on disk (a BOM included, line endings
-/// as written), so that a patch reproduces the file byte for byte.
+/// as written), so that a patch reproduces the file byte for byte. They borrow from the
+/// proposal where they can: a big file's text is not copied to be shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileChange {
+pub struct FileChange<'a> {
     /// Repo-relative display path, `/`-separated.
     pub path: String,
     /// None: the file is new.
-    pub old: Option<String>,
-    pub new: String,
-    /// Old-text byte ranges and the rule that made each edit.
-    pub edits: Vec<(Range<usize>, &'static str)>,
+    pub old: Option<Cow<'a, str>>,
+    pub new: Cow<'a, str>,
+    /// Old-text byte ranges and the rule that made each edit. The hunks are found from
+    /// them when they explain the change (see `hunks`), so they must cover every byte
+    /// that differs, or the whole file is diffed.
+    pub edits: Cow<'a, [(Range<usize>, &'static str)]>,
 }
 
-impl FileChange {
+impl FileChange<'static> {
     /// The change to an existing file: `original` as read, `new_text` as the edits left
     /// it (before [`FileText::to_bytes`]), and the edits whose rules the preview names,
     /// with ranges in `original.text` (the offsets are shifted past a BOM here).
@@ -43,7 +49,7 @@ impl FileChange {
         original: &FileText,
         new_text: &str,
         edits: &[Edit],
-    ) -> FileChange {
+    ) -> FileChange<'static> {
         let bom = if original.bom {
             '\u{FEFF}'.len_utf8()
         } else {
@@ -56,8 +62,8 @@ impl FileChange {
         old.push_str(&original.text);
         FileChange {
             path: path.into(),
-            old: Some(old),
-            new: original.render(new_text),
+            old: Some(Cow::Owned(old)),
+            new: Cow::Owned(original.render(new_text)),
             edits: edits
                 .iter()
                 .map(|edit| (edit.range.start + bom..edit.range.end + bom, edit.rule))
@@ -66,18 +72,20 @@ impl FileChange {
     }
 
     /// A file dash creates (such as a logger module).
-    pub fn created(path: impl Into<String>, text: impl Into<String>) -> FileChange {
+    pub fn created(path: impl Into<String>, text: impl Into<String>) -> FileChange<'static> {
         FileChange {
             path: path.into(),
             old: None,
-            new: text.into(),
-            edits: Vec::new(),
+            new: Cow::Owned(text.into()),
+            edits: Cow::Borrowed(&[]),
         }
     }
+}
 
+impl FileChange<'_> {
     /// Whether writing the change would leave the file as it is.
     pub fn is_unchanged(&self) -> bool {
-        self.old.as_deref() == Some(self.new.as_str())
+        self.old.as_deref() == Some(&*self.new)
     }
 }
 
@@ -87,36 +95,6 @@ const CONTEXT: usize = 3;
 /// The lines of `text`, each with its `\n` (the last may have none).
 fn lines(text: &str) -> Vec<&str> {
     text.split_inclusive('\n').collect()
-}
-
-/// The line diff of a change and its hunks. Myers without a deadline, so the same
-/// input always gives the same hunks.
-struct Hunks<'t> {
-    diff: TextDiff<'t, 't, str>,
-    groups: Vec<Vec<DiffOp>>,
-    /// Byte offset of each old line, and the old text's length at the end.
-    old_starts: Vec<usize>,
-}
-
-impl<'t> Hunks<'t> {
-    fn new(change: &'t FileChange) -> Hunks<'t> {
-        let old_lines = lines(change.old.as_deref().unwrap_or(""));
-        let new_lines = lines(&change.new);
-        let diff = TextDiff::configure().diff_slices(&old_lines, &new_lines);
-        let groups = diff.grouped_ops(CONTEXT);
-        let mut old_starts = Vec::with_capacity(old_lines.len() + 1);
-        let mut at = 0;
-        for line in &old_lines {
-            old_starts.push(at);
-            at += line.len();
-        }
-        old_starts.push(at);
-        Hunks {
-            diff,
-            groups,
-            old_starts,
-        }
-    }
 }
 
 /// The old and new line ranges a hunk covers.
@@ -143,26 +121,6 @@ fn hunk_header(group: &[DiffOp]) -> String {
     format!("@@ -{} +{} @@", side(old), side(new))
 }
 
-/// The rules whose edits fall in a hunk, in the order of the edits, each once.
-fn hunk_rules(change: &FileChange, hunks: &Hunks<'_>, group: &[DiffOp]) -> Vec<&'static str> {
-    let (old, _) = hunk_ranges(group);
-    let bytes = hunks.old_starts[old.start]..hunks.old_starts[old.end];
-    let mut edits: Vec<&(Range<usize>, &'static str)> = change
-        .edits
-        .iter()
-        // Closed intervals, so insertions and edits of an empty old side are counted.
-        .filter(|(range, _)| range.start <= bytes.end && bytes.start <= range.end)
-        .collect();
-    edits.sort_by_key(|(range, _)| range.start);
-    let mut rules: Vec<&'static str> = Vec::new();
-    for (_, rule) in edits {
-        if !rules.contains(rule) {
-            rules.push(rule);
-        }
-    }
-    rules
-}
-
 const NO_NEWLINE: &str = "\\ No newline at end of file";
 
 #[cfg(test)]
@@ -183,7 +141,7 @@ mod tests {
             Some("\u{FEFF}a;\r\nconsole.log(1);\r\n")
         );
         assert_eq!(change.new, "\u{FEFF}a;\r\nlogger.info(1);\r\n");
-        assert_eq!(change.edits, vec![(7..18, "console")]);
+        assert_eq!(*change.edits, [(7..18, "console")]);
         assert_eq!(&change.old.as_deref().unwrap()[7..18], "console.log");
         assert!(!change.is_unchanged());
     }
@@ -211,19 +169,14 @@ mod tests {
             .replace("1\n2\n", "1\n1.5\n2\n");
         let change = FileChange {
             path: "a".into(),
-            old: Some(old),
-            new,
-            edits: vec![(2..2, "insert"), (18..20, "rename")],
+            old: Some(old.into()),
+            new: new.into(),
+            edits: vec![(2..2, "insert"), (18..20, "rename")].into(),
         };
         let hunks = Hunks::new(&change);
         let headers: Vec<String> = hunks.groups.iter().map(|g| hunk_header(g)).collect();
         assert_eq!(headers, ["@@ -1,4 +1,5 @@", "@@ -7,7 +8,7 @@"]);
-        let rules: Vec<Vec<&str>> = hunks
-            .groups
-            .iter()
-            .map(|g| hunk_rules(&change, &hunks, g))
-            .collect();
-        assert_eq!(rules, [vec!["insert"], vec!["rename"]]);
+        assert_eq!(hunks.rules, [vec!["insert"], vec!["rename"]]);
         // A new file: the old side is empty and named by line 0.
         let change = FileChange::created("b", "x\ny\n");
         let hunks = Hunks::new(&change);

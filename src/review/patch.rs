@@ -6,6 +6,7 @@
 //! would quote are quoted the same way.
 
 use std::fmt::Write as _;
+use std::io;
 
 use super::{FileChange, Hunks, NO_NEWLINE, hunk_header};
 
@@ -16,22 +17,30 @@ use super::{FileChange, Hunks, NO_NEWLINE, hunk_header};
 ///
 /// Unchanged files are left out. A new empty file is a header without hunks, as git
 /// writes it.
-pub fn render(changes: &[FileChange]) -> String {
-    let mut out = String::new();
-    for change in changes.iter().filter(|c| !c.is_unchanged()) {
-        render_file(&mut out, change);
-    }
-    out
+pub fn render(changes: &[FileChange<'_>]) -> String {
+    let mut out = Vec::new();
+    write(&mut out, changes).expect("writing to memory");
+    String::from_utf8(out).expect("the patch is UTF-8")
 }
 
-fn render_file(out: &mut String, change: &FileChange) {
+/// [`render`] written to `out` a hunk at a time, so a patch of a huge change is never
+/// held whole in memory.
+pub fn write(out: &mut dyn io::Write, changes: &[FileChange<'_>]) -> io::Result<()> {
+    for change in changes.iter().filter(|c| !c.is_unchanged()) {
+        write_file(out, change)?;
+    }
+    Ok(())
+}
+
+fn write_file(sink: &mut dyn io::Write, change: &FileChange<'_>) -> io::Result<()> {
+    let mut out = String::new();
     let old_name = quote(&format!("a/{}", change.path));
     let new_name = quote(&format!("b/{}", change.path));
     writeln!(out, "diff --git {old_name} {new_name}").ok();
     if change.old.is_none() {
         out.push_str("new file mode 100644\n");
         if change.new.is_empty() {
-            return;
+            return sink.write_all(out.as_bytes());
         }
     }
     let old_side = match change.old {
@@ -47,22 +56,25 @@ fn render_file(out: &mut String, change: &FileChange) {
         out.push_str(&hunk_header(group));
         out.push('\n');
         for op in group {
-            for line in hunks.diff.iter_changes(op) {
-                let marker = match line.tag() {
+            for (tag, line) in hunks.changes(op) {
+                let marker = match tag {
                     similar::ChangeTag::Delete => '-',
                     similar::ChangeTag::Insert => '+',
                     similar::ChangeTag::Equal => ' ',
                 };
                 out.push(marker);
-                out.push_str(line.value());
-                if !line.value().ends_with('\n') {
+                out.push_str(line);
+                if !line.ends_with('\n') {
                     out.push('\n');
                     out.push_str(NO_NEWLINE);
                     out.push('\n');
                 }
             }
         }
+        sink.write_all(out.as_bytes())?;
+        out.clear();
     }
+    sink.write_all(out.as_bytes())
 }
 
 /// A path as git writes it in a patch: as is, unless it holds a `"`, a `\` or a control
@@ -101,12 +113,12 @@ fn quote(name: &str) -> String {
 mod tests {
     use super::*;
 
-    fn modified(path: &str, old: &str, new: &str) -> FileChange {
+    fn modified<'a>(path: &str, old: &'a str, new: &'a str) -> FileChange<'a> {
         FileChange {
             path: path.into(),
             old: Some(old.into()),
             new: new.into(),
-            edits: Vec::new(),
+            edits: Vec::new().into(),
         }
     }
 

@@ -4,6 +4,7 @@
 //! [`crate::edit`] (atomically, and never over a file that changed since it was read),
 //! recording each write in the [`crate::journal`] first so `dash undo` can restore it.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use super::FileChange;
@@ -37,8 +38,10 @@ pub enum Kind {
 
 impl Proposal {
     /// The change as a preview and a patch show it: the bytes as they will be written
-    /// (BOM and CRLF kept), edits shifted past a BOM.
-    pub fn file_change(&self) -> FileChange {
+    /// (BOM and CRLF kept), edits shifted past a BOM. Borrowed from the proposal where
+    /// the bytes are the proposal's own (the original always; the new text unless a BOM
+    /// or a CRLF line break has to be restored), so showing a change copies no text.
+    pub fn file_change(&self) -> FileChange<'_> {
         match &self.change {
             Kind::Modify {
                 original,
@@ -49,15 +52,24 @@ impl Proposal {
                 let bom = if file_text.bom { 3 } else { 0 };
                 FileChange {
                     path: self.display.clone(),
-                    old: Some(String::from_utf8_lossy(original).into_owned()),
-                    new: String::from_utf8_lossy(&file_text.to_bytes(new_text)).into_owned(),
-                    edits: edits
-                        .iter()
-                        .map(|(range, rule)| (range.start + bom..range.end + bom, *rule))
-                        .collect(),
+                    old: Some(String::from_utf8_lossy(original)),
+                    new: file_text.render_cow(new_text),
+                    edits: if bom == 0 {
+                        Cow::Borrowed(edits)
+                    } else {
+                        edits
+                            .iter()
+                            .map(|(range, rule)| (range.start + bom..range.end + bom, *rule))
+                            .collect()
+                    },
                 }
             }
-            Kind::Create { text } => FileChange::created(self.display.clone(), text.clone()),
+            Kind::Create { text } => FileChange {
+                path: self.display.clone(),
+                old: None,
+                new: Cow::Borrowed(text),
+                edits: Cow::Borrowed(&[]),
+            },
         }
     }
 }
@@ -130,7 +142,7 @@ impl Session {
     }
 
     /// Every proposal as a reviewable change, in display order.
-    pub fn changes(&self) -> Vec<FileChange> {
+    pub fn changes(&self) -> Vec<FileChange<'_>> {
         self.proposals.iter().map(Proposal::file_change).collect()
     }
 
@@ -144,59 +156,66 @@ impl Session {
     /// named in [`Written::journal`]); if the journal cannot be recorded, nothing is
     /// written: a write the user was promised to be able to undo must be undoable.
     pub fn write(&self) -> Written {
-        if !self.roots.is_empty() {
-            let mut outside = Vec::new();
-            let mut inside = Session {
-                turn: self.turn.clone(),
-                ..Session::new()
+        let mut outside = Vec::new();
+        let mut inside: Vec<&Proposal> = Vec::with_capacity(self.proposals.len());
+        for proposal in &self.proposals {
+            if self.roots.is_empty() {
+                inside.push(proposal);
+                continue;
+            }
+            let real = real_location(&proposal.path);
+            if self.roots.iter().any(|root| real.starts_with(root)) {
+                inside.push(proposal);
+            } else {
+                outside.push(WriteError::Outside {
+                    path: proposal.path.clone(),
+                    real,
+                });
+            }
+        }
+        // A file to create that is refused may be what the others import: then
+        // nothing is written, as when creating it fails.
+        let refused_creation = self.proposals.iter().any(|p| {
+            matches!(p.change, Kind::Create { .. })
+                && outside
+                    .iter()
+                    .any(|e| matches!(e, WriteError::Outside { path, .. } if *path == p.path))
+        });
+        if refused_creation {
+            return Written {
+                failed: outside,
+                ..Written::default()
             };
-            for proposal in &self.proposals {
-                let real = real_location(&proposal.path);
-                if self.roots.iter().any(|root| real.starts_with(root)) {
-                    inside.proposals.push(proposal.clone());
-                } else {
-                    outside.push(WriteError::Outside {
-                        path: proposal.path.clone(),
-                        real,
-                    });
-                }
-            }
-            // A file to create that is refused may be what the others import: then
-            // nothing is written, as when creating it fails.
-            let refused_creation = self.proposals.iter().any(|p| {
-                matches!(p.change, Kind::Create { .. })
-                    && outside
-                        .iter()
-                        .any(|e| matches!(e, WriteError::Outside { path, .. } if *path == p.path))
-            });
-            if refused_creation {
-                return Written {
-                    failed: outside,
-                    ..Written::default()
-                };
-            }
-            let mut written = inside.write();
-            written.failed.splice(0..0, outside);
-            return written;
         }
+        let mut written = self.write_proposals(&inside);
+        written.failed.splice(0..0, outside);
+        written
+    }
+
+    /// [`Session::write`] of the proposals allowed to be written (borrowed, not
+    /// copied: a big file's texts are not duplicated to be written).
+    fn write_proposals(&self, proposals: &[&Proposal]) -> Written {
         let mut written = Written::default();
-        if self.proposals.is_empty() {
+        if proposals.is_empty() {
             return written;
         }
-        let after: Vec<Vec<u8>> = self
-            .proposals
+        // The bytes to write, borrowed from the new text when it needs no BOM or line
+        // break restored.
+        let after: Vec<Cow<'_, [u8]>> = proposals
             .iter()
             .map(|proposal| match &proposal.change {
                 Kind::Modify {
                     file_text,
                     new_text,
                     ..
-                } => file_text.to_bytes(new_text),
-                Kind::Create { text } => text.as_bytes().to_vec(),
+                } => match file_text.render_cow(new_text) {
+                    Cow::Borrowed(text) => Cow::Borrowed(text.as_bytes()),
+                    Cow::Owned(text) => Cow::Owned(text.into_bytes()),
+                },
+                Kind::Create { text } => Cow::Borrowed(text.as_bytes()),
             })
             .collect();
-        let planned: Vec<Planned> = self
-            .proposals
+        let planned: Vec<Planned> = proposals
             .iter()
             .zip(&after)
             .map(|(proposal, after)| Planned {
@@ -217,51 +236,55 @@ impl Session {
                     return written;
                 }
             };
-        let mut done = vec![false; self.proposals.len()];
-        self.write_files(&after, &mut done, &mut written);
+        let mut done = vec![false; proposals.len()];
+        write_files(proposals, &after, &mut done, &mut written);
         written.journal = recording.finish(&done);
         written
     }
+}
 
-    /// The writes themselves; `done[i]` tells whether proposal `i` was written.
-    fn write_files(&self, after: &[Vec<u8>], done: &mut [bool], written: &mut Written) {
-        for (i, proposal) in self.proposals.iter().enumerate() {
-            if let Kind::Create { .. } = &proposal.change {
-                match edit::create_new(&proposal.path, &after[i]) {
-                    Ok(()) => {
-                        written.files += 1;
-                        done[i] = true;
-                    }
-                    Err(err) => {
-                        written.failed.push(err);
-                        return;
-                    }
-                }
-            }
-        }
-        // Each write is independent (atomic, staleness-checked, fsynced): in parallel,
-        // the fsyncs overlap instead of adding up. Results are taken in proposal order.
-        use rayon::prelude::*;
-        let results: Vec<(usize, Result<(), edit::WriteError>)> = self
-            .proposals
-            .par_iter()
-            .enumerate()
-            .filter_map(|(i, proposal)| match &proposal.change {
-                Kind::Modify { original, .. } => Some((
-                    i,
-                    edit::write_if_unchanged(&proposal.path, original, &after[i]),
-                )),
-                Kind::Create { .. } => None,
-            })
-            .collect();
-        for (i, result) in results {
-            match result {
+/// The writes themselves; `done[i]` tells whether proposal `i` was written.
+fn write_files(
+    proposals: &[&Proposal],
+    after: &[Cow<'_, [u8]>],
+    done: &mut [bool],
+    written: &mut Written,
+) {
+    for (i, proposal) in proposals.iter().enumerate() {
+        if let Kind::Create { .. } = &proposal.change {
+            match edit::create_new(&proposal.path, &after[i]) {
                 Ok(()) => {
                     written.files += 1;
                     done[i] = true;
                 }
-                Err(err) => written.failed.push(err),
+                Err(err) => {
+                    written.failed.push(err);
+                    return;
+                }
             }
+        }
+    }
+    // Each write is independent (atomic, staleness-checked, fsynced): in parallel,
+    // the fsyncs overlap instead of adding up. Results are taken in proposal order.
+    use rayon::prelude::*;
+    let results: Vec<(usize, Result<(), edit::WriteError>)> = proposals
+        .par_iter()
+        .enumerate()
+        .filter_map(|(i, proposal)| match &proposal.change {
+            Kind::Modify { original, .. } => Some((
+                i,
+                edit::write_if_unchanged(&proposal.path, original, &after[i]),
+            )),
+            Kind::Create { .. } => None,
+        })
+        .collect();
+    for (i, result) in results {
+        match result {
+            Ok(()) => {
+                written.files += 1;
+                done[i] = true;
+            }
+            Err(err) => written.failed.push(err),
         }
     }
 }
