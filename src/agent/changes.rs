@@ -117,7 +117,7 @@ pub fn proposal(rel: &str, abs: PathBuf, original: Option<Vec<u8>>, text: &str) 
         Some(file_text) => {
             let edit = changed_range(&file_text.text, text);
             Kind::Modify {
-                original: original.unwrap_or_default(),
+                on_disk: None,
                 file_text,
                 new_text: text.to_owned(),
                 edits: vec![(edit, AGENT)],

@@ -345,6 +345,7 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
         logger.as_ref().map(|(l, others)| (l, *others)),
         created > 0,
         cwd.as_deref(),
+        args.format == Format::Json,
     );
     summary.files_created = created;
     summary.agent = agent.as_ref().map(|a| a.summary(args.unsafe_fixes));
@@ -734,7 +735,7 @@ fn session(results: &mut [FileResult], engine: &Engine, cwd: Option<&Path>) -> S
                 path: r.file.path.clone(),
                 display: r.file.display.clone(),
                 change: Kind::Modify {
-                    original: file_text.original_bytes(),
+                    on_disk: None,
                     file_text,
                     new_text: std::mem::take(&mut fix.new_text),
                     edits: std::mem::take(&mut fix.edits),
@@ -972,6 +973,9 @@ impl Summary {
         logger: Option<(&LoggerTarget, usize)>,
         created: bool,
         cwd: Option<&Path>,
+        // Every change located (only the JSON report lists them; a big file has
+        // hundreds of thousands).
+        list_changes: bool,
     ) -> Summary {
         let logger = logger.map(|(logger, others)| LoggerSummary {
             module: match &logger.module {
@@ -1050,7 +1054,9 @@ impl Summary {
                             (CONSOLE, Some("remove")) => s.removed += 1,
                             _ => s.other_fixes += 1,
                         }
-                        s.changes.push(located(c));
+                        if list_changes {
+                            s.changes.push(located(c));
+                        }
                     }
                     s.needs_judgement.extend(fix.judgements.iter().map(located));
                     s.unfixed.extend(fix.unfixed.iter().map(located));

@@ -495,13 +495,14 @@ fn proposal(
         Some(Kind::Create { .. }) => {
             return Err("a rule's fix creates this file; the agent's edit was dropped".into());
         }
-        Some(Kind::Modify {
-            original: rule_original,
-            new_text: rule_text,
-            edits: rule_edits,
-            ..
-        }) => {
-            if rule_original.as_slice() != original {
+        Some(
+            change @ Kind::Modify {
+                new_text: rule_text,
+                edits: rule_edits,
+                ..
+            },
+        ) => {
+            if change.original().as_deref() != Some(original) {
                 return Err(
                     "the file changed on disk between the rules' read and the agent's; \
                      the agent's edit was dropped"
@@ -530,7 +531,7 @@ fn proposal(
         path: rule.map_or_else(|| abs.to_path_buf(), |p| p.path.clone()),
         display: rule.map_or(display, |p| p.display.clone()),
         change: Kind::Modify {
-            original: original.to_vec(),
+            on_disk: None,
             file_text,
             new_text,
             edits,

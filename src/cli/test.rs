@@ -224,7 +224,7 @@ pub fn run(args: &TestArgs, global: &GlobalArgs) -> miette::Result<Exit> {
                 display: display_path(&path, cwd.as_deref()),
                 path,
                 change: ReviewKind::Modify {
-                    original: file.original.clone(),
+                    on_disk: None,
                     file_text: file.file_text.clone(),
                     new_text: file.new_text.clone(),
                     edits,

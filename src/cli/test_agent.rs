@@ -497,7 +497,7 @@ pub fn proposals(
                     label,
                 );
                 Kind::Modify {
-                    original: original.to_vec(),
+                    on_disk: None,
                     file_text,
                     new_text: f.text.clone(),
                     edits,

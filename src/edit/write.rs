@@ -264,18 +264,36 @@ fn write_all_synced(
 
 /// Compares the file's current content with what dash read.
 fn ensure_unchanged(path: &Path, target: &Path, original: &[u8]) -> Result<(), WriteError> {
-    match fs::read(target) {
-        Ok(current) if current == original => Ok(()),
-        Ok(_) => Err(WriteError::Changed {
-            path: path.to_owned(),
-        }),
-        Err(err) if err.kind() == io::ErrorKind::NotFound => Err(WriteError::Changed {
-            path: path.to_owned(),
-        }),
-        Err(source) => Err(WriteError::Io {
-            path: path.to_owned(),
-            source,
-        }),
+    let io_error = |source| WriteError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let changed = || WriteError::Changed {
+        path: path.to_owned(),
+    };
+    let file = match File::open(target) {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Err(changed()),
+        Err(source) => return Err(io_error(source)),
+    };
+    // Compared a block at a time: a big file is not read into memory a second time.
+    let mut reader = io::BufReader::with_capacity(1 << 16, file);
+    let mut rest = original;
+    loop {
+        let block = io::BufRead::fill_buf(&mut reader).map_err(io_error)?;
+        if block.is_empty() {
+            return if rest.is_empty() {
+                Ok(())
+            } else {
+                Err(changed())
+            };
+        }
+        let n = block.len();
+        if n > rest.len() || block != &rest[..n] {
+            return Err(changed());
+        }
+        rest = &rest[n..];
+        io::BufRead::consume(&mut reader, n);
     }
 }
 

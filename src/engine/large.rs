@@ -21,7 +21,7 @@
 use std::collections::BTreeMap;
 
 use super::Prepared;
-use super::fix::{FileFix, FixOptions, Pending, Refusal, accept_whole, locate, unsafe_label};
+use super::fix::{FileFix, FixOptions, Pending, Refusal, locate, unsafe_label};
 use crate::edit::imports;
 use crate::edit::{Changeset, Edit};
 use crate::rules::{Applicability, FileCx, Head, ImportRequest, Resolution, suppress};
@@ -146,10 +146,8 @@ pub(crate) fn decide(
             )),
         }
     }
-    let (accepted, deferred) = accept_whole(fixes);
-    if deferred {
-        return Err((0, "fixes overlap: a second pass would be needed"));
-    }
+    let accepted =
+        in_order_and_apart(fixes).ok_or((0, "fixes overlap: a second pass would be needed"))?;
     // The accepted fixes' edits go to the changeset and their records are kept: a big
     // file has hundreds of thousands, so nothing is held twice.
     let mut changeset = Changeset::new();
@@ -293,6 +291,31 @@ const STATEMENT_KEYWORDS: &[&[u8]] = &[
     b"enum",
     b"import",
 ];
+
+/// The fixes sorted by where they start, when each starts at or after the end of every
+/// fix before it (one per console call, and calls are not nested: always, in practice);
+/// `None` when two could overlap, which the tree path's pass-by-pass acceptance decides.
+/// Linear, and in place: a big file's fixes are not held twice.
+fn in_order_and_apart(
+    mut fixes: Vec<(usize, &'static str, String, crate::rules::Fix)>,
+) -> Option<Vec<(usize, &'static str, String, crate::rules::Fix)>> {
+    let start = |fix: &crate::rules::Fix| fix.edits.iter().map(|e| e.range.start).min();
+    fixes.sort_by_key(|(_, _, _, fix)| start(fix));
+    let mut end = 0;
+    for (_, _, _, fix) in &fixes {
+        if start(fix).is_some_and(|s| s < end) {
+            return None;
+        }
+        end = fix
+            .edits
+            .iter()
+            .map(|e| e.range.end)
+            .max()
+            .unwrap_or(end)
+            .max(end);
+    }
+    Some(fixes)
+}
 
 /// Finds the head cut: a depth-0 `;` (not inside `for (…)`, not followed by `else` or
 /// `while`, which would continue its statement) or a depth-0 `}` that ends a statement
@@ -551,6 +574,32 @@ fn kind_code(kind: Kind) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fixes_apart_are_sorted_and_overlapping_ones_refused() {
+        let fix = |ranges: &[(usize, usize)]| {
+            let edits = ranges
+                .iter()
+                .map(|&(a, b)| Edit::replace(a..b, "x", "t"))
+                .collect();
+            (
+                ranges[0].0,
+                "t",
+                String::new(),
+                crate::rules::Fix::safe("x", edits),
+            )
+        };
+        let apart = in_order_and_apart(vec![
+            fix(&[(20, 25)]),
+            fix(&[(0, 5), (7, 10)]),
+            fix(&[(10, 12)]),
+        ])
+        .expect("apart");
+        let starts: Vec<usize> = apart.iter().map(|f| f.0).collect();
+        assert_eq!(starts, [0, 10, 20]);
+        assert!(in_order_and_apart(vec![fix(&[(0, 10)]), fix(&[(5, 12)])]).is_none());
+        assert!(in_order_and_apart(vec![fix(&[(0, 5), (8, 20)]), fix(&[(10, 12)])]).is_none());
+    }
 
     fn cut(code: &str) -> Result<&str, Decline> {
         head_scan(Lang::TypeScript, code.as_bytes()).map(|h| &code[..h.cut])

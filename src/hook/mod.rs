@@ -433,7 +433,7 @@ pub fn apply(repo: &Repo, planned: &[Planned], new_files: &[NewFile]) -> Result<
                     path: repo.top.join(&p.path),
                     display: p.display.clone(),
                     change: Kind::Modify {
-                        original: before.clone(),
+                        on_disk: Some(before.clone()),
                         new_text: file_text.text.clone(),
                         file_text,
                         edits: Vec::new(),

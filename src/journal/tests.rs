@@ -41,7 +41,7 @@ fn modify(root: &Path, name: &str, new: &str) -> Proposal {
         display: name.to_owned(),
         change: Kind::Modify {
             file_text,
-            original,
+            on_disk: None,
             new_text: new.to_owned(),
             edits: Vec::new(),
         },

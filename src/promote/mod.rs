@@ -851,7 +851,9 @@ fn apply(canary: &Canary, top: &Path, proposal: &Proposal, on: bool) -> Result<(
             },
             true,
         ) => canary.write_bytes(rel, &file_text.to_bytes(new_text)),
-        (Kind::Modify { original, .. }, false) => canary.write_bytes(rel, original),
+        (change @ Kind::Modify { .. }, false) => {
+            canary.write_bytes(rel, &change.original().unwrap_or_default())
+        }
         (Kind::Create { text }, true) => canary.write_bytes(rel, text.as_bytes()),
         (Kind::Create { .. }, false) => canary.remove(rel),
     };

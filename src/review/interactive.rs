@@ -86,10 +86,10 @@ pub fn select(proposal: &Proposal, hunks: &[Hunk], accepted: &[bool]) -> Option<
         return Some(proposal.clone());
     }
     let Kind::Modify {
-        original,
         file_text,
         new_text,
         edits,
+        on_disk,
     } = &proposal.change
     else {
         // A created file is one hunk: taken whole or not at all (handled above).
@@ -113,7 +113,7 @@ pub fn select(proposal: &Proposal, hunks: &[Hunk], accepted: &[bool]) -> Option<
         path: proposal.path.clone(),
         display: proposal.display.clone(),
         change: Kind::Modify {
-            original: original.clone(),
+            on_disk: on_disk.clone(),
             file_text: file_text.clone(),
             new_text: apply(old, new_text, hunks, accepted),
             edits: edits
@@ -419,10 +419,10 @@ mod tests {
             path: "/nonexistent/a.ts".into(),
             display: "a.ts".into(),
             change: Kind::Modify {
-                original: old.to_vec(),
                 file_text: FileText::from_bytes(old).unwrap(),
                 new_text: new_text.into(),
                 edits,
+                on_disk: None,
             },
         }
     }

@@ -24,16 +24,38 @@ pub struct Proposal {
 /// What the proposal does to its file.
 #[derive(Debug, Clone)]
 pub enum Kind {
-    /// An existing file: the bytes as read, their text, the text after the edits, and
-    /// each edit as a range of the original text with the rule that made it.
+    /// An existing file: its text as read (the bytes on disk are [`Kind::original`]), the
+    /// text after the edits, and each edit as a range of the original text with the rule
+    /// that made it.
     Modify {
-        original: Vec<u8>,
         file_text: FileText,
         new_text: String,
         edits: Vec<(std::ops::Range<usize>, &'static str)>,
+        /// The bytes on disk when they are not `file_text`'s (the pre-commit hook writes a
+        /// fixed staged text over a working copy that differs from it); `None` otherwise.
+        on_disk: Option<Vec<u8>>,
     },
     /// A file that does not exist yet (such as a logger module).
     Create { text: String },
+}
+
+impl Kind {
+    /// The bytes on disk before the change (`None` for a file to create): the text as
+    /// read, with its BOM. Borrowed unless there is a BOM to put back, so a big file's text
+    /// is held once.
+    pub fn original(&self) -> Option<Cow<'_, [u8]>> {
+        match self {
+            Kind::Modify {
+                on_disk: Some(bytes),
+                ..
+            } => Some(Cow::Borrowed(bytes)),
+            Kind::Modify { file_text, .. } if file_text.bom => {
+                Some(Cow::Owned(file_text.original_bytes()))
+            }
+            Kind::Modify { file_text, .. } => Some(Cow::Borrowed(file_text.text.as_bytes())),
+            Kind::Create { .. } => None,
+        }
+    }
 }
 
 impl Proposal {
@@ -44,15 +66,19 @@ impl Proposal {
     pub fn file_change(&self) -> FileChange<'_> {
         match &self.change {
             Kind::Modify {
-                original,
                 file_text,
                 new_text,
                 edits,
+                on_disk,
             } => {
                 let bom = if file_text.bom { 3 } else { 0 };
                 FileChange {
                     path: self.display.clone(),
-                    old: Some(String::from_utf8_lossy(original)),
+                    old: Some(match on_disk {
+                        Some(bytes) => String::from_utf8_lossy(bytes),
+                        None if file_text.bom => Cow::Owned(format!("\u{FEFF}{}", file_text.text)),
+                        None => Cow::Borrowed(file_text.text.as_str()),
+                    }),
                     new: file_text.render_cow(new_text),
                     edits: if bom == 0 {
                         Cow::Borrowed(edits)
@@ -215,16 +241,16 @@ impl Session {
                 Kind::Create { text } => Cow::Borrowed(text.as_bytes()),
             })
             .collect();
+        let before: Vec<Option<Cow<'_, [u8]>>> =
+            proposals.iter().map(|p| p.change.original()).collect();
         let planned: Vec<Planned> = proposals
             .iter()
             .zip(&after)
-            .map(|(proposal, after)| Planned {
+            .zip(&before)
+            .map(|((proposal, after), before)| Planned {
                 path: &proposal.path,
                 display: &proposal.display,
-                before: match &proposal.change {
-                    Kind::Modify { original, .. } => Some(original),
-                    Kind::Create { .. } => None,
-                },
+                before: before.as_deref(),
                 after,
             })
             .collect();
@@ -237,7 +263,7 @@ impl Session {
                 }
             };
         let mut done = vec![false; proposals.len()];
-        write_files(proposals, &after, &mut done, &mut written);
+        write_files(proposals, &before, &after, &mut done, &mut written);
         written.journal = recording.finish(&done);
         written
     }
@@ -246,6 +272,7 @@ impl Session {
 /// The writes themselves; `done[i]` tells whether proposal `i` was written.
 fn write_files(
     proposals: &[&Proposal],
+    before: &[Option<Cow<'_, [u8]>>],
     after: &[Cow<'_, [u8]>],
     done: &mut [bool],
     written: &mut Written,
@@ -270,12 +297,12 @@ fn write_files(
     let results: Vec<(usize, Result<(), edit::WriteError>)> = proposals
         .par_iter()
         .enumerate()
-        .filter_map(|(i, proposal)| match &proposal.change {
-            Kind::Modify { original, .. } => Some((
+        .filter_map(|(i, proposal)| match (&proposal.change, &before[i]) {
+            (Kind::Modify { .. }, Some(original)) => Some((
                 i,
                 edit::write_if_unchanged(&proposal.path, original, &after[i]),
             )),
-            Kind::Create { .. } => None,
+            _ => None,
         })
         .collect();
     for (i, result) in results {
@@ -333,7 +360,7 @@ mod tests {
             display: name.to_owned(),
             change: Kind::Modify {
                 file_text: FileText::from_bytes(&original).unwrap(),
-                original,
+                on_disk: None,
                 new_text: new.to_owned(),
                 edits: vec![(0..old.len(), "t")],
             },
@@ -392,7 +419,7 @@ mod tests {
             display: "link.ts".into(),
             change: Kind::Modify {
                 file_text: FileText::from_bytes(&original).unwrap(),
-                original,
+                on_disk: None,
                 new_text: "y\n".into(),
                 edits: vec![],
             },

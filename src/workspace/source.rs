@@ -105,6 +105,9 @@ thread_local! {
     static READ_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// Files up to this size are read through the thread's buffer.
+const SHARED_BUFFER_MAX: u64 = 1 << 20;
+
 /// [`read_candidate`] for a file on disk, through the thread's read buffer.
 fn read_disk_candidate(
     path: &Path,
@@ -115,6 +118,14 @@ fn read_disk_candidate(
     let size = file.metadata()?.len();
     if size > limit {
         return Ok(Candidate::Skipped(Skip::TooLarge { size, limit }));
+    }
+    if size > SHARED_BUFFER_MAX {
+        // A big file gets a buffer of its own, moved out whole: copying it out of the
+        // thread's buffer would hold it twice, and the thread's buffer would keep its
+        // size for the rest of the run.
+        let mut bytes = Vec::with_capacity(size as usize + 1);
+        file.take(limit + 1).read_to_end(&mut bytes)?;
+        return Ok(candidate(bytes, limit, probe));
     }
     READ_BUFFER.with(|buffer| {
         let mut buffer = buffer.borrow_mut();
