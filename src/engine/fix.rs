@@ -200,50 +200,16 @@ pub fn fix_file(file: &FileCx<'_>, candidates: &[&Prepared], options: &FixOption
         // Judgements and unapplied fixes are those of the last pass.
         judgements.clear();
         unfixed.clear();
+        let rules_fixing = rules_fixing(&found);
         let mut fixes = Vec::new();
-        let rules_fixing = found
-            .iter()
-            .filter(|f| matches!(f.resolution, Resolution::Fix(_)))
-            .map(|f| f.rule)
-            .collect::<std::collections::BTreeSet<_>>()
-            .len();
-        for f in found {
-            let at = map_back(f.range.start, &history);
-            match f.resolution {
-                Resolution::Fix(fix) if fix.applicability == Applicability::Safe => {
-                    fixes.push((f.range.start, f.rule, f.group.into_owned(), fix));
-                }
-                Resolution::Fix(mut fix) if options.unsafe_fixes => {
-                    // The preview names the rule of each hunk; an unsafe fix says so.
-                    let label = unsafe_label(f.rule);
-                    for edit in &mut fix.edits {
-                        edit.rule = label;
-                    }
-                    fixes.push((f.range.start, f.rule, f.group.into_owned(), fix));
-                }
-                Resolution::Fix(fix) => unfixed.push((
-                    at,
-                    f.rule,
-                    f.group.into_owned(),
-                    None,
-                    Some(fix.applicability),
-                    Some(Cow::Borrowed(
-                        "unsafe fix available: run with --unsafe-fixes",
-                    )),
-                )),
-                Resolution::Judgement(reason) => {
-                    judgements.push((at, f.rule, f.group.into_owned(), None, None, Some(reason)))
-                }
-                Resolution::Report => unfixed.push((
-                    at,
-                    f.rule,
-                    f.group.into_owned(),
-                    None,
-                    None,
-                    Some(f.message),
-                )),
-            }
-        }
+        sort_findings(
+            found,
+            options,
+            |offset| map_back(offset, &history),
+            &mut fixes,
+            &mut judgements,
+            &mut unfixed,
+        );
 
         let (accepted, deferred_fixes) = accept_whole(fixes);
         let mut changeset: Changeset = accepted
@@ -416,6 +382,75 @@ pub fn fix_file(file: &FileCx<'_>, candidates: &[&Prepared], options: &FixOption
         imports_added,
         refused: None,
         passes,
+    }
+}
+
+/// A fix this run applies: its finding's offset in the pass's text, rule, group, and the
+/// fix.
+pub(super) type Candidate = (usize, &'static str, String, Fix);
+
+/// How many rules have a fix among `found` (applied or not).
+pub(super) fn rules_fixing(found: &[crate::rules::Finding]) -> usize {
+    found
+        .iter()
+        .filter(|f| matches!(f.resolution, Resolution::Fix(_)))
+        .map(|f| f.rule)
+        .collect::<BTreeSet<_>>()
+        .len()
+}
+
+/// Sorts one pass's findings by what becomes of them: the fixes this run applies (the
+/// safe ones, and with `--unsafe-fixes` the unsafe ones, whose edits then say so in
+/// previews), and records of the rest (judgements; unsafe fixes left, and reports), each
+/// at the original offset `at` gives.
+pub(super) fn sort_findings(
+    found: Vec<crate::rules::Finding>,
+    options: &FixOptions,
+    at: impl Fn(usize) -> usize,
+    fixes: &mut Vec<Candidate>,
+    judgements: &mut Vec<Pending>,
+    unfixed: &mut Vec<Pending>,
+) {
+    for f in found {
+        let located = at(f.range.start);
+        match f.resolution {
+            Resolution::Fix(fix) if fix.applicability == Applicability::Safe => {
+                fixes.push((f.range.start, f.rule, f.group.into_owned(), fix));
+            }
+            Resolution::Fix(mut fix) if options.unsafe_fixes => {
+                let label = unsafe_label(f.rule);
+                for edit in &mut fix.edits {
+                    edit.rule = label;
+                }
+                fixes.push((f.range.start, f.rule, f.group.into_owned(), fix));
+            }
+            Resolution::Fix(fix) => unfixed.push((
+                located,
+                f.rule,
+                f.group.into_owned(),
+                None,
+                Some(fix.applicability),
+                Some(Cow::Borrowed(
+                    "unsafe fix available: run with --unsafe-fixes",
+                )),
+            )),
+            Resolution::Judgement(reason) => judgements.push((
+                located,
+                f.rule,
+                f.group.into_owned(),
+                None,
+                None,
+                Some(reason),
+            )),
+            Resolution::Report => unfixed.push((
+                located,
+                f.rule,
+                f.group.into_owned(),
+                None,
+                None,
+                Some(f.message),
+            )),
+        }
     }
 }
 

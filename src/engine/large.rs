@@ -21,10 +21,12 @@
 use std::collections::BTreeMap;
 
 use super::Prepared;
-use super::fix::{FileFix, FixOptions, Pending, Refusal, locate, unsafe_label};
+use super::fix::{
+    Candidate, FileFix, FixOptions, Pending, Refusal, locate, rules_fixing, sort_findings,
+};
 use crate::edit::imports;
 use crate::edit::{Changeset, Edit};
-use crate::rules::{Applicability, FileCx, Head, ImportRequest, Resolution, suppress};
+use crate::rules::{FileCx, Head, ImportRequest, suppress};
 use crate::syntax::lexer::{self, Kind, Token};
 use crate::syntax::{self, Lang};
 
@@ -104,48 +106,16 @@ pub(crate) fn decide(
     let mut fixes = Vec::with_capacity(emit.findings.len());
     let mut judgements: Vec<Pending> = Vec::new();
     let mut unfixed: Vec<Pending> = Vec::new();
-    let mut rules_fixing = std::collections::BTreeSet::new();
-    for f in emit.findings {
-        let at = f.range.start;
-        match f.resolution {
-            Resolution::Fix(fix) if fix.applicability == Applicability::Safe => {
-                rules_fixing.insert(f.rule);
-                fixes.push((at, f.rule, f.group.into_owned(), fix));
-            }
-            Resolution::Fix(mut fix) if options.unsafe_fixes => {
-                rules_fixing.insert(f.rule);
-                let label = unsafe_label(f.rule);
-                for edit in &mut fix.edits {
-                    edit.rule = label;
-                }
-                fixes.push((at, f.rule, f.group.into_owned(), fix));
-            }
-            Resolution::Fix(fix) => {
-                rules_fixing.insert(f.rule);
-                unfixed.push((
-                    at,
-                    f.rule,
-                    f.group.into_owned(),
-                    None,
-                    Some(fix.applicability),
-                    Some(std::borrow::Cow::Borrowed(
-                        "unsafe fix available: run with --unsafe-fixes",
-                    )),
-                ))
-            }
-            Resolution::Judgement(reason) => {
-                judgements.push((at, f.rule, f.group.into_owned(), None, None, Some(reason)))
-            }
-            Resolution::Report => unfixed.push((
-                at,
-                f.rule,
-                f.group.into_owned(),
-                None,
-                None,
-                Some(f.message),
-            )),
-        }
-    }
+    let rules_fixing = rules_fixing(&emit.findings);
+    // One pass: offsets are the original's.
+    sort_findings(
+        emit.findings,
+        options,
+        |offset| offset,
+        &mut fixes,
+        &mut judgements,
+        &mut unfixed,
+    );
     let accepted =
         in_order_and_apart(fixes).ok_or((0, "fixes overlap: a second pass would be needed"))?;
     // The accepted fixes' edits go to the changeset and their records are kept: a big
@@ -224,7 +194,7 @@ pub(crate) fn decide(
     if !applied.dropped.is_empty() {
         return Err((0, "an edit was dropped: a second pass would be needed"));
     }
-    if rules_fixing.len() > 1 {
+    if rules_fixing > 1 {
         return Err((
             0,
             "several rules fixed: a second pass would confirm the fix point",
@@ -296,9 +266,7 @@ const STATEMENT_KEYWORDS: &[&[u8]] = &[
 /// fix before it (one per console call, and calls are not nested: always, in practice);
 /// `None` when two could overlap, which the tree path's pass-by-pass acceptance decides.
 /// Linear, and in place: a big file's fixes are not held twice.
-fn in_order_and_apart(
-    mut fixes: Vec<(usize, &'static str, String, crate::rules::Fix)>,
-) -> Option<Vec<(usize, &'static str, String, crate::rules::Fix)>> {
+fn in_order_and_apart(mut fixes: Vec<Candidate>) -> Option<Vec<Candidate>> {
     let start = |fix: &crate::rules::Fix| fix.edits.iter().map(|e| e.range.start).min();
     fixes.sort_by_key(|(_, _, _, fix)| start(fix));
     let mut end = 0;
