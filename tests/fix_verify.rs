@@ -660,3 +660,47 @@ fn git_ignored_build_outputs_are_built_in_the_canary_and_the_projects_are_untouc
     // The canary's builds never reached the project's outputs.
     assert_eq!(read(&root.join("dist/index.js")), dist);
 }
+
+#[test]
+fn a_build_that_does_not_run_in_the_copy_is_left_out_and_the_checks_run_without_it() {
+    // zustand's build calls pnpm, whose dependency check fails in the copy: the build is
+    // left out (and said so), and the tests, which do not need it, still decide.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        &root.join("package.json"),
+        "{ \"name\": \"lib\", \"version\": \"1.0.0\", \"main\": \"dist/index.js\", \"scripts\": { \"build\": \"node -e \\\"process.exit(require('fs').existsSync('.git') ? 0 : 1)\\\"\", \"test\": \"node test/check.js\" } }\n",
+    );
+    write(&root.join(".gitignore"), "dist/\n");
+    write(
+        &root.join("src/log.js"),
+        "exports.logger = { warn: () => {}, info: () => {} };\n",
+    );
+    write(
+        &root.join("src/index.js"),
+        "console.warn('loading');\nexports.answer = 42;\n",
+    );
+    write(
+        &root.join("test/check.js"),
+        "if (require('../src/index.js').answer !== 42) process.exit(1);\n",
+    );
+    write(
+        &root.join("dash.toml"),
+        "[logger]\nmodule = \"src/log.js\"\nexport = \"missing\"\n",
+    );
+    commit(root);
+    let out = cargo_bin_cmd!("dash")
+        .current_dir(root)
+        .args(["fix", "--write", "--verify"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("build (`npm run build`) does not run in the copy"),
+        "{stderr}"
+    );
+    // The breaking change is still caught by the tests.
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("rolled back src/index.js:"), "{stderr}");
+    assert_eq!(git(root, &["status", "--porcelain"]), "");
+}

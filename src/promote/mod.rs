@@ -120,6 +120,10 @@ pub struct Report {
     pub unverified: Vec<String>,
     /// Why the run stopped early (the run timeout, where it was), when it did.
     pub stopped: Option<String>,
+    /// Packages whose build does not run in the copy (a script that needs what only the
+    /// project's own install has, such as pnpm's dependency check): their checks ran
+    /// without build outputs, as the project's own checks would on a fresh clone.
+    pub unbuilt: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -167,6 +171,9 @@ impl Report {
             for reason in &rolled.reasons {
                 out.push_str(&format!("  {reason}\n"));
             }
+        }
+        for unbuilt in &self.unbuilt {
+            out.push_str(&format!("verify: {unbuilt}\n"));
         }
         if let Some(stopped) = &self.stopped {
             out.push_str(&format!("verify: stopped: {stopped}\n"));
@@ -542,6 +549,7 @@ fn baseline(
                     .is_some()
         });
         let mut measures = Vec::new();
+        let mut unbuilt = None;
         for check in &package.checks {
             // A module the change creates has no baseline: it only has to load.
             if let Check::Load { module } = check
@@ -564,12 +572,30 @@ fn baseline(
                     run.tell(package, n, count, progress::Stage::Baseline, check);
                     let measure = run.run(check, &canary.root, &dir, &[])?;
                     report.runs += 1;
+                    // A build that does not run in the copy is left out rather than
+                    // refusing: the checks then run as on a fresh clone, and a test that
+                    // needs the build fails before and after alike.
+                    if let Measure::Build { status, .. } = &measure
+                        && !status.ok()
+                    {
+                        report.unbuilt.push(format!(
+                            "package {}: {} does not run in the copy ({}); its checks ran without build outputs",
+                            package.name,
+                            check.name(),
+                            measure.summary()
+                        ));
+                        unbuilt = Some(check.key());
+                        continue;
+                    }
                     refuse_unusable(&package.name, check, &measure)?;
                     cache.put(&key, &measure);
                     measure
                 }
             };
             measures.push(measure);
+        }
+        if let Some(key) = unbuilt {
+            package.checks.retain(|c| c.key() != key);
         }
         package.baseline = measures;
     }
