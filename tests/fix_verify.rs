@@ -704,3 +704,40 @@ fn a_build_that_does_not_run_in_the_copy_is_left_out_and_the_checks_run_without_
     assert!(stderr.contains("rolled back src/index.js:"), "{stderr}");
     assert_eq!(git(root, &["status", "--porcelain"]), "");
 }
+
+#[test]
+fn a_created_logger_whose_users_are_all_rolled_back_is_not_written() {
+    // The test compares what the module prints: rewritten to the new logger's JSON lines,
+    // it fails, the module is rolled back, and the logger module created for it with it.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        &root.join("package.json"),
+        "{ \"name\": \"app\", \"version\": \"1.0.0\", \"scripts\": { \"test\": \"node test/check.js\" } }\n",
+    );
+    write(
+        &root.join("src/index.js"),
+        "exports.greet = function () {\n  console.log('hello');\n};\n",
+    );
+    write(
+        &root.join("test/check.js"),
+        "const { execFileSync } = require('child_process');\nconst out = execFileSync('node', ['-e', \"require('./src/index.js').greet()\"]).toString();\nif (out !== 'hello\\n') process.exit(1);\n",
+    );
+    commit(root);
+    let out = cargo_bin_cmd!("dash")
+        .current_dir(root)
+        .args(["fix", "--write", "--verify"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("rolled back src/index.js:"), "{stderr}");
+    assert!(
+        stderr.contains("created for files that were all rolled back"),
+        "{stderr}"
+    );
+    assert_eq!(
+        git(root, &["status", "--porcelain", "--untracked-files=all"]),
+        ""
+    );
+}

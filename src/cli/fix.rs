@@ -299,7 +299,7 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
             ),
             run_timeout,
         );
-        let verified = crate::promote::verify(
+        let mut verified = crate::promote::verify(
             &session,
             &config.verify,
             &tops,
@@ -310,6 +310,7 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<Exit> {
             },
         )?;
         progress.clear();
+        drop_unneeded_creations(&mut verified, &results, &engine);
         // Files rolled back, or not proven before the run's time ran out, are left out.
         rolled_back =
             !verified.report.rolled_back.is_empty() || !verified.report.unverified.is_empty();
@@ -744,17 +745,7 @@ fn session(results: &mut [FileResult], engine: &Engine, cwd: Option<&Path>) -> S
         }
     }
     for prepared in &engine.rules {
-        let users: Vec<&Path> = results
-            .iter()
-            .filter(|r| match &r.outcome {
-                Outcome::Changed { fix, .. } => fix
-                    .fixed
-                    .iter()
-                    .any(|c| c.rule == prepared.meta.id && c.action != Some("remove")),
-                _ => false,
-            })
-            .map(|r| r.file.path.as_path())
-            .collect();
+        let users = rule_users(results, prepared.meta.id, |_| true);
         for (path, text) in prepared.rule.new_files(&users) {
             session.propose(Proposal {
                 display: display_path(&path, cwd),
@@ -764,6 +755,77 @@ fn session(results: &mut [FileResult], engine: &Engine, cwd: Option<&Path>) -> S
         }
     }
     session
+}
+
+/// The users of the files a rule creates (the files whose applied fixes of that rule are
+/// not removals), among the files `kept` accepts.
+fn rule_users<'r>(
+    results: &'r [FileResult],
+    rule: &str,
+    kept: impl Fn(&Path) -> bool,
+) -> Vec<&'r Path> {
+    results
+        .iter()
+        .filter(|r| match &r.outcome {
+            Outcome::Changed { fix, .. } => fix
+                .fixed
+                .iter()
+                .any(|c| c.rule == rule && c.action != Some("remove")),
+            _ => false,
+        })
+        .map(|r| r.file.path.as_path())
+        .filter(|path| kept(path))
+        .collect()
+}
+
+/// A file a rule creates (a package's new logger module) is written only with a file that
+/// needs it: when `--verify` rolled back every file that imports it, it is rolled back too
+/// (alone it would be an orphan module).
+fn drop_unneeded_creations(
+    verified: &mut crate::promote::Verified,
+    results: &[FileResult],
+    engine: &Engine,
+) {
+    let kept: std::collections::HashSet<PathBuf> = verified
+        .session
+        .proposals()
+        .iter()
+        .filter(|p| matches!(p.change, Kind::Modify { .. }))
+        .map(|p| p.path.clone())
+        .collect();
+    let needed: std::collections::HashSet<PathBuf> = engine
+        .rules
+        .iter()
+        .flat_map(|prepared| {
+            let users = rule_users(results, prepared.meta.id, |p| kept.contains(p));
+            prepared.rule.new_files(&users)
+        })
+        .map(|(path, _)| path)
+        .collect();
+    let mut dropped = Vec::new();
+    verified.session.retain(|p| {
+        let keep = !matches!(p.change, Kind::Create { .. }) || needed.contains(&p.path);
+        if !keep {
+            dropped.push(p.display.clone());
+        }
+        keep
+    });
+    for file in dropped {
+        verified.report.promoted = verified.report.promoted.saturating_sub(1);
+        verified
+            .report
+            .rolled_back
+            .push(crate::promote::RolledBack {
+                file,
+                reasons: vec![
+                    "created for files that were all rolled back: not needed without them".into(),
+                ],
+            });
+    }
+    verified
+        .report
+        .rolled_back
+        .sort_by(|a, b| a.file.cmp(&b.file));
 }
 
 /// The files a write would modify (absolute path, as displayed): the dirty check's

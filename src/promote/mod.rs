@@ -626,8 +626,13 @@ fn check_package(
     let dir = in_canary(canary, top, &package.dir);
     let of = package.files.len();
     let mut eval = |subset: &[usize], stage: progress::Stage, focus: Option<&[String]>| {
+        // A file a rule creates (the logger module) is in every step: the files that
+        // import it are judged with it there, so a culprit's reason is its own error
+        // rather than the missing module; it goes only with a file that needs it (the
+        // caller drops one whose users were all rolled back).
         for &i in &package.files {
-            apply(canary, top, &proposals[i], subset.contains(&i))?;
+            let created = matches!(proposals[i].change, Kind::Create { .. });
+            apply(canary, top, &proposals[i], created || subset.contains(&i))?;
         }
         let step = Step {
             package,

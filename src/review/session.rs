@@ -163,6 +163,11 @@ impl Session {
         &self.proposals
     }
 
+    /// Keeps only the proposals `keep` accepts.
+    pub fn retain(&mut self, keep: impl FnMut(&Proposal) -> bool) {
+        self.proposals.retain(keep);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.proposals.is_empty()
     }
