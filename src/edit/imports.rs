@@ -880,22 +880,21 @@ mod tests {
     use super::*;
     use crate::syntax::{Lang, parse};
 
-    /// The file after adding `spec` (named import `name` from `m`).
-    fn with_import(source: &str, name: &str, system: ModuleSystem) -> String {
+    /// `source` with `spec` added, its first use at `first_use`.
+    fn added(
+        source: &str,
+        spec: &ImportSpec,
+        system: ModuleSystem,
+        first_use: Option<usize>,
+    ) -> String {
         let tree = parse(Lang::TypeScript, source.as_bytes()).unwrap();
-        let spec = ImportSpec {
-            source: "m".into(),
-            export: name.into(),
-            local: name.into(),
-            child: None,
-        };
         let edit = ensure(
             tree.root_node(),
             source,
-            &spec,
+            spec,
             system,
             "\n",
-            None,
+            first_use,
             Default::default(),
         )
         .unwrap();
@@ -904,10 +903,20 @@ mod tests {
         out
     }
 
+    /// The file after adding `spec` (named import `name` from `m`).
+    fn with_import(source: &str, name: &str, system: ModuleSystem) -> String {
+        let spec = ImportSpec {
+            source: "m".into(),
+            export: name.into(),
+            local: name.into(),
+            child: None,
+        };
+        added(source, &spec, system, None)
+    }
+
     /// The file after adding `logger as rootLogger` from `m` and its child, first used at
     /// the first `use(` in the text.
     fn with_child(source: &str, system: ModuleSystem) -> String {
-        let tree = parse(Lang::TypeScript, source.as_bytes()).unwrap();
         let spec = ImportSpec {
             source: "m".into(),
             export: "logger".into(),
@@ -917,19 +926,7 @@ mod tests {
                 module: "it's\\here".into(),
             }),
         };
-        let edit = ensure(
-            tree.root_node(),
-            source,
-            &spec,
-            system,
-            "\n",
-            source.find("use("),
-            Default::default(),
-        )
-        .unwrap();
-        let mut out = source.to_owned();
-        out.replace_range(edit.range.clone(), &edit.replacement);
-        out
+        added(source, &spec, system, source.find("use("))
     }
 
     #[test]
