@@ -32,6 +32,17 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// `dash fix --write --rules console` in `root`, which must exit 0: its stdout.
+fn fix_write(root: &Path) -> String {
+    let out = dash(root)
+        .args(["fix", "--write", "--rules", "console"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    stdout
+}
+
 /// `node <file>` in `cwd`: exit code, stdout, stderr.
 fn node(cwd: &Path, file: &str) -> (Option<i32>, String, String) {
     let out = Command::new("node")
@@ -115,12 +126,7 @@ fn each_workspace_package_imports_its_own_logger_and_none_crosses_a_package() {
         .unwrap();
     let before_c = node(&root, "packages/c/src/index.js");
 
-    let out = dash(&root)
-        .args(["fix", "--write", "--rules", "console"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let stdout = fix_write(&root);
 
     let a = read(&root.join("packages/a/src/server.js"));
     assert!(
@@ -199,12 +205,7 @@ fn a_commonjs_javascript_package_under_a_typescript_root_gets_a_javascript_logge
         )
     );
 
-    let out = dash(&root)
-        .args(["fix", "--write", "--rules", "console"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let stdout = fix_write(&root);
 
     let logger = root.join("server/src/utils/logger.js");
     assert!(logger.is_file(), "{stdout}");
@@ -242,12 +243,7 @@ fn type_module_javascript_gets_an_esm_logger_imported_with_its_extension() {
     write(&root.join("src/answer.js"), "export const answer = 42;\n");
     write(&root.join("src/bare.js"), "console.log('bare');\n");
     commit(&root);
-    let out = dash(&root)
-        .args(["fix", "--write", "--rules", "console"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    fix_write(&root);
     let logger = read(&root.join("src/utils/logger.js"));
     assert!(logger.contains("export const logger"), "{logger}");
     assert!(read(&root.join("src/index.js")).contains("from './utils/logger.js'"));
@@ -312,12 +308,7 @@ fn a_nodenext_typescript_package_gets_js_specifiers_that_tsc_accepts() {
     commit(&root);
     let typecheck = typechecker(&root);
     assert!(typecheck().status.success());
-    let out = dash(&root)
-        .args(["fix", "--write", "--rules", "console"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    fix_write(&root);
     let users = read(&root.join("src/routes/users.ts"));
     assert!(users.contains("from '../utils/logger.js'"), "{users}");
     let server = read(&root.join("src/server.ts"));
@@ -377,12 +368,7 @@ export function run(x: number): number {
     commit(&root);
     let typecheck = typechecker(&root);
     assert!(typecheck().status.success());
-    let out = dash(&root)
-        .args(["fix", "--write", "--rules", "console"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let stdout = fix_write(&root);
     let index = read(&root.join("src/index.ts"));
     assert!(index.contains("from './utils/logger.js'"), "{index}");
     assert!(root.join("src/utils/logger.ts").is_file(), "{stdout}");
@@ -436,12 +422,7 @@ fn each_file_logs_through_a_child_that_names_its_module() {
     let (code, before, err) = node(&root, "src/index.js");
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(before, "starting\norder shown 7\n");
-    let out = dash(&root)
-        .args(["fix", "--write", "--rules", "console"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    fix_write(&root);
     let orders = read(&root.join("src/routes/orders.js"));
     assert!(
         orders.contains("const logger = rootLogger.child({ module: 'routes/orders' });"),
@@ -497,12 +478,7 @@ fn child_loggers_compile_under_strict_typescript() {
     commit(&root);
     let typecheck = typechecker(&root);
     assert!(typecheck().status.success());
-    let out = dash(&root)
-        .args(["fix", "--write", "--rules", "console"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    fix_write(&root);
     let sync = read(&root.join("src/jobs/sync.ts"));
     assert!(
         sync.contains("const logger = rootLogger.child({ module: 'jobs/sync' });"),
